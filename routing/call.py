@@ -1,0 +1,75 @@
+"""A call's live routing state."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class CallStatus(StrEnum):
+    QUEUED = "queued"
+    """Waiting in a queue for an agent."""
+    RINGING = "ringing"
+    """Offered to one agent, whose phone rings."""
+    TALKING = "talking"
+    """Answered: connected to an agent."""
+
+
+class CallState:
+    """One live call. Owned and changed only by the router.
+
+    ``entered_at`` is when the call first entered a queue: it never changes,
+    so a call that goes back to the queue, or moves to the general queue,
+    keeps its place. ``seq`` breaks ties between calls entering at the same
+    time, in arrival order.
+    """
+
+    __slots__ = (
+        "agency",
+        "agent",
+        "answered_at",
+        "entered_at",
+        "id",
+        "prefer_site",
+        "priority",
+        "queue",
+        "queue_entered_at",
+        "seq",
+        "status",
+        "system",
+        "window_end",
+    )
+
+    def __init__(
+        self,
+        call_id: str,
+        system: str,
+        agency: str | None,
+        priority: int,
+        prefer_site: str | None,
+        entered_at: float,
+        overflow_after_s: float,
+        seq: int,
+    ) -> None:
+        self.id = call_id
+        self.system = system
+        self.agency = agency
+        self.priority = priority
+        self.prefer_site = prefer_site
+        self.entered_at = entered_at
+        #: End of the agency's site-preference window (only meaningful with ``prefer_site``).
+        self.window_end = entered_at + overflow_after_s
+        self.seq = seq
+        #: The queue the call waits in: its system, or the general queue.
+        self.queue = system
+        self.queue_entered_at = entered_at
+        self.status = CallStatus.QUEUED
+        self.agent: str | None = None
+        self.answered_at: float | None = None
+
+    @property
+    def order_key(self) -> tuple[int, float, int]:
+        """Serving order: highest priority first, then earliest queue entry."""
+        return (-self.priority, self.entered_at, self.seq)
+
+    def __repr__(self) -> str:
+        return f"<CallState {self.id} {self.status} queue={self.queue} agent={self.agent}>"

@@ -1,0 +1,88 @@
+"""Events the router applies: what happened, from the PBX or an agent's desktop.
+
+Each event is applied at a time ``now`` given by the caller
+(:meth:`routing.Router.apply`); events carry no time of their own, so the
+same event values serve the live server and the simulator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Party(StrEnum):
+    """Who ended a call."""
+
+    CALLER = "caller"
+    AGENT = "agent"
+
+
+@dataclass(frozen=True, slots=True)
+class CallArrived:
+    """A caller has chosen a system (in the IVR) and enters that system's queue.
+
+    ``agency`` may be ``None`` or an id the centre does not list: such calls
+    get priority 0 and no site preference.
+    """
+
+    call_id: str
+    system: str
+    agency: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallAnswered:
+    """The agent picked up the call ringing at their seat."""
+
+    call_id: str
+    agent_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallHungUp:
+    """The call ended.
+
+    While queued or ringing only the caller can end it (an abandoned call);
+    once answered either party can (the agent then goes to wrap-up).
+    """
+
+    call_id: str
+    by: Party = Party.CALLER
+
+
+@dataclass(frozen=True, slots=True)
+class AgentLoggedIn:
+    """An agent logged in at their seat, ready at once unless ``ready`` is false."""
+
+    agent_id: str
+    ready: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class AgentLoggedOut:
+    """An agent logged out. Not allowed while talking; a ringing offer is withdrawn."""
+
+    agent_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class AgentReady:
+    """An agent asks for calls: from not-ready, or ending wrap-up early."""
+
+    agent_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class AgentNotReady:
+    """An agent takes a break (``reason``: "lunch", "training", …).
+
+    While ringing, the offer is withdrawn and the call keeps its place in the
+    queue. While talking, the break starts when wrap-up ends.
+    """
+
+    agent_id: str
+    reason: str = "break"
+
+
+Event = CallArrived | CallAnswered | CallHungUp | AgentLoggedIn | AgentLoggedOut | AgentReady | AgentNotReady

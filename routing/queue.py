@@ -1,0 +1,78 @@
+"""Waiting calls, indexed so that choosing never scans every call.
+
+Each queue (a system, or the general queue) is split into *buckets* by the
+call's preferred site and priority. Within a bucket calls are kept in queue
+order (entry time, then arrival sequence). That makes two questions cheap:
+
+* the best call an agent may take is among the bucket heads of the queues it
+  serves (a bucket whose head is still inside its site-preference window for
+  another site has no call yet open to that agent, since the head entered
+  first);
+* how many calls in a bucket have left their preference window is one
+  binary search.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right, insort
+from collections.abc import Iterator
+from operator import attrgetter
+
+from routing.call import CallState
+
+BucketKey = tuple[str | None, int]  # (preferred site, priority)
+
+_entry = attrgetter("entered_at", "seq")
+_window_end = attrgetter("window_end")
+
+
+class WaitingCalls:
+    """Every queued call, by queue, preferred site and priority."""
+
+    __slots__ = ("_queues", "_sizes")
+
+    def __init__(self) -> None:
+        self._queues: dict[str, dict[BucketKey, list[CallState]]] = {}
+        self._sizes: dict[str, int] = {}
+
+    def add(self, call: CallState) -> None:
+        buckets = self._queues.setdefault(call.queue, {})
+        bucket = buckets.setdefault((call.prefer_site, call.priority), [])
+        if not bucket or _entry(bucket[-1]) < _entry(call):
+            bucket.append(call)  # the usual case: a new call joins at the back
+        else:
+            insort(bucket, call, key=_entry)  # going back to its original place
+        self._sizes[call.queue] = self._sizes.get(call.queue, 0) + 1
+
+    def remove(self, call: CallState) -> None:
+        buckets = self._queues[call.queue]
+        key = (call.prefer_site, call.priority)
+        bucket = buckets[key]
+        i = bisect_left(bucket, _entry(call), key=_entry)
+        if i >= len(bucket) or bucket[i] is not call:
+            raise KeyError(call.id)
+        del bucket[i]
+        if not bucket:
+            del buckets[key]
+        self._sizes[call.queue] -= 1
+
+    def buckets(self, queue: str) -> Iterator[tuple[BucketKey, list[CallState]]]:
+        """The non-empty buckets of a queue. Do not change them while iterating."""
+        return iter(self._queues.get(queue, {}).items())
+
+    def size(self, queue: str) -> int:
+        return self._sizes.get(queue, 0)
+
+    def calls(self, queue: str) -> list[CallState]:
+        """All calls of a queue in serving order (priority, then entry). O(n log n)."""
+        out = [c for bucket in self._queues.get(queue, {}).values() for c in bucket]
+        out.sort(key=attrgetter("order_key"))
+        return out
+
+    @staticmethod
+    def out_of_window(bucket: list[CallState], now: float) -> int:
+        """How many calls of a bucket have passed the end of their preference window."""
+        return bisect_right(bucket, now, key=_window_end)
+
+    def __len__(self) -> int:
+        return sum(self._sizes.values())

@@ -1,0 +1,607 @@
+"""The router: applies one event at a time and returns the commands to carry out.
+
+The router is the automatic call distributor (ACD) of the centre. It knows
+which calls wait in which queue and which agents are ready, and decides who
+rings next. It never reads a clock, sleeps, logs or touches the network: the
+caller says what time it is, and carries out the returned commands. The live
+server and the SimPy simulator drive this same object.
+
+Usage::
+
+    router = Router(centre)
+    commands = router.advance(now)            # timers due by now
+    commands += router.apply(CallArrived("c1", "webhr", "moi"), now)
+    router.next_timer_at()                    # when to call advance() next
+
+**Eligibility.** An agent may be offered a call only when all hold:
+
+1. the agent is logged in and *ready* — not ringing, talking, in wrap-up,
+   not-ready or resting in a reject delay;
+2. the agent's seat takes voice calls;
+3. the agent has a skill for the call's system (every voice agent serves the
+   general queue);
+4. the call is not inside its agency's *site-preference window* for another
+   site: an agency that prefers a site waits ``overflow_after_s`` for that
+   site's agents, then any site may take the call; if the preferred site has
+   no skilled agent logged in, the window is skipped;
+5. a *backup seat* takes calls only while at least
+   ``backup_seat_when_waiting`` calls it could serve are waiting.
+
+**Choosing.** A new or returning call goes to the eligible ready agent the
+configured strategy ranks first. An agent who becomes ready takes, among the
+calls it is eligible for, the highest priority first, then the earliest
+queue entry, across every queue it serves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from routing.agent import AgentState, AgentStatus
+from routing.call import CallState, CallStatus
+from routing.centre import GENERAL_QUEUE, Centre, Strategy
+from routing.commands import (
+    CancelOffer,
+    Command,
+    ConnectCall,
+    EndCall,
+    OfferCall,
+    QueueCall,
+    Rule,
+    SetAgentState,
+)
+from routing.errors import ClockError, InvalidTransition, UnknownEntity
+from routing.events import (
+    AgentLoggedIn,
+    AgentLoggedOut,
+    AgentNotReady,
+    AgentReady,
+    CallAnswered,
+    CallArrived,
+    CallHungUp,
+    Event,
+    Party,
+)
+from routing.queue import WaitingCalls
+from routing.ready import ReadyAgents
+from routing.timers import Timer, TimerKind, Timers
+
+if TYPE_CHECKING:
+    import random
+
+_STRATEGY_RULE = {
+    Strategy.LONGEST_IDLE: Rule.LONGEST_IDLE,
+    Strategy.ROUND_ROBIN: Rule.ROUND_ROBIN,
+    Strategy.FEWEST_CALLS: Rule.FEWEST_CALLS,
+    Strategy.LEAST_TALK_TIME: Rule.LEAST_TALK_TIME,
+    Strategy.BEST_SKILL: Rule.BEST_SKILL,
+    Strategy.RANDOM: Rule.RANDOM,
+}
+
+_A = AgentStatus
+
+
+class Router:
+    """The routing state of one centre, and the rules that change it.
+
+    ``rng`` is needed only for the ``random`` strategy; pass a seeded
+    :class:`random.Random` so that runs reproduce. ``now`` is the time the
+    router starts at (every queue counts as unstaffed from then).
+    """
+
+    def __init__(self, centre: Centre, *, rng: random.Random | None = None, now: float = 0.0) -> None:
+        self.centre = centre
+        self.rules = centre.routing
+        self.now = now
+        self.agents: dict[str, AgentState] = {p.id: AgentState(p, i) for i, p in enumerate(centre.agents)}
+        #: Live calls: queued, ringing or talking. A call leaves when it ends.
+        self.calls: dict[str, CallState] = {}
+        self.waiting = WaitingCalls()
+        self._systems = {s.id for s in centre.systems}
+        self._agencies = {a.id: a for a in centre.agencies}
+        self._sites = tuple(s.id for s in centre.sites)
+        self._ready = ReadyAgents(self.rules.strategy, rng)
+        self._strategy_rule = _STRATEGY_RULE[self.rules.strategy]
+        #: Logged-in voice agents per (queue, site) and per queue.
+        self._staffed: dict[tuple[str, str], int] = {}
+        self._staffed_total: dict[str, int] = {}
+        #: Since when a queue has had nobody logged in (absent = staffed).
+        self._unstaffed_since: dict[str, float] = dict.fromkeys((*self._systems, GENERAL_QUEUE), now)
+        self._ready_backups: dict[str, AgentState] = {}
+        self._last_offered: dict[str, int] = {}
+        self._timers = Timers()
+        self._seq = 0
+        self._out: list[Command] = []
+
+    # ------------------------------------------------------------------
+    # Public surface
+    # ------------------------------------------------------------------
+
+    def apply(self, event: Event, now: float) -> list[Command]:
+        """Apply one event at time ``now`` and return the commands to carry out.
+
+        Raises :class:`~routing.errors.RoutingError` (and changes nothing) if
+        the event does not fit the state, or :class:`~routing.errors.ClockError`
+        if ``now`` is earlier than the last time seen or timers due by ``now``
+        have not been run with :meth:`advance` first.
+        """
+        self._check_clock(now)
+        if self._live_timer_due(now):
+            raise ClockError(f"timers are due by {now}: call advance({now}) before apply()")
+        handler = _HANDLERS.get(type(event))
+        if handler is None:
+            raise TypeError(f"not a routing event: {event!r}")
+        handler(self, event, now)  # validates first, raises before any change
+        self._run_timers(now)
+        return self._flush()
+
+    def advance(self, now: float) -> list[Command]:
+        """Run every timer due by ``now``, each at its own time, and return the commands."""
+        self._check_clock(now)
+        self._run_timers(now)
+        self.now = now
+        return self._flush()
+
+    def next_timer_at(self) -> float | None:
+        """When :meth:`advance` next has something to do, or ``None``."""
+        while True:
+            timer = self._timers.peek()
+            if timer is None:
+                return None
+            if self._timer_live(timer):
+                return timer[0]
+            self._timers.pop()
+
+    def waiting_for(self, agent_id: str) -> int:
+        """How many waiting calls this agent could take were it ready (the backup-seat count)."""
+        return self._count_open(self._agent(agent_id), limit=None)
+
+    def queue_length(self, queue: str) -> int:
+        """Calls waiting (not ringing) in a queue: a system id or ``GENERAL_QUEUE``."""
+        return self.waiting.size(queue)
+
+    # ------------------------------------------------------------------
+    # Event handlers: validate everything first, then change state.
+    # ------------------------------------------------------------------
+
+    def _on_call_arrived(self, ev: CallArrived, now: float) -> None:
+        if ev.call_id in self.calls:
+            raise InvalidTransition(f"call {ev.call_id} is already in progress")
+        if ev.system not in self._systems:
+            raise UnknownEntity(f"call {ev.call_id}: unknown system {ev.system!r}")
+        agency = self._agencies.get(ev.agency) if ev.agency is not None else None
+        self.now = now
+        self._seq += 1
+        call = CallState(
+            ev.call_id,
+            ev.system,
+            ev.agency,
+            agency.priority if agency else 0,
+            agency.prefer_site if agency else None,
+            now,
+            self.rules.overflow_after_s,
+            self._seq,
+        )
+        self.calls[call.id] = call
+        self._enqueue(call, Rule.QUEUE_ENTRY)
+        if call.prefer_site is not None and self.rules.overflow_after_s > 0:
+            self._timers.set(call.window_end, TimerKind.WINDOW_END, call.id)
+        self._place(call)
+        self._settle_backups()
+
+    def _on_call_answered(self, ev: CallAnswered, now: float) -> None:
+        call = self._call(ev.call_id)
+        agent = self._agent(ev.agent_id)
+        if call.status is not CallStatus.RINGING or call.agent != agent.id:
+            raise InvalidTransition(f"call {call.id} is not ringing at agent {agent.id} (it is {call.status})")
+        self.now = now
+        call.status = CallStatus.TALKING
+        call.answered_at = now
+        agent.misses = 0
+        agent.move(_A.TALKING, now)
+        self._out.append(ConnectCall(call.id, agent.id))
+        self._out.append(SetAgentState(agent.id, _A.TALKING, Rule.ANSWERED))
+
+    def _on_call_hung_up(self, ev: CallHungUp, now: float) -> None:
+        call = self._call(ev.call_id)
+        if call.status is not CallStatus.TALKING and ev.by is not Party.CALLER:
+            raise InvalidTransition(f"call {call.id} is {call.status}: only the caller can end it")
+        self.now = now
+        del self.calls[call.id]
+        if call.status is CallStatus.QUEUED:
+            self.waiting.remove(call)
+            self._out.append(EndCall(call.id, Rule.CALLER_HUNG_UP))
+            return
+        assert call.agent is not None
+        agent = self.agents[call.agent]
+        agent.call = None
+        if call.status is CallStatus.RINGING:
+            self._out.append(CancelOffer(call.id, agent.id, Rule.CALLER_HUNG_UP))
+            self._out.append(EndCall(call.id, Rule.CALLER_HUNG_UP))
+            self._become_ready(agent, Rule.CALLER_HUNG_UP, keep_idle_since=True)
+            return
+        assert call.answered_at is not None
+        agent.calls_handled += 1
+        agent.talk_time += now - call.answered_at
+        self._out.append(EndCall(call.id, Rule.CALL_ENDED))
+        if self.rules.wrap_up_s > 0:
+            agent.move(_A.WRAP_UP, now)
+            self._out.append(SetAgentState(agent.id, _A.WRAP_UP, Rule.WRAP_UP))
+            self._timers.set(now + self.rules.wrap_up_s, TimerKind.WRAP_UP_END, agent.id, agent.token)
+        else:
+            self._after_work(agent, Rule.CALL_ENDED)
+
+    def _on_logged_in(self, ev: AgentLoggedIn, now: float) -> None:
+        agent = self._agent(ev.agent_id)
+        if agent.status is not _A.LOGGED_OUT:
+            raise InvalidTransition(f"agent {agent.id} is already logged in ({agent.status})")
+        self.now = now
+        agent.misses = 0
+        agent.calls_handled = 0
+        agent.talk_time = 0.0
+        agent.pending_not_ready = None
+        for queue in agent.queues:
+            self._staffed[(queue, agent.site)] = self._staffed.get((queue, agent.site), 0) + 1
+            self._staffed_total[queue] = self._staffed_total.get(queue, 0) + 1
+            self._unstaffed_since.pop(queue, None)
+        if ev.ready:
+            agent.idle_since = now
+            self._become_ready(agent, Rule.LOGIN, keep_idle_since=True)
+        else:
+            agent.move(_A.NOT_READY, now, "login")
+            self._out.append(SetAgentState(agent.id, _A.NOT_READY, Rule.LOGIN, "login"))
+
+    def _on_logged_out(self, ev: AgentLoggedOut, now: float) -> None:
+        agent = self._agent(ev.agent_id)
+        if agent.status in (_A.LOGGED_OUT, _A.TALKING):
+            raise InvalidTransition(f"agent {agent.id} cannot log out while {agent.status}")
+        self.now = now
+        declined = self._withdraw(agent, Rule.AGENT_DECLINED)
+        agent.pending_not_ready = None
+        agent.move(_A.LOGGED_OUT, now)
+        self._out.append(SetAgentState(agent.id, _A.LOGGED_OUT, Rule.LOGOUT))
+        emptied: list[str] = []
+        for queue in agent.queues:
+            self._staffed[(queue, agent.site)] -= 1
+            self._staffed_total[queue] -= 1
+            if self._staffed_total[queue] == 0:
+                self._queue_unstaffed(queue)
+            if self._staffed[(queue, agent.site)] == 0:
+                emptied.append(queue)
+        if declined is not None:
+            self._place(declined)
+        # Calls that waited for this site alone may now go anywhere.
+        for queue in emptied:
+            self._release_window(queue, agent.site)
+        self._settle_backups()
+
+    def _on_ready(self, ev: AgentReady, now: float) -> None:
+        agent = self._agent(ev.agent_id)
+        if agent.status not in (_A.NOT_READY, _A.WRAP_UP):
+            raise InvalidTransition(f"agent {agent.id} cannot become ready while {agent.status}")
+        self.now = now
+        agent.pending_not_ready = None
+        agent.misses = 0
+        self._become_ready(agent, Rule.AGENT_REQUEST)
+
+    def _on_not_ready(self, ev: AgentNotReady, now: float) -> None:
+        agent = self._agent(ev.agent_id)
+        if not ev.reason:
+            raise InvalidTransition(f"agent {agent.id}: a not-ready reason is required")
+        if agent.status is _A.TALKING:
+            # The break starts when the call and its wrap-up are over.
+            self.now = now
+            agent.pending_not_ready = ev.reason
+            return
+        if agent.status is _A.LOGGED_OUT:
+            raise InvalidTransition(f"agent {agent.id} cannot go not-ready while logged out")
+        self.now = now
+        declined = self._withdraw(agent, Rule.AGENT_DECLINED)
+        agent.move(_A.NOT_READY, now, ev.reason)
+        self._out.append(SetAgentState(agent.id, _A.NOT_READY, Rule.AGENT_REQUEST, ev.reason))
+        if declined is not None:
+            self._place(declined)
+            self._settle_backups()
+
+    # ------------------------------------------------------------------
+    # Timers
+    # ------------------------------------------------------------------
+
+    def _run_timers(self, until: float) -> None:
+        timers = self._timers
+        while True:
+            timer = timers.peek()
+            if timer is None or timer[0] > until:
+                return
+            timers.pop()
+            if not self._timer_live(timer):
+                continue
+            due, _, kind, subject, _ = timer
+            self.now = max(self.now, due)
+            if kind is TimerKind.RING_TIMEOUT:
+                self._ring_timeout(self.agents[subject])
+            elif kind is TimerKind.REJECT_DELAY_END:
+                self._become_ready(self.agents[subject], Rule.REJECT_DELAY, keep_idle_since=True)
+            elif kind is TimerKind.WRAP_UP_END:
+                self._after_work(self.agents[subject], Rule.WRAP_UP)
+            elif kind is TimerKind.WINDOW_END:
+                self._place(self.calls[subject])
+                self._settle_backups()
+            else:
+                self._no_agent(self.calls[subject])
+
+    def _timer_live(self, timer: Timer) -> bool:
+        due, _, kind, subject, token = timer
+        if kind is TimerKind.WINDOW_END:
+            call = self.calls.get(subject)
+            return call is not None and call.status is CallStatus.QUEUED
+        if kind is TimerKind.NO_AGENT:
+            call = self.calls.get(subject)
+            return (
+                call is not None
+                and call.status is CallStatus.QUEUED
+                and call.queue in self._unstaffed_since
+                and self._no_agent_due(call) <= due
+            )
+        agent = self.agents[subject]
+        return agent.token == token
+
+    def _live_timer_due(self, now: float) -> bool:
+        """Drop stale timers due by ``now``; true if a live one is still due."""
+        at = self.next_timer_at()
+        return at is not None and at <= now
+
+    def _no_agent_due(self, call: CallState) -> float:
+        return max(call.queue_entered_at, self._unstaffed_since[call.queue]) + self.rules.max_wait_no_agent_s
+
+    def _ring_timeout(self, agent: AgentState) -> None:
+        call = self.calls[agent.call] if agent.call else None
+        assert call is not None
+        assert call.status is CallStatus.RINGING
+        now = self.now
+        self._out.append(CancelOffer(call.id, agent.id, Rule.RING_NO_ANSWER))
+        agent.call = None
+        self._requeue(call)
+        agent.misses += 1
+        if agent.misses >= self.rules.max_no_answer:
+            agent.misses = 0
+            agent.move(_A.NOT_READY, now, "missed")
+            self._out.append(SetAgentState(agent.id, _A.NOT_READY, Rule.MAX_NO_ANSWER, "missed"))
+            self._place(call)
+        elif self.rules.reject_delay_s > 0:
+            agent.move(_A.REJECT_DELAY, now)
+            self._out.append(SetAgentState(agent.id, _A.REJECT_DELAY, Rule.RING_NO_ANSWER))
+            self._timers.set(now + self.rules.reject_delay_s, TimerKind.REJECT_DELAY_END, agent.id, agent.token)
+            self._place(call)
+        else:
+            self._place(call)
+            self._become_ready(agent, Rule.RING_NO_ANSWER, keep_idle_since=True)
+        self._settle_backups()
+
+    def _no_agent(self, call: CallState) -> None:
+        self.waiting.remove(call)
+        if call.queue == GENERAL_QUEUE:
+            del self.calls[call.id]
+            self._out.append(EndCall(call.id, Rule.NO_AGENT_GIVE_UP))
+            return
+        call.queue = GENERAL_QUEUE
+        call.queue_entered_at = self.now
+        self._enqueue(call, Rule.NO_AGENT_FALLBACK)
+        self._place(call)
+        self._settle_backups()
+
+    # ------------------------------------------------------------------
+    # Agents
+    # ------------------------------------------------------------------
+
+    def _become_ready(self, agent: AgentState, rule: Rule, *, keep_idle_since: bool = False) -> None:
+        agent.move(_A.READY, self.now)
+        if not keep_idle_since:
+            agent.idle_since = self.now
+        self._out.append(SetAgentState(agent.id, _A.READY, rule))
+        if not agent.voice:
+            return
+        self._ready.add(agent)
+        if agent.backup:
+            self._ready_backups[agent.id] = agent
+        call = self._best_call_for(agent)
+        if call is not None:
+            self._offer(call, agent, Rule.NEXT_CALL)
+
+    def _after_work(self, agent: AgentState, rule: Rule) -> None:
+        """The call (and its wrap-up) is over: ready, or the break asked for meanwhile."""
+        if agent.pending_not_ready is not None:
+            reason, agent.pending_not_ready = agent.pending_not_ready, None
+            agent.move(_A.NOT_READY, self.now, reason)
+            self._out.append(SetAgentState(agent.id, _A.NOT_READY, Rule.AGENT_REQUEST, reason))
+        else:
+            self._become_ready(agent, rule)
+
+    def _withdraw(self, agent: AgentState, rule: Rule) -> CallState | None:
+        """Take the agent out of the ready index, cancelling a ringing offer.
+
+        Returns the call that was ringing (now back in its queue) so the
+        caller can place it once the agent's new state is set.
+        """
+        if agent.status is _A.READY:
+            self._unready(agent)
+        if agent.status is not _A.RINGING:
+            return None
+        assert agent.call is not None
+        call = self.calls[agent.call]
+        agent.call = None
+        self._out.append(CancelOffer(call.id, agent.id, rule))
+        self._requeue(call)
+        return call
+
+    def _unready(self, agent: AgentState) -> None:
+        if agent.voice:
+            self._ready.remove(agent)
+            self._ready_backups.pop(agent.id, None)
+
+    # ------------------------------------------------------------------
+    # Calls
+    # ------------------------------------------------------------------
+
+    def _enqueue(self, call: CallState, rule: Rule) -> None:
+        call.status = CallStatus.QUEUED
+        call.agent = None
+        self.waiting.add(call)
+        self._out.append(QueueCall(call.id, call.queue, rule))
+        if call.queue in self._unstaffed_since:
+            self._timers.set(self._no_agent_due(call), TimerKind.NO_AGENT, call.id)
+
+    def _requeue(self, call: CallState) -> None:
+        self._enqueue(call, Rule.REQUEUE)
+
+    def _queue_unstaffed(self, queue: str) -> None:
+        self._unstaffed_since[queue] = self.now
+        for _, bucket in self.waiting.buckets(queue):
+            for call in bucket:
+                self._timers.set(self._no_agent_due(call), TimerKind.NO_AGENT, call.id)
+
+    def _offer(self, call: CallState, agent: AgentState, rule: Rule) -> None:
+        self.waiting.remove(call)
+        self._unready(agent)
+        call.status = CallStatus.RINGING
+        call.agent = agent.id
+        agent.call = call.id
+        agent.move(_A.RINGING, self.now)
+        self._last_offered[call.queue] = agent.order
+        ring_until = self.now + self.rules.ring_timeout_s
+        self._timers.set(ring_until, TimerKind.RING_TIMEOUT, agent.id, agent.token)
+        overflow = call.prefer_site is not None and call.prefer_site != agent.site
+        self._out.append(OfferCall(call.id, agent.id, ring_until, rule, overflow, agent.backup))
+        self._out.append(SetAgentState(agent.id, _A.RINGING, rule))
+
+    def _place(self, call: CallState) -> None:
+        """Offer a waiting call to the agent the strategy picks, if any is eligible.
+
+        A backup seat brought in by this call takes *its* best call, which
+        may be an older one; then this call tries again.
+        """
+        while call.status is CallStatus.QUEUED:
+            agent = self._ready.pick(
+                call.queue, self._open_sites(call), self._backup_ok, self._last_offered.get(call.queue, -1)
+            )
+            if agent is None:
+                return
+            # Normally the agent's best call is this one; but when this very
+            # event opened other calls to the agent (a backup seat brought in,
+            # a site window released) an earlier call comes first.
+            best = self._best_call_for(agent)
+            assert best is not None
+            self._offer(best, agent, self._strategy_rule if best is call else Rule.NEXT_CALL)
+
+    def _open_sites(self, call: CallState) -> Iterable[str]:
+        if self._window_closed_to_others(call):
+            assert call.prefer_site is not None
+            return (call.prefer_site,)
+        return self._sites
+
+    def _window_closed_to_others(self, call: CallState) -> bool:
+        site = call.prefer_site
+        return site is not None and call.window_end > self.now and self._staffed.get((call.queue, site), 0) > 0
+
+    def _release_window(self, queue: str, site: str) -> None:
+        """Place the calls of ``queue`` that waited for ``site`` alone."""
+        for (prefer, _), bucket in list(self.waiting.buckets(queue)):
+            if prefer != site:
+                continue
+            for call in list(bucket):
+                if call.status is not CallStatus.QUEUED:
+                    continue
+                self._place(call)
+                if call.status is CallStatus.QUEUED:
+                    break  # later calls of this bucket are no more eligible
+
+    def _best_call_for(self, agent: AgentState) -> CallState | None:
+        """The call a ready agent should take: highest priority, then earliest entry."""
+        if agent.backup and self._count_open(agent, self.rules.backup_seat_when_waiting) < (
+            self.rules.backup_seat_when_waiting
+        ):
+            return None
+        now = self.now
+        site = agent.site
+        staffed = self._staffed
+        best: CallState | None = None
+        best_key: tuple[int, float, int] | None = None
+        for queue in agent.queues:
+            for (prefer, priority), bucket in self.waiting.buckets(queue):
+                head = bucket[0]
+                if (
+                    prefer is not None
+                    and prefer != site
+                    and head.window_end > now
+                    and staffed.get((queue, prefer), 0) > 0
+                ):
+                    continue  # even the earliest call here still waits for its own site
+                key = (-priority, head.entered_at, head.seq)
+                if best_key is None or key < best_key:
+                    best, best_key = head, key
+        return best
+
+    def _count_open(self, agent: AgentState, limit: int | None) -> int:
+        """Waiting calls this agent would be eligible for (ignoring its own state), up to ``limit``."""
+        now = self.now
+        staffed = self._staffed
+        n = 0
+        for queue in agent.queues:
+            for (prefer, _), bucket in self.waiting.buckets(queue):
+                if prefer is None or prefer == agent.site or staffed.get((queue, prefer), 0) == 0:
+                    n += len(bucket)
+                else:
+                    n += WaitingCalls.out_of_window(bucket, now)
+                if limit is not None and n >= limit:
+                    return n
+        return n
+
+    def _backup_ok(self, agent: AgentState) -> bool:
+        threshold = self.rules.backup_seat_when_waiting
+        return self._count_open(agent, threshold) >= threshold
+
+    def _settle_backups(self) -> None:
+        """Ready backup seats whose threshold is now met take calls."""
+        if not self._ready_backups:
+            return
+        for agent in list(self._ready_backups.values()):
+            if agent.status is _A.READY:
+                call = self._best_call_for(agent)
+                if call is not None:
+                    self._offer(call, agent, Rule.NEXT_CALL)
+
+    # ------------------------------------------------------------------
+    # Helpers
+    # ------------------------------------------------------------------
+
+    def _agent(self, agent_id: str) -> AgentState:
+        agent = self.agents.get(agent_id)
+        if agent is None:
+            raise UnknownEntity(f"unknown agent {agent_id!r}")
+        return agent
+
+    def _call(self, call_id: str) -> CallState:
+        call = self.calls.get(call_id)
+        if call is None:
+            raise UnknownEntity(f"no call {call_id!r} in progress")
+        return call
+
+    def _check_clock(self, now: float) -> None:
+        if not now >= self.now:  # also rejects NaN
+            raise ClockError(f"time went backwards: {now} < {self.now}")
+
+    def _flush(self) -> list[Command]:
+        out, self._out = self._out, []
+        return out
+
+
+_HANDLERS: dict[type, Callable[[Router, Any, float], None]] = {
+    CallArrived: Router._on_call_arrived,
+    CallAnswered: Router._on_call_answered,
+    CallHungUp: Router._on_call_hung_up,
+    AgentLoggedIn: Router._on_logged_in,
+    AgentLoggedOut: Router._on_logged_out,
+    AgentReady: Router._on_ready,
+    AgentNotReady: Router._on_not_ready,
+}

@@ -1,0 +1,207 @@
+"""Test kit for the routing core: centre builders and a brute-force oracle.
+
+The oracle re-derives every rule from the plain fields of agents and calls,
+without the router's indexes, so it can check the router's fast answers.
+:class:`CheckedRouter` asks it before every offer and after every step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from routing.agent import AgentState, AgentStatus
+from routing.call import CallState, CallStatus
+from routing.centre import (
+    GENERAL_QUEUE,
+    Agency,
+    AgencyGroup,
+    AgentProfile,
+    Centre,
+    CentreInfo,
+    RoutingRules,
+    Site,
+    System,
+)
+from routing.commands import Command, OfferCall
+from routing.events import AgentLoggedIn, Event
+from routing.router import Router
+
+
+class InvariantBroken(AssertionError):
+    """The router broke one of its "never" rules."""
+
+
+# ----------------------------------------------------------------------
+# Builders
+# ----------------------------------------------------------------------
+
+
+def agent(
+    agent_id: str,
+    site: str = "nantou",
+    skills: Mapping[str, int] | None = None,
+    *,
+    backup: bool = False,
+    channels: Sequence[str] = ("voice",),
+) -> AgentProfile:
+    """An agent profile with sensible defaults (voice, Nantou, WebHR level 3)."""
+    return AgentProfile(
+        agent_id,
+        f"Agent {agent_id}",
+        site,
+        tuple(channels),  # type: ignore[arg-type]
+        backup,
+        {"webhr": 3} if skills is None else dict(skills),
+    )
+
+
+def agency(agency_id: str, *, prefer_site: str | None = None, priority: int = 0) -> Agency:
+    return Agency(agency_id, f"Agency {agency_id}", AgencyGroup.CENTRAL, prefer_site, priority)
+
+
+def centre(
+    agents: Iterable[AgentProfile],
+    *,
+    systems: Sequence[str] = ("webhr", "pemis2k", "ecpa"),
+    agencies: Iterable[Agency] = (),
+    sites: Sequence[str] = ("nantou", "taipei"),
+    **rules: Any,
+) -> Centre:
+    """A small centre for tests; ``rules`` override :class:`RoutingRules` fields."""
+    return Centre(
+        CentreInfo("Test centre"),
+        tuple(Site(s, s.title()) for s in sites),
+        tuple(System(s, s.upper()) for s in systems),
+        tuple(agencies),
+        tuple(agents),
+        RoutingRules(**rules),
+    )
+
+
+# ----------------------------------------------------------------------
+# The oracle
+# ----------------------------------------------------------------------
+
+
+def _serves(a: AgentState, queue: str) -> bool:
+    return a.voice and (queue == GENERAL_QUEUE or queue in a.profile.skills)
+
+
+def _logged_in_at(router: Router, site: str, queue: str) -> bool:
+    return any(
+        a.status is not AgentStatus.LOGGED_OUT and a.site == site and _serves(a, queue) for a in router.agents.values()
+    )
+
+
+def open_to(router: Router, a: AgentState, call: CallState) -> bool:
+    """Whether a waiting call is open to this agent, whatever the agent's own state and backup flag."""
+    if call.status is not CallStatus.QUEUED or not _serves(a, call.queue):
+        return False
+    site = call.prefer_site
+    if site is None or site == a.site:
+        return True
+    in_window = call.entered_at + router.rules.overflow_after_s > router.now
+    return not (in_window and _logged_in_at(router, site, call.queue))
+
+
+def eligible(router: Router, a: AgentState, call: CallState) -> bool:
+    """The eligibility rules, re-derived from scratch (see :mod:`routing.router`)."""
+    if a.status is not AgentStatus.READY or not open_to(router, a, call):
+        return False
+    if a.backup:
+        waiting = sum(1 for c in router.calls.values() if open_to(router, a, c))
+        return waiting >= router.rules.backup_seat_when_waiting
+    return True
+
+
+def check_state(router: Router) -> None:
+    """Check every "never" that can be seen in a state; raise :class:`InvariantBroken`."""
+    for a in router.agents.values():
+        if a.status in (AgentStatus.RINGING, AgentStatus.TALKING):
+            call = router.calls.get(a.call or "")
+            if call is None or call.agent != a.id:
+                raise InvariantBroken(f"{a.id} is {a.status} with call {a.call}, which is not with it")
+            expected = CallStatus.RINGING if a.status is AgentStatus.RINGING else CallStatus.TALKING
+            if call.status is not expected:
+                raise InvariantBroken(f"{a.id} is {a.status} but {call.id} is {call.status}")
+        elif a.call is not None:
+            raise InvariantBroken(f"{a.id} is {a.status} yet holds call {a.call}")
+    queued = 0
+    for c in router.calls.values():
+        if c.status is CallStatus.QUEUED:
+            queued += 1
+            if c.agent is not None:
+                raise InvariantBroken(f"queued call {c.id} names agent {c.agent}")
+        else:
+            holder = router.agents.get(c.agent or "")
+            if holder is None or holder.call != c.id:
+                raise InvariantBroken(f"{c.status} call {c.id} is not held by its agent {c.agent}")
+    if queued != len(router.waiting):
+        raise InvariantBroken(f"{queued} calls queued but the queue index holds {len(router.waiting)}")
+    for a in router.agents.values():
+        if a.status is not AgentStatus.READY:
+            continue
+        for c in router.calls.values():
+            if eligible(router, a, c):
+                raise InvariantBroken(f"call {c.id} waits while eligible agent {a.id} is ready")
+
+
+class CheckedRouter(Router):
+    """A :class:`Router` that checks itself against the oracle at every offer and step."""
+
+    offers_checked = 0
+
+    def _offer(self, call: CallState, agent: AgentState, rule: Any) -> None:
+        if not eligible(self, agent, call):
+            raise InvariantBroken(f"offer of {call.id} to {agent.id}, who is not eligible for it")
+        for other in self.calls.values():
+            if other is not call and eligible(self, agent, other) and other.order_key < call.order_key:
+                raise InvariantBroken(f"{agent.id} offered {call.id} before {other.id}, which comes first")
+        self.offers_checked += 1
+        super()._offer(call, agent, rule)
+
+    def apply(self, event: Event, now: float) -> list[Command]:
+        out = super().apply(event, now)
+        check_state(self)
+        return out
+
+    def advance(self, now: float) -> list[Command]:
+        out = super().advance(now)
+        check_state(self)
+        return out
+
+
+def step(router: Router, event: Event, now: float) -> list[Command]:
+    """Advance to ``now`` and apply ``event``, as a shell does: timers first."""
+    return router.advance(now) + router.apply(event, now)
+
+
+class Harness:
+    """Drives a :class:`CheckedRouter` through a script of timed events and keeps every command."""
+
+    def __init__(self, centre_: Centre, rng: Any = None) -> None:
+        self.router = CheckedRouter(centre_, rng=rng)
+        self.log: list[tuple[float, Command]] = []
+
+    def at(self, now: float, *events: Event) -> list[Command]:
+        """Advance to ``now`` and apply ``events`` in order; return the commands of this call."""
+        out = self.router.advance(now)
+        for event in events:
+            out += self.router.apply(event, now)
+        self.log += [(now, c) for c in out]
+        return out
+
+    def login(self, *agent_ids: str, now: float = 0.0) -> None:
+        self.at(now, *(AgentLoggedIn(a) for a in agent_ids))
+
+    def offers(self, since: float = float("-inf")) -> list[tuple[str, str]]:
+        """(call, agent) of every offer made at or after ``since``, in order."""
+        return [(c.call_id, c.agent_id) for t, c in self.log if isinstance(c, OfferCall) and t >= since]
+
+    def status(self, agent_id: str) -> AgentStatus:
+        return self.router.agents[agent_id].status
+
+    def ringing_at(self, agent_id: str) -> str | None:
+        a = self.router.agents[agent_id]
+        return a.call if a.status is AgentStatus.RINGING else None

@@ -1,0 +1,88 @@
+"""Each agent-selection strategy picks the agent its definition says."""
+
+import random
+
+import pytest
+
+from routing import AgentReady, CallAnswered, CallArrived, CallHungUp, Party, Strategy
+from routing.testing import Harness, agent, centre
+
+
+def serve(h: Harness, call_id: str, now: float, talk: float = 10) -> str:
+    """Arrive, answer, talk and hang up one call; return the agent who took it."""
+    h.at(now, CallArrived(call_id, "webhr"))
+    who = h.router.calls[call_id].agent
+    assert who is not None
+    h.at(now + 1, CallAnswered(call_id, who))
+    h.at(now + 1 + talk, CallHungUp(call_id, Party.AGENT))
+    h.at(now + 1 + talk, AgentReady(who))  # end wrap-up at once
+    return who
+
+
+def test_longest_idle_picks_the_agent_idle_since_longest() -> None:
+    """longest-idle: the agent whose idle time began earliest gets the call."""
+    h = Harness(centre([agent("N01"), agent("N02"), agent("N03")]))
+    h.login("N02", now=0)
+    h.login("N03", now=1)
+    h.login("N01", now=2)
+    assert serve(h, "c1", 10) == "N02"
+    assert serve(h, "c2", 30) == "N03"
+    assert serve(h, "c3", 50) == "N01"
+    assert serve(h, "c4", 70) == "N02"
+
+
+def test_round_robin_continues_after_the_last_agent_offered() -> None:
+    """round-robin: file order, continuing after the last agent offered, wrapping round."""
+    h = Harness(centre([agent("N01"), agent("N02"), agent("N03")], strategy="round-robin"))
+    h.login("N03", "N02", "N01")
+    got = [serve(h, f"c{i}", 10 + 20 * i) for i in range(5)]
+    assert got == ["N01", "N02", "N03", "N01", "N02"]
+
+
+def test_fewest_calls_picks_the_agent_with_fewest_answered_calls() -> None:
+    """fewest-calls: the agent who answered the fewest calls since login."""
+    h = Harness(centre([agent("N01"), agent("N02")], strategy="fewest-calls"))
+    h.login("N01", "N02")
+    first = serve(h, "c1", 10)
+    assert serve(h, "c2", 30) != first
+    assert serve(h, "c3", 50) == first
+
+
+def test_least_talk_time_picks_the_agent_with_least_talk_time() -> None:
+    """least-talk-time: the agent with the least talk time since login, however many calls."""
+    h = Harness(centre([agent("N01"), agent("N02")], strategy="least-talk-time"))
+    h.login("N01", "N02")
+    assert serve(h, "c1", 10, talk=300) == "N01"
+    assert serve(h, "c2", 400, talk=20) == "N02"
+    assert serve(h, "c3", 500, talk=20) == "N02"  # N02 has 20 s, N01 300 s
+    assert h.router.agents["N02"].calls_handled == 2
+
+
+def test_best_skill_picks_the_highest_level_then_longest_idle() -> None:
+    """best-skill: the highest skill level in the call's system wins, ties by longest idle."""
+    agents = [agent("N01", skills={"webhr": 2}), agent("N02", skills={"webhr": 5}), agent("N03", skills={"webhr": 5})]
+    h = Harness(centre(agents, strategy="best-skill"))
+    h.login("N01", now=0)
+    h.login("N03", now=1)
+    h.login("N02", now=2)
+    h.at(10, CallArrived("c1", "webhr"), CallArrived("c2", "webhr"), CallArrived("c3", "webhr"))
+    assert h.offers() == [("c1", "N03"), ("c2", "N02"), ("c3", "N01")]
+
+
+def test_random_is_reproducible_with_a_seed_and_uses_every_agent() -> None:
+    """random: the same seed gives the same choices; over many calls each agent is chosen."""
+
+    def run(seed: int) -> list[str]:
+        h = Harness(centre([agent("N01"), agent("N02"), agent("N03")], strategy="random"), rng=random.Random(seed))
+        h.login("N01", "N02", "N03")
+        return [serve(h, f"c{i}", 10 + 20 * i) for i in range(30)]
+
+    assert run(1) == run(1)
+    assert set(run(1)) == {"N01", "N02", "N03"}
+    assert run(1) != run(2)
+
+
+def test_random_without_a_generator_is_refused() -> None:
+    """The random strategy needs a seeded generator passed in; the router never uses the global one."""
+    with pytest.raises(ValueError, match=r"seeded random\.Random"):
+        Harness(centre([agent("N01")], strategy=Strategy.RANDOM))
