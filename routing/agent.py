@@ -66,6 +66,7 @@ class AgentState:
         "talk_time",
         "token",
         "voice",
+        "indexed",
     )
 
     def __init__(self, profile: AgentProfile, order: int) -> None:
@@ -90,6 +91,8 @@ class AgentState:
         self.pending_not_ready: str | None = None
         #: Bumped on every status change; a timer set in an older status is stale.
         self.token = 0
+        #: Filed in the ready-agent index (ready, voice, and no call was waiting for it).
+        self.indexed = False
 
     def level(self, queue: str) -> int:
         """Skill level for a queue (0 for the general queue or no skill)."""

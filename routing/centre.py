@@ -27,8 +27,8 @@ from typing import Any
 
 from routing.errors import CentreError
 
-#: Ids appear in bus topics and file names: letters, digits, ``_ . -``.
-ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+#: Ids appear in bus topics, file names and field paths: letters, digits, ``_ -``.
+ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 MIN_SKILL = 1
 MAX_SKILL = 5
 #: The queue every voice agent serves; calls land there when nobody skilled
@@ -87,7 +87,7 @@ def _check_id(path: str, value: object) -> str:
             path,
             "invalid id",
             value,
-            "1-64 letters, digits, '_', '.' or '-', starting with a letter or digit",
+            "1-64 letters, digits, '_' or '-', starting with a letter or digit",
         )
     return value
 

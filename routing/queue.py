@@ -29,14 +29,15 @@ _window_end = attrgetter("window_end")
 class WaitingCalls:
     """Every queued call, by queue, preferred site and priority."""
 
-    __slots__ = ("_queues", "_sizes")
+    __slots__ = ("queues", "_sizes")
 
     def __init__(self) -> None:
-        self._queues: dict[str, dict[BucketKey, list[CallState]]] = {}
+        #: queue id -> (preferred site, priority) -> calls in queue order. Read-only outside this class.
+        self.queues: dict[str, dict[BucketKey, list[CallState]]] = {}
         self._sizes: dict[str, int] = {}
 
     def add(self, call: CallState) -> None:
-        buckets = self._queues.setdefault(call.queue, {})
+        buckets = self.queues.setdefault(call.queue, {})
         bucket = buckets.setdefault((call.prefer_site, call.priority), [])
         if not bucket or _entry(bucket[-1]) < _entry(call):
             bucket.append(call)  # the usual case: a new call joins at the back
@@ -45,7 +46,7 @@ class WaitingCalls:
         self._sizes[call.queue] = self._sizes.get(call.queue, 0) + 1
 
     def remove(self, call: CallState) -> None:
-        buckets = self._queues[call.queue]
+        buckets = self.queues[call.queue]
         key = (call.prefer_site, call.priority)
         bucket = buckets[key]
         i = bisect_left(bucket, _entry(call), key=_entry)
@@ -58,14 +59,14 @@ class WaitingCalls:
 
     def buckets(self, queue: str) -> Iterator[tuple[BucketKey, list[CallState]]]:
         """The non-empty buckets of a queue. Do not change them while iterating."""
-        return iter(self._queues.get(queue, {}).items())
+        return iter(self.queues.get(queue, {}).items())
 
     def size(self, queue: str) -> int:
         return self._sizes.get(queue, 0)
 
     def calls(self, queue: str) -> list[CallState]:
         """All calls of a queue in serving order (priority, then entry). O(n log n)."""
-        out = [c for bucket in self._queues.get(queue, {}).values() for c in bucket]
+        out = [c for bucket in self.queues.get(queue, {}).values() for c in bucket]
         out.sort(key=attrgetter("order_key"))
         return out
 

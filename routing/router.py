@@ -402,12 +402,14 @@ class Router:
         self._out.append(SetAgentState(agent.id, _A.READY, rule))
         if not agent.voice:
             return
-        self._ready.add(agent)
-        if agent.backup:
-            self._ready_backups[agent.id] = agent
         call = self._best_call_for(agent)
         if call is not None:
-            self._offer(call, agent, Rule.NEXT_CALL)
+            self._offer(call, agent, Rule.NEXT_CALL)  # straight on: no need to file it as ready
+            return
+        self._ready.add(agent)
+        agent.indexed = True
+        if agent.backup:
+            self._ready_backups[agent.id] = agent
 
     def _after_work(self, agent: AgentState, rule: Rule) -> None:
         """The call (and its wrap-up) is over: ready, or the break asked for meanwhile."""
@@ -436,9 +438,10 @@ class Router:
         return call
 
     def _unready(self, agent: AgentState) -> None:
-        if agent.voice:
+        if agent.indexed:
             self._ready.remove(agent)
             self._ready_backups.pop(agent.id, None)
+            agent.indexed = False
 
     # ------------------------------------------------------------------
     # Calls
@@ -525,10 +528,13 @@ class Router:
         now = self.now
         site = agent.site
         staffed = self._staffed
+        queues = self.waiting.queues
         best: CallState | None = None
-        best_key: tuple[int, float, int] | None = None
         for queue in agent.queues:
-            for (prefer, priority), bucket in self.waiting.buckets(queue):
+            buckets = queues.get(queue)
+            if not buckets:
+                continue
+            for (prefer, priority), bucket in buckets.items():
                 head = bucket[0]
                 if (
                     prefer is not None
@@ -537,9 +543,12 @@ class Router:
                     and staffed.get((queue, prefer), 0) > 0
                 ):
                     continue  # even the earliest call here still waits for its own site
-                key = (-priority, head.entered_at, head.seq)
-                if best_key is None or key < best_key:
-                    best, best_key = head, key
+                if (
+                    best is None
+                    or priority > best.priority
+                    or (priority == best.priority and (head.entered_at, head.seq) < (best.entered_at, best.seq))
+                ):
+                    best = head
         return best
 
     def _count_open(self, agent: AgentState, limit: int | None) -> int:

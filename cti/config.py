@@ -1,0 +1,217 @@
+"""Reading a centre file: TOML in, a validated :class:`routing.Centre` out.
+
+Every problem becomes one :class:`ConfigError` whose message is a single line
+naming the file, the line, the field, what was found and what was expected::
+
+    centre.toml:57: agents[3].skills.webhr: skill level out of range; got 7, expected an integer from 1 to 5
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import tomllib
+import zoneinfo
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from routing import Centre, CentreError, centre_from_mapping
+
+DEFAULT_CENTRE_RESOURCE = "data/centre.toml"
+
+
+class ConfigError(Exception):
+    """A centre file could not be read or is invalid. ``str()`` is the one-line message."""
+
+    code = "invalid-config"
+
+    def __init__(self, source: str, message: str, line: int | None = None, field: str | None = None) -> None:
+        self.source = source
+        self.line = line
+        self.field = field
+        self.message = message
+        where = f"{source}:{line}" if line is not None else source
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass(frozen=True)
+class LoadedCentre:
+    centre: Centre
+    source: str
+    text: str
+
+
+def default_centre_text() -> str:
+    """The shipped default centre file (the DGPA hotline), as text."""
+    return resources.files("cti").joinpath(DEFAULT_CENTRE_RESOURCE).read_text(encoding="utf-8")
+
+
+def load_default() -> LoadedCentre:
+    return parse_centre(default_centre_text(), "<default centre>")
+
+
+def load_centre(path: str | Path) -> LoadedCentre:
+    """Read and validate a centre file. ``-`` reads standard input."""
+    source = str(path)
+    try:
+        if source == "-":
+            text = sys.stdin.read()
+            source = "<stdin>"
+        else:
+            text = Path(path).read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise ConfigError(source, "no such file") from None
+    except IsADirectoryError:
+        raise ConfigError(source, "is a directory, expected a centre file (TOML)") from None
+    except PermissionError:
+        raise ConfigError(source, "permission denied") from None
+    except UnicodeDecodeError as err:
+        raise ConfigError(source, f"not UTF-8 text (byte {err.start})") from None
+    return parse_centre(text, source)
+
+
+_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
+
+
+def parse_centre(text: str, source: str) -> LoadedCentre:
+    """Parse and validate centre-file text; ``source`` names it in messages."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        message = str(err)
+        match = _TOML_POSITION.search(message)
+        line = int(match.group(1)) if match else None
+        if match:
+            message = f"{message[: match.start()]} (column {match.group(2)})"
+        raise ConfigError(source, f"TOML syntax error: {message}", line) from None
+    try:
+        centre = centre_from_mapping(doc)
+    except CentreError as err:
+        raise ConfigError(source, err.describe(), locate(text, err.path), err.path) from None
+    try:
+        zoneinfo.ZoneInfo(centre.info.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            source,
+            f"center.timezone: unknown time zone; got {centre.info.timezone!r}, expected an IANA name such as "
+            "'Asia/Taipei'",
+            locate(text, "center.timezone"),
+            "center.timezone",
+        ) from None
+    return LoadedCentre(centre, source, text)
+
+
+# ----------------------------------------------------------------------
+# Finding the line of a field
+# ----------------------------------------------------------------------
+
+_ARRAY_HEADER = re.compile(r"^\s*\[\[\s*([A-Za-z0-9_.\-\"' ]+?)\s*\]\]")
+_TABLE_HEADER = re.compile(r"^\s*\[\s*([A-Za-z0-9_.\-\"' ]+?)\s*\]")
+_KEY = re.compile(r"^\s*([A-Za-z0-9_\-\"'.]+)\s*=")
+_INLINE_KEY = re.compile(r"[{,]\s*([A-Za-z0-9_\-\"']+)\s*=")
+
+Path_ = tuple[str | int, ...]
+
+
+def _split_path(path: str) -> Path_:
+    parts: list[str | int] = []
+    for piece in path.split("."):
+        match = re.fullmatch(r"([^\[]*)((?:\[\d+\])*)", piece)
+        if not match:
+            parts.append(piece)
+            continue
+        if match.group(1):
+            parts.append(match.group(1))
+        parts.extend(int(i) for i in re.findall(r"\[(\d+)\]", match.group(2)))
+    return tuple(parts)
+
+
+def _key_parts(key: str) -> list[str]:
+    return [k.strip().strip("\"'") for k in key.split(".")]
+
+
+def _line_map(text: str) -> dict[Path_, int]:
+    """Map each table, array element and key in ``text`` to the line it starts on.
+
+    A light scan, not a parser: good enough for the tables a centre file uses
+    (``[table]``, ``[[array]]``, ``[array.sub]``, keys, inline tables on one line).
+    """
+    lines: dict[Path_, int] = {}
+    counts: dict[str, int] = {}
+    current: Path_ = ()
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split("#", 1)[0] if '"' not in raw and "'" not in raw else raw
+        if m := _ARRAY_HEADER.match(line):
+            name = ".".join(_key_parts(m.group(1)))
+            index = counts.get(name, 0)
+            counts[name] = index + 1
+            current = (*_key_parts(m.group(1)), index)
+            lines.setdefault(current, number)
+            lines.setdefault(current[:-1], number)
+            continue
+        if m := _TABLE_HEADER.match(line):
+            parts = _key_parts(m.group(1))
+            head = parts[0]
+            # [agents.skills] belongs to the latest [[agents]]
+            current = (head, counts[head] - 1, *parts[1:]) if head in counts else tuple(parts)
+            lines.setdefault(current, number)
+            continue
+        if m := _KEY.match(line):
+            key_path = (*current, *_key_parts(m.group(1)))
+            lines.setdefault(key_path, number)
+            rest = line[m.end() :]
+            if "{" in rest:
+                for inner in _INLINE_KEY.finditer(rest):
+                    lines.setdefault((*key_path, *_key_parts(inner.group(1))), number)
+    return lines
+
+
+def locate(text: str, path: str) -> int | None:
+    """The line where the field at ``path`` (``agents[3].skills.webhr``) is, or its nearest parent."""
+    if not path:
+        return None
+    lines = _line_map(text)
+    parts = _split_path(path)
+    while parts:
+        if parts in lines:
+            return lines[parts]
+        parts = parts[:-1]
+    return None
+
+
+def as_mapping(centre: Centre) -> dict[str, Any]:
+    """A plain summary of a centre for ``--json`` output."""
+    return {
+        "name": centre.info.name,
+        "timezone": centre.info.timezone,
+        "service_level_seconds": centre.info.service_level_seconds,
+        "sites": [
+            {
+                "id": s.id,
+                "name": s.name,
+                "voice_seats": sum(1 for a in centre.agents if a.site == s.id and a.voice),
+                "backup_seats": sum(1 for a in centre.agents if a.site == s.id and a.voice and a.backup),
+                "email_seats": sum(1 for a in centre.agents if a.site == s.id and "email" in a.channels),
+            }
+            for s in centre.sites
+        ],
+        "systems": [s.id for s in centre.systems],
+        "agencies": len(centre.agencies),
+        "agents": [
+            {
+                "id": a.id,
+                "site": a.site,
+                "channels": [str(c) for c in a.channels],
+                "backup": a.backup,
+                "skills": dict(a.skills),
+            }
+            for a in centre.agents
+        ],
+        "routing": {
+            k: (str(v) if k == "strategy" else v)
+            for k, v in ((f, getattr(centre.routing, f)) for f in centre.routing.__dataclass_fields__)
+        },
+        "warnings": centre.warnings(),
+    }

@@ -1,0 +1,38 @@
+"""Finding the line of a field in a centre file, for error messages."""
+
+from cti.config import locate
+
+TEXT = """\
+[center]
+name = "x"
+
+[[agents]]
+id = "A"
+skills = { webhr = 3, ecpa = 9 }
+
+[[agents]]
+id = "B"
+
+[agents.skills]
+webhr = 2
+"""
+
+
+def test_a_key_inside_an_inline_table_is_found_on_its_line() -> None:
+    """agents[0].skills.ecpa is on the line of the inline skills table."""
+    assert locate(TEXT, "agents[0].skills.ecpa") == 6
+
+
+def test_a_subtable_of_an_array_element_belongs_to_that_element() -> None:
+    """[agents.skills] after the second [[agents]] holds agents[1].skills."""
+    assert locate(TEXT, "agents[1].skills.webhr") == 12
+
+
+def test_a_missing_key_falls_back_to_its_table() -> None:
+    """A field that is not in the file is reported at its nearest enclosing table."""
+    assert locate(TEXT, "agents[1].name") == 8
+    assert locate(TEXT, "center.timezone") == 1
+
+
+def test_an_unknown_path_has_no_line() -> None:
+    assert locate(TEXT, "routing.strategy") is None
