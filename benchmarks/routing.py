@@ -161,10 +161,10 @@ def machine() -> str:
 def report(bench: Bench, args: argparse.Namespace, elapsed: float) -> str:
     rows = []
     mix = bench.timings["arrival"] + bench.timings["agent free"]
-    for name, ns in [*bench.timings.items(), ("arrival + agent free", mix)]:
-        if not ns:
+    for name, timings in [*bench.timings.items(), ("arrival + agent free", mix)]:
+        if not timings:
             continue
-        ns = sorted(ns)
+        ns = sorted(timings)
         rate = len(ns) / (sum(ns) / 1e9)
         rows.append(
             f"| {name} | {len(ns):,} | {rate:,.0f} | {percentile(ns, 0.5):.1f} | {percentile(ns, 0.99):.1f} "

@@ -54,6 +54,7 @@ class AgentState:
         "calls_handled",
         "id",
         "idle_since",
+        "indexed",
         "misses",
         "order",
         "pending_not_ready",
@@ -66,7 +67,6 @@ class AgentState:
         "talk_time",
         "token",
         "voice",
-        "indexed",
     )
 
     def __init__(self, profile: AgentProfile, order: int) -> None:

@@ -29,7 +29,7 @@ _window_end = attrgetter("window_end")
 class WaitingCalls:
     """Every queued call, by queue, preferred site and priority."""
 
-    __slots__ = ("queues", "_sizes")
+    __slots__ = ("_sizes", "queues")
 
     def __init__(self) -> None:
         #: queue id -> (preferred site, priority) -> calls in queue order. Read-only outside this class.
