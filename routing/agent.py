@@ -1,15 +1,10 @@
 """An agent's live state, as an explicit state machine.
 
-::
-
-    logged-out ──login──▶ ready ──offer──▶ ringing ──answer──▶ talking
-        ▲                  ▲ ▲               │ │ │                │
-        │                  │ └─caller gone───┘ │ └ring-no-answer┐ │ hang-up
-        └──logout── not-ready ◀──declined──────┘                ▼ ▼
-                           ▲            reject-delay ◀──────  wrap-up
-                           └───────── max-no-answer
-
-``ready`` alone is not enough to get a call: see :mod:`routing.eligibility`.
+``logged-out → ready → ringing → talking → wrap-up → ready`` is the normal
+cycle; ``reject-delay`` follows a ring-no-answer and ``not-ready`` is a break
+(or the result of too many misses). The full table of events and transitions
+is in ``docs/routing.md``. Being ``ready`` is necessary but not enough to be
+offered a call: see the eligibility rules in :mod:`routing.router`.
 """
 
 from __future__ import annotations

@@ -130,9 +130,7 @@ class CentreInfo:
 
 
 @dataclass(frozen=True, slots=True)
-class Site:
-    """A group of seats on one network (Nantou, in-house; Taipei, outsourced)."""
-
+class _Named:
     id: str
     name: str
 
@@ -142,15 +140,13 @@ class Site:
 
 
 @dataclass(frozen=True, slots=True)
-class System:
+class Site(_Named):
+    """A group of seats on one network (Nantou, in-house; Taipei, outsourced)."""
+
+
+@dataclass(frozen=True, slots=True)
+class System(_Named):
     """A personnel IT system callers ask about; each has its own queue."""
-
-    id: str
-    name: str
-
-    def __post_init__(self) -> None:
-        _check_id("id", self.id)
-        _check_name("name", self.name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,12 +327,6 @@ class Centre:
                         system,
                         "a system id from [[systems]]",
                     )
-
-    def system(self, system_id: str) -> System | None:
-        return next((s for s in self.systems if s.id == system_id), None)
-
-    def agency(self, agency_id: str) -> Agency | None:
-        return next((a for a in self.agencies if a.id == agency_id), None)
 
     def warnings(self) -> list[str]:
         """Things that are valid but probably not meant: unserved systems, empty sites."""
