@@ -1,0 +1,1 @@
+"""Textual consoles: supervisor wallboard, agent desktop, QA player. Not yet built."""

@@ -60,7 +60,7 @@ def load_centre(path: str | Path) -> LoadedCentre:
             text = sys.stdin.read()
             source = "<stdin>"
         else:
-            text = Path(path).read_bytes().decode("utf-8")
+            text = Path(path).read_bytes().decode("utf-8-sig")  # tolerate a byte-order mark
     except FileNotFoundError:
         raise ConfigError(source, "no such file") from None
     except IsADirectoryError:

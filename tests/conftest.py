@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, settings
 settings.register_profile(
     "ci",
     derandomize=True,
-    max_examples=300,
+    max_examples=1000,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
     print_blob=True,

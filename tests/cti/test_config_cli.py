@@ -211,3 +211,11 @@ def test_a_command_line_mistake_exits_2_with_usage() -> None:
     out = cti("config", "check")
     assert out.returncode == 2
     assert "usage:" in out.stderr
+
+
+def test_a_byte_order_mark_is_tolerated(tmp_path: Path) -> None:
+    """A file saved with a UTF-8 byte-order mark (as some Windows editors do) is read normally."""
+    path = tmp_path / "centre.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + default_centre_text().encode("utf-8"))
+    out = cti("config", "check", str(path), "-q")
+    assert out.returncode == 0, out.stderr
