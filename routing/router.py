@@ -108,7 +108,6 @@ class Router:
         self._staffed_total: dict[str, int] = {}
         #: Since when a queue has had nobody logged in (absent = staffed).
         self._unstaffed_since: dict[str, float] = dict.fromkeys((*self._systems, GENERAL_QUEUE), now)
-        self._ready_backups: dict[str, AgentState] = {}
         self._last_offered: dict[str, int] = {}
         self._timers = Timers()
         self._seq = 0
@@ -188,7 +187,6 @@ class Router:
         if call.prefer_site is not None and self.rules.overflow_after_s > 0:
             self._timers.set(call.window_end, TimerKind.WINDOW_END, call.id)
         self._place(call)
-        self._settle_backups()
 
     def _on_call_answered(self, ev: CallAnswered, now: float) -> None:
         call = self._call(ev.call_id)
@@ -274,7 +272,6 @@ class Router:
         # Calls that waited for this site alone may now go anywhere.
         for queue in emptied:
             self._release_window(queue, agent.site)
-        self._settle_backups()
 
     def _on_ready(self, ev: AgentReady, now: float) -> None:
         agent = self._agent(ev.agent_id)
@@ -302,7 +299,6 @@ class Router:
         self._out.append(SetAgentState(agent.id, _A.NOT_READY, Rule.AGENT_REQUEST, ev.reason))
         if declined is not None:
             self._place(declined)
-            self._settle_backups()
 
     # ------------------------------------------------------------------
     # Timers
@@ -326,16 +322,19 @@ class Router:
             elif kind is TimerKind.WRAP_UP_END:
                 self._after_work(self.agents[subject], Rule.WRAP_UP)
             elif kind is TimerKind.WINDOW_END:
-                self._place(self.calls[subject])
-                self._settle_backups()
+                call = self.calls[subject]
+                if call.status is CallStatus.QUEUED:  # a ringing call is placed when it returns
+                    self._place(call)
             else:
                 self._no_agent(self.calls[subject])
 
     def _timer_live(self, timer: Timer) -> bool:
         due, _, kind, subject, token = timer
+        # A timer judged stale may be dropped at once (next_timer_at does), so
+        # staleness must be final: the window of a call that is ringing now may
+        # still matter if the call comes back before the window ends.
         if kind is TimerKind.WINDOW_END:
-            call = self.calls.get(subject)
-            return call is not None and call.status is CallStatus.QUEUED
+            return subject in self.calls
         if kind is TimerKind.NO_AGENT:
             call = self.calls.get(subject)
             return (
@@ -377,7 +376,6 @@ class Router:
         else:
             self._place(call)
             self._become_ready(agent, Rule.RING_NO_ANSWER, keep_idle_since=True)
-        self._settle_backups()
 
     def _no_agent(self, call: CallState) -> None:
         self.waiting.remove(call)
@@ -389,7 +387,6 @@ class Router:
         call.queue_entered_at = self.now
         self._enqueue(call, Rule.NO_AGENT_FALLBACK)
         self._place(call)
-        self._settle_backups()
 
     # ------------------------------------------------------------------
     # Agents
@@ -408,8 +405,6 @@ class Router:
             return
         self._ready.add(agent)
         agent.indexed = True
-        if agent.backup:
-            self._ready_backups[agent.id] = agent
 
     def _after_work(self, agent: AgentState, rule: Rule) -> None:
         """The call (and its wrap-up) is over: ready, or the break asked for meanwhile."""
@@ -440,7 +435,6 @@ class Router:
     def _unready(self, agent: AgentState) -> None:
         if agent.indexed:
             self._ready.remove(agent)
-            self._ready_backups.pop(agent.id, None)
             agent.indexed = False
 
     # ------------------------------------------------------------------
@@ -521,9 +515,7 @@ class Router:
 
     def _best_call_for(self, agent: AgentState) -> CallState | None:
         """The call a ready agent should take: highest priority, then earliest entry."""
-        if agent.backup and self._count_open(agent, self.rules.backup_seat_when_waiting) < (
-            self.rules.backup_seat_when_waiting
-        ):
+        if agent.backup and not self._backup_ok(agent):
             return None
         now = self.now
         site = agent.site
@@ -569,16 +561,6 @@ class Router:
     def _backup_ok(self, agent: AgentState) -> bool:
         threshold = self.rules.backup_seat_when_waiting
         return self._count_open(agent, threshold) >= threshold
-
-    def _settle_backups(self) -> None:
-        """Ready backup seats whose threshold is now met take calls."""
-        if not self._ready_backups:
-            return
-        for agent in list(self._ready_backups.values()):
-            if agent.status is _A.READY:
-                call = self._best_call_for(agent)
-                if call is not None:
-                    self._offer(call, agent, Rule.NEXT_CALL)
 
     # ------------------------------------------------------------------
     # Helpers

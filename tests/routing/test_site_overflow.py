@@ -1,6 +1,6 @@
 """Agency site preference: the preferred site's agents first, any site after overflow_after_s."""
 
-from routing import AgentLoggedOut, CallAnswered, CallArrived, CallHungUp, OfferCall
+from routing import AgentLoggedOut, AgentNotReady, CallAnswered, CallArrived, CallHungUp, OfferCall
 from routing.testing import Harness, agency, agent, centre
 
 
@@ -66,4 +66,35 @@ def test_calls_without_a_preference_go_to_any_site() -> None:
     h.login("T01", now=0)
     h.login("N01", now=1)
     h.at(2, CallArrived("c1", "webhr", None))
+    assert h.offers() == [("c1", "T01")]
+
+
+def test_a_call_declined_inside_its_window_overflows_when_the_window_ends() -> None:
+    """The window's end still releases a call that was ringing earlier and came back inside the window."""
+    h = Harness(
+        centre(
+            [agent("T01", "taipei"), agent("N01", "nantou")],
+            agencies=[agency("tpe", prefer_site="taipei")],
+            overflow_after_s=4,
+            ring_timeout_s=15,
+        )
+    )
+    h.login("T01", now=0)
+    h.login("N01", now=0.5)
+    h.at(1, CallArrived("c1", "webhr", "tpe"))  # rings T01; the window ends at 5
+    h.at(2, CallArrived("other", "pemis2k"))  # any event while c1 rings
+    h.at(3, AgentNotReady("T01"))  # declined: c1 is back, still inside its window
+    assert h.offers() == [("c1", "T01")]
+    h.at(5)
+    assert h.offers() == [("c1", "T01"), ("c1", "N01")]
+
+
+def test_a_waiting_call_goes_to_an_idle_agent_elsewhere_when_its_site_empties() -> None:
+    """A call waiting for Nantou is offered to idle Taipei at once when Nantou's last skilled agent logs out."""
+    h = preferring_nantou()
+    h.login("N01", "T01")
+    h.at(0, AgentNotReady("N01", "meeting"))
+    h.at(1, CallArrived("c1", "webhr", "ntpc"))  # waits: Nantou is staffed, Taipei may not take it yet
+    assert h.offers() == []
+    h.at(2, AgentLoggedOut("N01"))
     assert h.offers() == [("c1", "T01")]

@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from routing import AgentReady, CallAnswered, CallArrived, CallHungUp, Party, Strategy
+from routing import AgentNotReady, AgentReady, CallAnswered, CallArrived, CallHungUp, Party, Strategy
 from routing.testing import Harness, agent, centre
 
 
@@ -43,9 +43,13 @@ def test_fewest_calls_picks_the_agent_with_fewest_answered_calls() -> None:
     """fewest-calls: the agent who answered the fewest calls since login."""
     h = Harness(centre([agent("N01"), agent("N02")], strategy="fewest-calls"))
     h.login("N01", "N02")
-    first = serve(h, "c1", 10)
-    assert serve(h, "c2", 30) != first
-    assert serve(h, "c3", 50) == first
+    h.at(0, AgentNotReady("N02", "training"))
+    assert serve(h, "c1", 10) == "N01"
+    assert serve(h, "c2", 30) == "N01"
+    h.at(100, AgentReady("N02"))  # idle for less time than N01, but with fewer calls
+    assert serve(h, "c3", 200) == "N02"
+    assert serve(h, "c4", 300) == "N02"  # 1 call against N01's 2
+    assert serve(h, "c5", 400) == "N01"  # 2 each: longest idle breaks the tie
 
 
 def test_least_talk_time_picks_the_agent_with_least_talk_time() -> None:
