@@ -40,7 +40,6 @@ class ConfigError(Exception):
 class LoadedCentre:
     centre: Centre
     source: str
-    text: str
 
 
 def default_centre_text() -> str:
@@ -100,7 +99,7 @@ def parse_centre(text: str, source: str) -> LoadedCentre:
             locate(text, "center.timezone"),
             "center.timezone",
         ) from None
-    return LoadedCentre(centre, source, text)
+    return LoadedCentre(centre, source)
 
 
 # ----------------------------------------------------------------------

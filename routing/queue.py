@@ -64,12 +64,6 @@ class WaitingCalls:
     def size(self, queue: str) -> int:
         return self._sizes.get(queue, 0)
 
-    def calls(self, queue: str) -> list[CallState]:
-        """All calls of a queue in serving order (priority, then entry). O(n log n)."""
-        out = [c for bucket in self.queues.get(queue, {}).values() for c in bucket]
-        out.sort(key=attrgetter("order_key"))
-        return out
-
     @staticmethod
     def out_of_window(bucket: list[CallState], now: float) -> int:
         """How many calls of a bucket have passed the end of their preference window."""

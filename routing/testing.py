@@ -172,11 +172,6 @@ class CheckedRouter(Router):
         return out
 
 
-def step(router: Router, event: Event, now: float) -> list[Command]:
-    """Advance to ``now`` and apply ``event``, as a shell does: timers first."""
-    return router.advance(now) + router.apply(event, now)
-
-
 class Harness:
     """Drives a :class:`CheckedRouter` through a script of timed events and keeps every command."""
 
