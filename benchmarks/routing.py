@@ -72,8 +72,9 @@ def build_centre(n_agents: int, n_systems: int, strategy: Strategy, rng: random.
         )
         for i in range(n_agents)
     )
-    # Wrap-up never times out here: the benchmark frees agents itself, with AgentReady.
-    rules = RoutingRules(strategy=strategy, wrap_up_s=10**9)
+    # Wrap-up (the longest allowed, a day) does not time out during a run: the
+    # benchmark frees agents itself, with AgentReady.
+    rules = RoutingRules(strategy=strategy, wrap_up_s=86_400)
     return Centre(CentreInfo("Benchmark"), sites, systems, agencies, agents, rules)
 
 

@@ -53,13 +53,10 @@ def load_default() -> LoadedCentre:
 
 def load_centre(path: str | Path) -> LoadedCentre:
     """Read and validate a centre file. ``-`` reads standard input."""
-    source = str(path)
+    source = "<stdin>" if str(path) == "-" else str(path)
     try:
-        if source == "-":
-            text = sys.stdin.read()
-            source = "<stdin>"
-        else:
-            text = Path(path).read_bytes().decode("utf-8-sig")  # tolerate a byte-order mark
+        data = sys.stdin.buffer.read() if source == "<stdin>" else Path(path).read_bytes()
+        text = data.decode("utf-8-sig")  # tolerate a byte-order mark
     except FileNotFoundError:
         raise ConfigError(source, "no such file") from None
     except IsADirectoryError:
@@ -68,6 +65,8 @@ def load_centre(path: str | Path) -> LoadedCentre:
         raise ConfigError(source, "permission denied") from None
     except UnicodeDecodeError as err:
         raise ConfigError(source, f"not UTF-8 text (byte {err.start})") from None
+    except OSError as err:
+        raise ConfigError(source, f"cannot read: {err.strerror or err}") from None
     return parse_centre(text, source)
 
 
@@ -84,6 +83,8 @@ def parse_centre(text: str, source: str) -> LoadedCentre:
         line = int(match.group(1)) if match else None
         if match:
             message = f"{message[: match.start()]} (column {match.group(2)})"
+        elif message.endswith("(at end of document)"):
+            line = text.count("\n") + (0 if text.endswith("\n") else 1)
         raise ConfigError(source, f"TOML syntax error: {message}", line) from None
     try:
         centre = centre_from_mapping(doc)
@@ -106,10 +107,12 @@ def parse_centre(text: str, source: str) -> LoadedCentre:
 # Finding the line of a field
 # ----------------------------------------------------------------------
 
-_ARRAY_HEADER = re.compile(r"^\s*\[\[\s*([A-Za-z0-9_.\-\"' ]+?)\s*\]\]")
-_TABLE_HEADER = re.compile(r"^\s*\[\s*([A-Za-z0-9_.\-\"' ]+?)\s*\]")
-_KEY = re.compile(r"^\s*([A-Za-z0-9_\-\"'.]+)\s*=")
-_INLINE_KEY = re.compile(r"[{,]\s*([A-Za-z0-9_\-\"']+)\s*=")
+_KEY_PART = r"""(?:"[^"\n]*"|'[^'\n]*'|[A-Za-z0-9_-]+)"""
+_DOTTED = rf"{_KEY_PART}(?:\s*\.\s*{_KEY_PART})*"
+_ARRAY_HEADER = re.compile(rf"^\s*\[\[\s*({_DOTTED})\s*\]\]")
+_TABLE_HEADER = re.compile(rf"^\s*\[\s*({_DOTTED})\s*\]")
+_KEY = re.compile(rf"^\s*({_DOTTED})\s*=")
+_INLINE_KEY = re.compile(rf"[{{,]\s*({_DOTTED})\s*=")
 
 Path_ = tuple[str | int, ...]
 
@@ -128,7 +131,7 @@ def _split_path(path: str) -> Path_:
 
 
 def _key_parts(key: str) -> list[str]:
-    return [k.strip().strip("\"'") for k in key.split(".")]
+    return [k[1:-1] if k[:1] in "\"'" else k for k in re.findall(_KEY_PART, key)]
 
 
 def _line_map(text: str) -> dict[Path_, int]:
@@ -140,7 +143,15 @@ def _line_map(text: str) -> dict[Path_, int]:
     lines: dict[Path_, int] = {}
     counts: dict[str, int] = {}
     current: Path_ = ()
-    for number, raw in enumerate(text.splitlines(), start=1):
+    in_multiline = False
+    # TOML ends lines at \n only (str.splitlines would also split on U+2028 and friends).
+    for number, raw in enumerate(text.split("\n"), start=1):
+        opened_or_closed = (raw.count('"""') + raw.count("'''")) % 2 == 1
+        skip = in_multiline
+        if opened_or_closed:
+            in_multiline = not in_multiline
+        if skip:
+            continue  # inside a multi-line string: nothing here is a table or key
         line = raw.split("#", 1)[0] if '"' not in raw and "'" not in raw else raw
         if m := _ARRAY_HEADER.match(line):
             name = ".".join(_key_parts(m.group(1)))

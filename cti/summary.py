@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections import Counter
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from routing import Centre
 
@@ -21,9 +23,9 @@ def _console() -> Console:
 def print_summary(centre: Centre, source: str, console: Console | None = None) -> None:
     console = console or _console()
     info = centre.info
-    console.print(f"[bold]{info.name}[/]  ({source}: valid)")
+    console.print(f"[bold]{escape(info.name)}[/]  ({escape(source)}: valid)")
     console.print(
-        f"time zone {info.timezone}; service level = answered within {info.service_level_seconds:g} s ÷ offered"
+        f"time zone {escape(info.timezone)}; service level = answered within {info.service_level_seconds:g} s ÷ offered"
     )
 
     sites = Table(title="Sites and seats", title_justify="left")
@@ -33,7 +35,7 @@ def print_summary(centre: Centre, source: str, console: Console | None = None) -
         here = [a for a in centre.agents if a.site == site.id]
         sites.add_row(
             site.id,
-            site.name,
+            Text(site.name),  # display text from the file: never read as markup
             str(sum(a.voice for a in here)),
             str(sum(a.voice and a.backup for a in here)),
             str(sum("email" in a.channels for a in here)),
@@ -69,6 +71,6 @@ def print_summary(centre: Centre, source: str, console: Console | None = None) -
     for system in centre.systems:
         levels = [str(a.skills[system.id]) if system.id in a.skills else "·" for a in centre.agents]
         served = sum(1 for a in centre.agents if a.voice and system.id in a.skills)
-        matrix.add_row(system.id, system.name, *levels, str(served) if served else "[red]0[/]")
+        matrix.add_row(system.id, Text(system.name), *levels, str(served) if served else "[red]0[/]")
     console.print(matrix)
     console.print("* backup seat   @ e-mail seat (takes no calls)")

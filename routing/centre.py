@@ -98,15 +98,25 @@ def _check_name(path: str, value: object) -> str:
     return value
 
 
-def _check_number(path: str, value: object, *, minimum: float, integer: bool = False) -> float:
+#: Upper bound for every time in the file: a day. Larger values are typos, and
+#: would overflow time arithmetic (TOML integers have no size limit).
+MAX_SECONDS = 86_400
+MAX_COUNT = 10_000
+
+
+def _check_number(
+    path: str, value: object, *, minimum: float, maximum: float = MAX_SECONDS, integer: bool = False
+) -> float:
+    kind = "an integer" if integer else "a number"
+    expected = f"{kind} from {minimum:g} to {maximum:g}"
     ok_type = isinstance(value, int) if integer else isinstance(value, int | float)
     if isinstance(value, bool) or not ok_type:
-        kind = "an integer" if integer else "a number"
-        raise CentreError(path, "wrong type", value, f"{kind} >= {minimum:g}")
+        raise CentreError(path, "wrong type", value, expected)
     assert isinstance(value, int | float)
-    if not math.isfinite(value) or value < minimum:
-        kind = "an integer" if integer else "a number"
-        raise CentreError(path, "out of range", value, f"{kind} >= {minimum:g}")
+    if isinstance(value, float) and math.isnan(value):
+        raise CentreError(path, "out of range", value, expected)
+    if not minimum <= value <= maximum:  # exact for ints of any size, and for ±inf
+        raise CentreError(path, "out of range", value, expected)
     return value
 
 
@@ -126,7 +136,7 @@ class CentreInfo:
         _check_name("name", self.name)
         if not isinstance(self.timezone, str) or not self.timezone:
             raise CentreError("timezone", "invalid time zone", self.timezone, "an IANA name such as 'Asia/Taipei'")
-        _check_number("service_level_seconds", self.service_level_seconds, minimum=1)
+        _check_number("service_level_seconds", self.service_level_seconds, minimum=1, maximum=3_600)
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,7 +230,7 @@ class AgentProfile:
                 )
         object.__setattr__(self, "skills", dict(self.skills))
         if self.extension is not None and (
-            not isinstance(self.extension, str) or not self.extension.isdigit() or not 2 <= len(self.extension) <= 8
+            not isinstance(self.extension, str) or not re.fullmatch(r"[0-9]{2,8}", self.extension)
         ):
             raise CentreError("extension", "invalid extension", self.extension, "2-8 digits as a string, e.g. '2101'")
 
@@ -268,9 +278,11 @@ class RoutingRules:
         _check_number("ring_timeout_s", self.ring_timeout_s, minimum=1)
         _check_number("wrap_up_s", self.wrap_up_s, minimum=0)
         _check_number("reject_delay_s", self.reject_delay_s, minimum=0)
-        _check_number("max_no_answer", self.max_no_answer, minimum=1, integer=True)
+        _check_number("max_no_answer", self.max_no_answer, minimum=1, maximum=MAX_COUNT, integer=True)
         _check_number("overflow_after_s", self.overflow_after_s, minimum=0)
-        _check_number("backup_seat_when_waiting", self.backup_seat_when_waiting, minimum=0, integer=True)
+        _check_number(
+            "backup_seat_when_waiting", self.backup_seat_when_waiting, minimum=0, maximum=MAX_COUNT, integer=True
+        )
         _check_number("max_wait_no_agent_s", self.max_wait_no_agent_s, minimum=0)
 
 

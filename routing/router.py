@@ -35,7 +35,7 @@ queue entry, across every queue it serves.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from routing.agent import AgentState, AgentStatus
@@ -479,9 +479,7 @@ class Router:
         may be an older one; then this call tries again.
         """
         while call.status is CallStatus.QUEUED:
-            agent = self._ready.pick(
-                call.queue, self._open_sites(call), self._backup_ok, self._last_offered.get(call.queue, -1)
-            )
+            agent = self._pick_agent(call)
             if agent is None:
                 return
             # Normally the agent's best call is this one; but when this very
@@ -491,7 +489,19 @@ class Router:
             assert best is not None
             self._offer(best, agent, self._strategy_rule if best is call else Rule.NEXT_CALL)
 
-    def _open_sites(self, call: CallState) -> Iterable[str]:
+    def _pick_agent(self, call: CallState) -> AgentState | None:
+        sites = self._open_sites(call)
+        last = self._last_offered.get(call.queue, -1)
+        if call.queue == GENERAL_QUEUE and self.rules.strategy is Strategy.BEST_SKILL:
+            # best-skill ranks by the call's own system even in the general queue:
+            # agents skilled in it (filed under that system too, in level order)
+            # come before everyone else, whose level for it is 0.
+            agent = self._ready.pick(call.system, sites, self._backup_ok, last)
+            if agent is not None:
+                return agent
+        return self._ready.pick(call.queue, sites, self._backup_ok, last)
+
+    def _open_sites(self, call: CallState) -> tuple[str, ...]:
         if self._window_closed_to_others(call):
             assert call.prefer_site is not None
             return (call.prefer_site,)

@@ -219,3 +219,43 @@ def test_a_byte_order_mark_is_tolerated(tmp_path: Path) -> None:
     path.write_bytes(b"\xef\xbb\xbf" + default_centre_text().encode("utf-8"))
     out = cti("config", "check", str(path), "-q")
     assert out.returncode == 0, out.stderr
+
+
+def test_names_that_look_like_markup_are_printed_as_written() -> None:
+    """Display names are text, not terminal markup: brackets print as they are, with no traceback."""
+    text = mutate(r'^name = "行政院人事行政總處 人事資訊系統客服中心"', 'name = "Centre [/] [bold]x"')
+    text = text.replace('name = "南投"', 'name = "南投 [red]"', 1)
+    text = text.replace('name = "ECPA 人事服務網"', 'name = "ECPA [/bold]"', 1)
+    out = cti("config", "check", "-", stdin=text)
+    assert out.returncode == 0, out.stderr
+    for name in ("Centre [/] [bold]x", "南投 [red]", "ECPA [/bold]"):
+        assert name in out.stdout
+
+
+def test_a_huge_integer_is_refused_without_a_traceback() -> None:
+    """TOML integers are unbounded; an absurd time is refused as out of range, not a crash."""
+    out = cti("config", "check", "-", stdin=mutate(r"^ring_timeout_s = 15", "ring_timeout_s = 1" + "0" * 400))
+    assert out.returncode == 1
+    assert "routing.ring_timeout_s: out of range" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_standard_input_is_read_like_a_file() -> None:
+    """'-' tolerates a byte-order mark and refuses invalid UTF-8, naming <stdin>."""
+    ok = subprocess.run(
+        [sys.executable, "-m", "cti", "config", "check", "-", "-q"],
+        input=b"\xef\xbb\xbf" + default_centre_text().encode(),
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert ok.returncode == 0, ok.stderr
+    bad = subprocess.run(
+        [sys.executable, "-m", "cti", "config", "check", "-"],
+        input=b'[center]\nname = "\xff"\n',
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert bad.returncode == 1
+    assert bad.stderr.decode().startswith("cti: <stdin>: not UTF-8 text")

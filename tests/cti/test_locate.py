@@ -36,3 +36,21 @@ def test_a_missing_key_falls_back_to_its_table() -> None:
 
 def test_an_unknown_path_has_no_line() -> None:
     assert locate(TEXT, "routing.strategy") is None
+
+
+def test_line_separators_inside_strings_do_not_shift_line_numbers() -> None:
+    """TOML lines end at newline only; a U+2028 inside a comment or string is not a line break."""
+    text = '# note\u2028more\n[center]\nname = "a\u2029b"\n[routing]\nstrategy = "x"\n'
+    assert locate(text, "routing.strategy") == 5
+
+
+def test_quoted_keys_are_found() -> None:
+    """A quoted key, even with non-ASCII letters, is located on its own line."""
+    text = '[center]\nname = "x"\n"時區" = "Asia/Taipei"\n'
+    assert locate(text, "center.時區") == 3
+
+
+def test_tables_written_inside_a_multi_line_string_are_not_counted() -> None:
+    """Text that looks like a table inside a multi-line string does not shift array numbering."""
+    text = '[center]\nnote = """\n[[agents]]\n"""\n\n[[agents]]\nid = "A"\nskills = { webhr = 9 }\n'
+    assert locate(text, "agents[0].skills.webhr") == 8

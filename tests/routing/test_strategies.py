@@ -90,3 +90,20 @@ def test_random_without_a_generator_is_refused() -> None:
     """The random strategy needs a seeded generator passed in; the router never uses the global one."""
     with pytest.raises(ValueError, match=r"seeded random\.Random"):
         Harness(centre([agent("N01")], strategy=Strategy.RANDOM))
+
+
+def test_best_skill_ranks_general_queue_calls_by_their_own_system() -> None:
+    """A call moved to the general queue still goes to the agent most skilled in its system."""
+    agents = [
+        agent("A", skills={"pemis2k": 1}),
+        agent("B", skills={"webhr": 5}),
+        agent("C", skills={"pemis2k": 1}),
+    ]
+    h = Harness(centre(agents, strategy="best-skill", max_wait_no_agent_s=5, ring_timeout_s=10, reject_delay_s=0))
+    h.at(0, CallArrived("c1", "webhr"))  # nobody skilled in WebHR is logged in
+    h.login("A", now=1)
+    h.login("C", now=2)
+    h.at(5)  # c1 moves to the general queue and rings A (longest idle; no WebHR skill there)
+    h.login("B", now=6)
+    h.at(15)  # A does not answer: c1 comes back and goes to the WebHR expert, not to C
+    assert h.offers() == [("c1", "A"), ("c1", "B")]
