@@ -361,7 +361,7 @@ class Router:
         now = self.now
         self._out.append(CancelOffer(call.id, agent.id, Rule.RING_NO_ANSWER))
         agent.call = None
-        self._requeue(call)
+        self._enqueue(call, Rule.REQUEUE)
         agent.misses += 1
         if agent.misses >= self.rules.max_no_answer:
             agent.misses = 0
@@ -429,7 +429,7 @@ class Router:
         call = self.calls[agent.call]
         agent.call = None
         self._out.append(CancelOffer(call.id, agent.id, rule))
-        self._requeue(call)
+        self._enqueue(call, Rule.REQUEUE)
         return call
 
     def _unready(self, agent: AgentState) -> None:
@@ -448,9 +448,6 @@ class Router:
         self._out.append(QueueCall(call.id, call.queue, rule))
         if call.queue in self._unstaffed_since:
             self._timers.set(self._no_agent_due(call), TimerKind.NO_AGENT, call.id)
-
-    def _requeue(self, call: CallState) -> None:
-        self._enqueue(call, Rule.REQUEUE)
 
     def _queue_unstaffed(self, queue: str) -> None:
         self._unstaffed_since[queue] = self.now

@@ -196,7 +196,3 @@ class Harness:
 
     def status(self, agent_id: str) -> AgentStatus:
         return self.router.agents[agent_id].status
-
-    def ringing_at(self, agent_id: str) -> str | None:
-        a = self.router.agents[agent_id]
-        return a.call if a.status is AgentStatus.RINGING else None

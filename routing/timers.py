@@ -45,6 +45,3 @@ class Timers:
 
     def pop(self) -> Timer:
         return heapq.heappop(self._heap)
-
-    def __len__(self) -> int:
-        return len(self._heap)
