@@ -1,0 +1,175 @@
+"""``cti demo``: the whole centre, embedded in one process.
+
+In-process bus, the CTI server, the simulated PBX, a bot on every voice seat
+and the traffic generator, with the store in SQLite. Callers dial for
+``minutes`` of centre time; then the centre drains (every caller still on the
+line is served or gives up, every agent finishes wrap-up and logs out), the
+run is closed, and its figures are computed from the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TextIO
+from zoneinfo import ZoneInfo
+
+from cti.bus import LocalBus
+from cti.clock import Clock, ScaledClock, VirtualClock, run
+from cti.logs import make_logger
+from cti.pbx import SimPbx
+from cti.report import run_summary
+from cti.server import CtiServer
+from cti.store import Recovery, Store
+from routing import Router
+from routing.centre import Centre
+from routing.figures import Summary
+from simulator.bots import AgentBots, BotBehaviour
+from simulator.traffic import TrafficGenerator, TrafficProfile
+
+#: How often the journal is committed, in real seconds (virtual time: in centre seconds).
+FLUSH_REAL_S = 0.05
+FLUSH_VIRTUAL_S = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """What the progress callback is told, once per centre second."""
+
+    now: float
+    start: float
+    end: float
+    offered: int
+    answered: int
+    waiting: int
+    draining: bool
+
+
+@dataclass(slots=True)
+class DemoSettings:
+    centre: Centre
+    db: Path
+    minutes: float = 60.0
+    speed: float | None = None  # None: virtual time, as fast as possible
+    seed: int = 1
+    start: float = 0.0  # centre time the run starts at (Unix seconds)
+    profile: TrafficProfile = field(default_factory=TrafficProfile)
+    behaviour: BotBehaviour = field(default_factory=BotBehaviour)
+    log: TextIO | None = None
+    on_progress: Callable[[Progress], None] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DemoResult:
+    run_id: int
+    summary: Summary
+    recovery: Recovery
+    started_at: float
+    ended_at: float
+    real_seconds: float
+    calls_dialled: int
+    rejected_inputs: int
+
+
+def default_start(timezone: str, hour: int = 10) -> float:
+    """Today at ``hour``:00 in the centre's time zone (10:00 is the default busy hour)."""
+    now = datetime.now(ZoneInfo(timezone))
+    return now.replace(hour=hour, minute=0, second=0, microsecond=0).timestamp()
+
+
+def make_clock(settings: DemoSettings) -> Clock:
+    if settings.speed is None:
+        return VirtualClock(settings.start)
+    return ScaledClock(settings.start, settings.speed)
+
+
+def run_demo(settings: DemoSettings) -> DemoResult:
+    clock = make_clock(settings)
+    return run(_demo(settings, clock), clock)
+
+
+async def _demo(settings: DemoSettings, clock: Clock) -> DemoResult:
+    t0 = time.perf_counter()
+    centre = settings.centre
+    flush = FLUSH_VIRTUAL_S if clock.speed is None else FLUSH_REAL_S * clock.speed
+    log = make_logger(clock, settings.log)
+    store = await Store.open(settings.db, clock, flush_every_s=flush)
+    async with store:
+        recovery = await store.recover()
+        if recovery.interrupted_calls:
+            log.warning("recovered", interrupted=len(recovery.interrupted_calls), runs=list(recovery.unfinished_runs))
+        speed = "max" if clock.speed is None else f"{clock.speed:g}"
+        start = clock.now()
+        run_id = await store.start_run(start, centre.info.name, centre.info.timezone, settings.seed, speed)
+        bus = LocalBus()
+        router = Router(centre, rng=random.Random(f"{settings.seed}/router"), now=start)
+        server = CtiServer(centre, bus, clock, store, run_id=run_id, router=router, log=log)
+        await server.restore_day(_day_start(start, centre.info.timezone))
+        pbx = SimPbx(bus, log)
+        voice = [a.id for a in centre.agents if a.voice]
+        bots = AgentBots(bus, clock, voice, seed=settings.seed, behaviour=settings.behaviour)
+        traffic = TrafficGenerator(
+            bus,
+            clock,
+            systems=[s.id for s in centre.systems],
+            agencies=[a.id for a in centre.agencies],
+            timezone=centre.info.timezone,
+            seed=settings.seed,
+            call_prefix=f"r{run_id}-",
+            profile=settings.profile,
+        )
+        end = start + settings.minutes * 60.0
+        async with asyncio.TaskGroup() as tg:
+            tasks = [
+                tg.create_task(store.writer(), name="store-writer"),
+                tg.create_task(server.run(), name="cti-server"),
+                tg.create_task(pbx.run(), name="pbx"),
+                tg.create_task(bots.run(), name="agent-bots"),
+                tg.create_task(traffic.run(), name="traffic"),
+            ]
+            await asyncio.sleep(0)  # let every component subscribe before anything is published
+            bots.login()
+            traffic.start(end)
+
+            def report(draining: bool) -> None:
+                if settings.on_progress is not None:
+                    stats = server.stats(clock.now())
+                    settings.on_progress(
+                        Progress(clock.now(), start, end, stats.offered, stats.answered, stats.waiting, draining)
+                    )
+
+            while clock.now() < end:
+                await clock.sleep(min(1.0, end - clock.now()))
+                report(False)
+            while not (traffic.done() and server.idle()):
+                await clock.sleep(1.0)
+                report(True)
+            bots.stop()
+            while not (bots.all_logged_out() and server.all_logged_out()):
+                await clock.sleep(1.0)
+            for task in tasks:
+                task.cancel()
+        ended = clock.now()
+        await store.end_run(run_id, ended)
+        summary = await run_summary(store, centre, run_id, ended)
+        log.info("run_ended", run_id=run_id, offered=summary.total.offered, answered=summary.total.answered)
+    return DemoResult(
+        run_id=run_id,
+        summary=summary,
+        recovery=recovery,
+        started_at=start,
+        ended_at=ended,
+        real_seconds=time.perf_counter() - t0,
+        calls_dialled=traffic.dialled,
+        rejected_inputs=server.rejected,
+    )
+
+
+def _day_start(t: float, timezone: str) -> float:
+    local = datetime.fromtimestamp(t, ZoneInfo(timezone))
+    return local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()

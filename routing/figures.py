@@ -1,0 +1,237 @@
+"""The centre's figures, defined once for the live centre, its demo and the simulator.
+
+Definitions (every ratio is a fraction, not a percentage; ``None`` when its
+denominator is zero):
+
+* **offered**: calls that entered a queue.
+* **wait**: queue entry to answer, ringing included.
+* **answered**: offered calls an agent answered.
+* **abandoned**: offered calls that ended unanswered: the caller hung up
+  while queued or ringing (or, with no voice agent logged in at all, the
+  centre gave up on the call).
+* **interrupted**: offered calls cut off by a server stop; closed at restart.
+* **answer rate** = answered ÷ offered.
+* **service level** = calls answered within ``service_level_seconds`` of wait
+  ÷ offered (abandoned calls count against it).
+* **ASA** (average speed of answer) = mean wait of answered calls, zero waits
+  included.
+* **AHT** (average handle time) = mean of talk + hold + wrap-up over answered
+  calls whose wrap-up ended.
+* **occupancy** = time on calls and in wrap-up ÷ time logged in and not in
+  not-ready (ringing, ready and reject-delay time count as available). Per
+  system: time on that system's calls ÷ the available time of the agents
+  skilled for it.
+
+So offered = answered + abandoned + interrupted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+ANSWERED = "answered"
+ABANDONED_OUTCOMES = frozenset({"abandoned", "no-agent"})
+INTERRUPTED = "interrupted"
+BUSY_STATES = frozenset({"talking", "wrap-up"})
+AWAY_STATES = frozenset({"not-ready", "logged-out"})
+
+
+@dataclass(frozen=True, slots=True)
+class CallFacts:
+    """What the figures need of one call. Times are on one clock, in seconds."""
+
+    system: str
+    outcome: str | None
+    offered_at: float | None
+    answered_at: float | None = None
+    ended_at: float | None = None
+    wrap_up_end_at: float | None = None
+    site: str | None = None
+    hold_s: float = 0.0
+
+    @property
+    def wait_s(self) -> float | None:
+        if self.offered_at is None or self.answered_at is None:
+            return None
+        return self.answered_at - self.offered_at
+
+    @property
+    def handle_s(self) -> float | None:
+        """Talk + hold + wrap-up, once wrap-up has ended."""
+        if self.answered_at is None or self.ended_at is None or self.wrap_up_end_at is None:
+            return None
+        return (self.ended_at - self.answered_at) + self.hold_s + (self.wrap_up_end_at - self.ended_at)
+
+    @property
+    def busy_s(self) -> float:
+        """Agent time spent on the call: talk (hold included) and wrap-up, as far as known."""
+        if self.answered_at is None or self.ended_at is None:
+            return 0.0
+        end = self.wrap_up_end_at if self.wrap_up_end_at is not None else self.ended_at
+        return end - self.answered_at
+
+
+@dataclass(frozen=True, slots=True)
+class AgentTime:
+    """One agent's time: ``available_s`` logged in and not in not-ready; ``busy_s`` talking or in wrap-up."""
+
+    agent_id: str
+    site: str
+    systems: frozenset[str]
+    available_s: float
+    busy_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    offered: int
+    answered: int
+    abandoned: int
+    answer_rate: float | None
+    service_level: float | None
+    asa_s: float | None
+    aht_s: float | None
+    occupancy: float | None
+
+    def as_dict(self) -> dict[str, float | int | None]:
+        return {k: getattr(self, k) for k in self.__slots__}
+
+
+@dataclass(frozen=True, slots=True)
+class SiteFigures:
+    """Calls answered at a site, and the occupancy of its agents."""
+
+    answered: int
+    asa_s: float | None
+    aht_s: float | None
+    occupancy: float | None
+
+    def as_dict(self) -> dict[str, float | int | None]:
+        return {k: getattr(self, k) for k in self.__slots__}
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    total: Figures
+    by_system: Mapping[str, Figures]
+    by_site: Mapping[str, SiteFigures]
+    interrupted: int
+
+    def as_dict(self) -> dict[str, object]:
+        """The figures as plain data: totals at the top, then ``by_system`` and ``by_site``."""
+        return {
+            **self.total.as_dict(),
+            "by_system": {k: v.as_dict() for k, v in self.by_system.items()},
+            "by_site": {k: v.as_dict() for k, v in self.by_site.items()},
+        }
+
+
+def _ratio(num: float, den: float) -> float | None:
+    return num / den if den else None
+
+
+def _mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def figures(calls: Iterable[CallFacts], threshold_s: float, occupancy: float | None) -> Figures:
+    """Figures of a set of calls (``occupancy`` is computed separately, from agent time)."""
+    offered = answered = abandoned = in_threshold = 0
+    waits: list[float] = []
+    handles: list[float] = []
+    for c in calls:
+        if c.offered_at is None:
+            continue
+        offered += 1
+        if c.outcome == ANSWERED:
+            answered += 1
+            wait = c.wait_s
+            assert wait is not None, "an answered call has an answer time"
+            waits.append(wait)
+            if wait <= threshold_s:
+                in_threshold += 1
+            handle = c.handle_s
+            if handle is not None:
+                handles.append(handle)
+        elif c.outcome in ABANDONED_OUTCOMES:
+            abandoned += 1
+    return Figures(
+        offered=offered,
+        answered=answered,
+        abandoned=abandoned,
+        answer_rate=_ratio(answered, offered),
+        service_level=_ratio(in_threshold, offered),
+        asa_s=_mean(waits),
+        aht_s=_mean(handles),
+        occupancy=occupancy,
+    )
+
+
+def agent_time(
+    states: Iterable[tuple[str, str, float, str]], systems: Mapping[str, frozenset[str]], end: float
+) -> list[AgentTime]:
+    """Each agent's available and busy time from its state changes ``(agent, site, at, status)``, in time order.
+
+    A state lasts until the agent's next change, or until ``end``.
+    """
+    last: dict[str, tuple[str, float, str]] = {}
+    available: dict[str, float] = {}
+    busy: dict[str, float] = {}
+
+    def close(agent: str, until: float) -> None:
+        _, since, status = last[agent]
+        span = until - since
+        if status not in AWAY_STATES:
+            available[agent] = available.get(agent, 0.0) + span
+        if status in BUSY_STATES:
+            busy[agent] = busy.get(agent, 0.0) + span
+
+    for agent, site, at, status in states:
+        if agent in last:
+            close(agent, at)
+        last[agent] = (site, at, status)
+    for agent in last:
+        close(agent, max(end, last[agent][1]))
+    return [
+        AgentTime(a, last[a][0], systems.get(a, frozenset()), available.get(a, 0.0), busy.get(a, 0.0))
+        for a in sorted(last)
+    ]
+
+
+def summarize(
+    calls: Iterable[CallFacts],
+    agents: Iterable[AgentTime],
+    threshold_s: float,
+    *,
+    systems: Iterable[str],
+    sites: Iterable[str],
+) -> Summary:
+    """Totals, per system and per site (listed in the order given, every one present)."""
+    calls = [c for c in calls if c.offered_at is not None]
+    agents = list(agents)
+    total_available = sum(a.available_s for a in agents)
+    total_busy = sum(a.busy_s for a in agents)
+    by_system: dict[str, Figures] = {}
+    for system in systems:
+        mine = [c for c in calls if c.system == system]
+        available = sum(a.available_s for a in agents if system in a.systems)
+        by_system[system] = figures(mine, threshold_s, _ratio(sum(c.busy_s for c in mine), available))
+    by_site: dict[str, SiteFigures] = {}
+    for site in sites:
+        answered_here = [c for c in calls if c.site == site and c.outcome == ANSWERED]
+        team = [a for a in agents if a.site == site]
+        waits = [c.wait_s for c in answered_here if c.wait_s is not None]
+        handles = [h for c in answered_here if (h := c.handle_s) is not None]
+        by_site[site] = SiteFigures(
+            answered=len(answered_here),
+            asa_s=_mean(waits),
+            aht_s=_mean(handles),
+            occupancy=_ratio(sum(a.busy_s for a in team), sum(a.available_s for a in team)),
+        )
+    return Summary(
+        total=figures(calls, threshold_s, _ratio(total_busy, total_available)),
+        by_system=by_system,
+        by_site=by_site,
+        interrupted=sum(1 for c in calls if c.outcome == INTERRUPTED),
+    )

@@ -1,0 +1,182 @@
+"""The traffic generator: callers dialling the hotline, through the bus.
+
+Arrivals are Poisson per system, with a rate that follows an hourly profile
+(piecewise constant within each hour of the centre's local day, which the
+memoryless exponential makes exact at the hour boundaries). Each caller has
+an agency drawn from the centre's list, a landline number, and a patience:
+a caller still waiting (queued or ringing) when patience runs out hangs up.
+
+Like a trunk full of real callers, the generator only dials and hangs up on
+``cti/v1/trunk/in`` and listens on ``cti/v1/trunk/{call}/ev``.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from cti import messages as m
+from cti.bus import Bus
+from simulator.bots import Cancellable, Timekeeper, lognormal
+
+#: Share of the busiest hour's calls in each hour of the day (08:30-18:30 service).
+DEFAULT_HOURLY: tuple[float, ...] = (
+    *(0.0,) * 8,
+    0.45,  # 08:00 (from 08:30)
+    0.90,  # 09:00
+    1.00,  # 10:00 the busy hour
+    0.85,  # 11:00
+    0.35,  # 12:00 lunch
+    0.70,  # 13:00
+    0.95,  # 14:00
+    0.85,  # 15:00
+    0.65,  # 16:00
+    0.40,  # 17:00
+    0.15,  # 18:00 (to 18:30)
+    *(0.0,) * 5,
+)
+
+#: Relative call volume per system in the default centre (others weigh 1).
+DEFAULT_SYSTEM_WEIGHTS: Mapping[str, float] = {
+    "webhr": 6.0,
+    "pemis2k": 5.0,
+    "ecpa": 3.0,
+    "attendance": 3.0,
+    "travelcard": 2.0,
+    "allowance": 2.0,
+    "mydata": 1.5,
+    "elearn": 1.5,
+    "retirement": 1.5,
+    "payroll": 1.5,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TrafficProfile:
+    """Calls per hour at the busiest hour, shaped by ``hourly`` and split by ``system_weights``."""
+
+    busy_hour_calls: float = 100.0
+    hourly: tuple[float, ...] = DEFAULT_HOURLY
+    system_weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_SYSTEM_WEIGHTS))
+    patience_s: float = 180.0
+    patience_cv: float = 1.0
+    hotline: str = "02-2397-5000"
+
+    def __post_init__(self) -> None:
+        if len(self.hourly) != 24 or any(f < 0 for f in self.hourly):
+            raise ValueError("hourly must give 24 non-negative factors, one per hour of the day")
+        if self.busy_hour_calls < 0:
+            raise ValueError(f"busy_hour_calls must not be negative, got {self.busy_hour_calls}")
+
+
+class TrafficGenerator:
+    """Dials calls from ``start`` until ``end`` (centre time); ``outstanding`` counts callers still on the line."""
+
+    def __init__(
+        self,
+        bus: Bus,
+        clock: Timekeeper,
+        *,
+        systems: Sequence[str],
+        agencies: Sequence[str],
+        timezone: str,
+        seed: int,
+        call_prefix: str,
+        profile: TrafficProfile | None = None,
+    ) -> None:
+        self.bus = bus
+        self.clock = clock
+        self.profile = profile or TrafficProfile()
+        self.agencies = tuple(agencies)
+        self.tz = ZoneInfo(timezone)
+        self.prefix = call_prefix
+        weights = {s: self.profile.system_weights.get(s, 1.0) for s in systems}
+        total = sum(weights.values()) or 1.0
+        self.shares = {s: w / total for s, w in weights.items()}
+        self.rngs = {s: random.Random(f"{seed}/arrivals/{s}") for s in systems}
+        self.caller_rng = random.Random(f"{seed}/callers")
+        self.dialled = 0
+        self.outstanding: dict[str, Cancellable | None] = {}
+        self.end = 0.0
+        self._sub = bus.subscribe(f"{m.PREFIX}/trunk/+/ev")
+
+    def start(self, end: float) -> None:
+        """Begin dialling now; stop creating calls at ``end``."""
+        self.end = end
+        now = self.clock.now()
+        for system in self.rngs:
+            self._schedule(system, now)
+
+    def done(self) -> bool:
+        return self.clock.now() >= self.end and not self.outstanding
+
+    async def run(self) -> None:
+        """Follow the calls: a connected or released caller stops waiting."""
+        try:
+            while True:
+                for delivery in await self._sub.batch():
+                    msg = delivery.message
+                    if isinstance(msg, m.CallConnected):
+                        self._stop_waiting(msg.call_id, keep=True)
+                    elif isinstance(msg, m.CallReleased):
+                        self._stop_waiting(msg.call_id, keep=False)
+        finally:
+            self.bus.unsubscribe(self._sub)
+
+    def rate_at(self, system: str, t: float) -> float:
+        """Calls per second for ``system`` at centre time ``t``."""
+        hour = datetime.fromtimestamp(t, self.tz).hour
+        return self.profile.busy_hour_calls * self.profile.hourly[hour] * self.shares[system] / 3600.0
+
+    def _schedule(self, system: str, t: float) -> None:
+        rng = self.rngs[system]
+        while t < self.end:
+            rate = self.rate_at(system, t)
+            next_hour = _next_hour(t, self.tz)
+            if rate > 0:
+                gap = rng.expovariate(rate)
+                if t + gap < next_hour:
+                    at = t + gap
+                    if at < self.end:
+                        self.clock.call_at(at, functools.partial(self._arrive, system, at))
+                    return
+            t = next_hour  # memoryless: start afresh at the next hour's rate
+
+    def _arrive(self, system: str, at: float) -> None:
+        self.dialled += 1
+        call_id = f"{self.prefix}{self.dialled:06d}"
+        rng = self.caller_rng
+        agency = rng.choice(self.agencies)
+        caller = f"0{rng.choice((2, 4, 49, 7))}-{rng.randrange(2000, 9000)}-{rng.randrange(10000):04d}"
+        patience = lognormal(rng, self.profile.patience_s, self.profile.patience_cv)
+        self.bus.publish(
+            m.TRUNK_IN,
+            m.Dial(call_id=call_id, caller=caller, dialled=self.profile.hotline, system=system, agency=agency),
+        )
+        self.outstanding[call_id] = self.clock.call_at(at + patience, lambda: self._give_up(call_id))
+        self._schedule(system, at)
+
+    def _give_up(self, call_id: str) -> None:
+        if call_id in self.outstanding:
+            del self.outstanding[call_id]
+            self.bus.publish(m.TRUNK_IN, m.CallerHangUp(call_id=call_id))
+
+    def _stop_waiting(self, call_id: str, *, keep: bool) -> None:
+        if call_id not in self.outstanding:
+            return
+        timer = self.outstanding[call_id]
+        if timer is not None:
+            timer.cancel()
+        if keep:
+            self.outstanding[call_id] = None  # on the line with an agent
+        else:
+            del self.outstanding[call_id]
+
+
+def _next_hour(t: float, tz: ZoneInfo) -> float:
+    local = datetime.fromtimestamp(t, tz)
+    return local.replace(minute=0, second=0, microsecond=0).timestamp() + 3600.0
