@@ -437,7 +437,8 @@ class Store:
         )
         counts: dict[str, int] = dict(rows)
         fast = await self._fetch(
-            "SELECT COUNT(*) FROM calls WHERE offered_at >= ? AND outcome = 'answered' AND answered_at - offered_at <= ?",
+            "SELECT COUNT(*) FROM calls WHERE offered_at >= ? AND outcome = 'answered' "
+            "AND answered_at - offered_at <= ?",
             (since, threshold),
         )
         counts["in_threshold"] = fast[0][0]

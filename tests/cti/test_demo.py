@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from cti.clock import ScaledClock, run
 from cti.config import load_default
 from cti.demo import DemoResult, DemoSettings, default_start, run_demo
 from cti.export import write_calls
 from cti.store import CallRecord, Store
-from cti.clock import ScaledClock, run
 
 CENTRE = load_default().centre
 THRESHOLD = CENTRE.info.service_level_seconds
@@ -73,7 +73,7 @@ def test_every_answered_call_was_answered_by_a_voice_agent_with_the_skill(demo) 
 
 
 def test_both_sites_take_calls_and_the_backup_seat_only_at_peaks(demo) -> None:
-    result, calls, events = demo
+    result, calls, _ = demo
     assert all(site.answered > 0 for site in result.summary.by_site.values())
     backup = {a.id for a in CENTRE.agents if a.backup}
     assert sum(1 for c in calls if c.agent in backup) < 0.1 * result.summary.total.answered
