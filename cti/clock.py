@@ -65,6 +65,7 @@ class ScaledClock:
         return self.start + (loop.time() - self._t0) * self._speed
 
     async def sleep(self, seconds: float) -> None:
+        self._bind()  # centre time starts at the first use of the clock
         await asyncio.sleep(max(0.0, seconds) / self._speed)
 
     def call_at(self, when: float, callback: Callable[[], object]) -> asyncio.TimerHandle:

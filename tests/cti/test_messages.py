@@ -1,0 +1,96 @@
+"""Messages: JSON encoding, validation, and which topic each belongs on."""
+
+from __future__ import annotations
+
+import pytest
+
+from cti import messages as m
+
+SAMPLES: list[tuple[str, m.Message]] = [
+    (m.TRUNK_IN, m.Dial(call_id="c1", caller="049-2345-6789", dialled="02-2397-5000", system="webhr", agency="moi")),
+    (m.TRUNK_IN, m.CallerHangUp(call_id="c1")),
+    (m.trunk_ev("c1"), m.CallConnected(call_id="c1", agent_id="N1")),
+    (m.trunk_ev("c1"), m.CallReleased(call_id="c1", reason="agent")),
+    (m.PBX_IN, m.NewCall(call_id="c1", caller="0912345678", dialled="1999", system="webhr", agency="moi")),
+    (m.pbx_ev("c1"), m.CallerHungUp(call_id="c1")),
+    (m.pbx_ctl("c1"), m.Ring(call_id="c1", agent_id="N1", extension="2101", ring_until=15.5, epoch=1)),
+    (m.pbx_ctl("c1"), m.StopRinging(call_id="c1", agent_id="N1", epoch=1)),
+    (m.pbx_ctl("c1"), m.Connect(call_id="c1", agent_id="N1", epoch=1)),
+    (m.pbx_ctl("c1"), m.Release(call_id="c1", reason="no-agent", epoch=1)),
+    (m.agent_cmd("N1"), m.Login(agent_id="N1", ready=False)),
+    (m.agent_cmd("N1"), m.Logout(agent_id="N1")),
+    (m.agent_cmd("N1"), m.Ready(agent_id="N1")),
+    (m.agent_cmd("N1"), m.NotReady(agent_id="N1", reason="lunch")),
+    (m.agent_cmd("N1"), m.Answer(agent_id="N1", call_id="c1")),
+    (m.agent_cmd("N1"), m.HangUp(agent_id="N1", call_id="c1")),
+    (
+        m.agent_offer("N1"),
+        m.Offer(
+            call_id="c1",
+            agent_id="N1",
+            caller="0912",
+            system="webhr",
+            agency="moi",
+            queue="webhr",
+            ring_until=1.0,
+            overflow=False,
+            backup=True,
+            epoch=1,
+        ),
+    ),
+    (m.agent_offer("N1"), m.OfferWithdrawn(call_id="c1", agent_id="N1", reason="ring-no-answer", epoch=1)),
+    (m.agent_state("N1"), m.AgentState(agent_id="N1", site="nantou", status="ready", since=3.0, rule="login")),
+    (m.call_topic("c1"), m.CallEvent(call_id="c1", event="queued", at=1.0, rule="queue-entry", queue="webhr")),
+    (
+        m.STATS,
+        m.Stats(
+            at=1.0,
+            offered=3,
+            answered=2,
+            abandoned=1,
+            interrupted=0,
+            answered_in_threshold=2,
+            waiting=0,
+            longest_wait_s=0.0,
+            agents={"ready": 3},
+            waiting_by_queue={},
+        ),
+    ),
+    (m.server_status("cti-a"), m.ServerStatus(server_id="cti-a", online=True, role="primary", epoch=1)),
+    (m.LEADER, m.Leader(server_id="cti-a", epoch=1)),
+    (m.ERRORS, m.Error(code="x", reason="y", topic="z")),
+    (m.AUDIT, m.Audit(actor="sup1", action="switch-over", target="cti-b", at=1.0)),
+]
+
+
+@pytest.mark.parametrize(("topic", "message"), SAMPLES, ids=[type(s[1]).__name__ for s in SAMPLES])
+def test_every_message_survives_json_and_belongs_on_its_topic(topic: str, message: m.Message) -> None:
+    decoded = m.decode(m.encode(message))
+    assert decoded == message
+    m.check_topic(topic, decoded)
+
+
+def test_every_message_type_has_a_sample() -> None:
+    assert {type(s[1]) for s in SAMPLES} == set(m.AnyMessage.__args__)
+
+
+def test_the_encoding_names_the_type_and_the_schema_version() -> None:
+    assert m.encode(m.Ready(agent_id="N1")) == b'{"type":"ready","agent_id":"N1","v":1}'
+
+
+@pytest.mark.parametrize(
+    ("payload", "problem"),
+    [
+        (b'{"type": "ready", "agent_id": "N 1"}', "agent_id"),
+        (b'{"type": "answer", "agent_id": "N1"}', "call_id"),
+        (
+            b'{"type": "ring", "call_id": "c1", "agent_id": "N1", "extension": null, "ring_until": -1, "epoch": 1}',
+            "ring_until",
+        ),
+        (b'{"type": "teleport", "agent_id": "N1"}', "teleport"),
+    ],
+)
+def test_a_bad_message_is_refused_naming_the_field(payload: bytes, problem: str) -> None:
+    with pytest.raises(m.MessageError, match=problem) as err:
+        m.decode(payload)
+    assert err.value.code == "invalid-message"
