@@ -230,13 +230,13 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def update_docs(text: str, path: Path = DOCS) -> None:
+def update_docs(text: str, path: Path = DOCS, *, begin: str = BEGIN, end: str = END) -> None:
     doc = path.read_text(encoding="utf-8")
-    if BEGIN not in doc or END not in doc:
-        raise SystemExit(f"{path}: markers {BEGIN} … {END} not found")
-    head, rest = doc.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    path.write_text(f"{head}{BEGIN}\n{text}\n{END}{tail}", encoding="utf-8")
+    if begin not in doc or end not in doc:
+        raise SystemExit(f"{path}: markers {begin} … {end} not found")
+    head, rest = doc.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    path.write_text(f"{head}{begin}\n{text}\n{end}{tail}", encoding="utf-8")
 
 
 if __name__ == "__main__":

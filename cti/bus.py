@@ -124,6 +124,9 @@ def check_topic_name(topic: str) -> list[str]:
     return topic.split("/")
 
 
+_CACHE_SIZE = 4096
+
+
 class _Node:
     __slots__ = ("children", "multi", "subs")
 
@@ -140,20 +143,24 @@ class LocalBus:
         self._root = _Node()
         self._retained: dict[str, Message] = {}
         self._subscriptions: dict[Subscription, list[list[str]]] = {}
+        self._cache: dict[str, tuple[Subscription, ...]] = {}
         self.published = 0
 
     def publish(self, topic: str, message: Message, *, retain: bool = False) -> None:
-        levels = topic.split("/")
         if retain:
             check_topic_name(topic)
             self._retained[topic] = message
         self.published += 1
+        subs = self._cache.get(topic)
+        if subs is None:
+            # A subscription with overlapping patterns gets one copy.
+            subs = tuple(dict.fromkeys(self._match(topic.split("/"))))
+            if len(self._cache) >= _CACHE_SIZE:
+                self._cache.clear()  # per-call topics come and go; keep the memory bounded
+            self._cache[topic] = subs
         delivery = Delivery(topic, message)
-        seen: set[int] = set()
-        for sub in self._match(levels):
-            if id(sub) not in seen:  # a subscription with overlapping patterns gets one copy
-                seen.add(id(sub))
-                sub.put(delivery)
+        for sub in subs:
+            sub.put(delivery)
 
     def clear_retained(self, topic: str) -> None:
         self._retained.pop(topic, None)
@@ -178,6 +185,7 @@ class LocalBus:
             raise BusError("subscribe needs at least one pattern")
         parsed = [check_pattern(p) for p in patterns]
         sub = Subscription(patterns)
+        self._cache.clear()
         self._subscriptions[sub] = parsed
         for levels in parsed:
             self._add(levels, sub)
@@ -188,6 +196,7 @@ class LocalBus:
 
     def unsubscribe(self, subscription: Subscription) -> None:
         subscription.closed = True
+        self._cache.clear()
         for levels in self._subscriptions.pop(subscription, []):
             node = self._root
             for level in levels:

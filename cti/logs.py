@@ -8,12 +8,12 @@ string value are masked before anything is written.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any, TextIO
 
+import msgspec
 import structlog
 
 from cti.clock import Clock
@@ -28,7 +28,7 @@ def mask_personal_data(_: Any, __: str, event: MutableMapping[str, Any]) -> Muta
         if isinstance(value, str):
             if key in _PHONE_KEYS:
                 event[key] = mask_phone(value)
-            else:
+            elif len(value) >= 10:
                 event[key] = mask_national_id(value)
     return event
 
@@ -55,7 +55,7 @@ def make_logger(
         structlog.processors.JSONRenderer(serializer=_dumps),
     ]
     logger: structlog.typing.FilteringBoundLogger = structlog.wrap_logger(
-        structlog.PrintLogger(stream) if stream is not None else structlog.ReturnLogger(),
+        _LineWriter(stream) if stream is not None else structlog.ReturnLogger(),
         wrapper_class=structlog.make_filtering_bound_logger(level if stream is not None else logging.CRITICAL),
         processors=processors,
         cache_logger_on_first_use=True,
@@ -63,8 +63,27 @@ def make_logger(
     return logger
 
 
+class _LineWriter:
+    """Writes each rendered line to a buffered stream; the OS sees it when the buffer fills or on close.
+
+    The journal in the store, not the log, is the record of calls: a killed
+    process may lose the last few kilobytes of log lines.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self._write = stream.write
+
+    def msg(self, message: str) -> None:
+        self._write(message + "\n")
+
+    debug = info = warning = error = critical = exception = msg
+
+
 def _dumps(obj: Any, **_: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    return _encode(obj).decode()
+
+
+_encode = msgspec.json.Encoder(enc_hook=str).encode
 
 
 def open_log(path: Path) -> TextIO:

@@ -294,7 +294,7 @@ class CtiServer:
             m.call_topic(rec.call_id),
             m.CallEvent(call_id=rec.call_id, event="queued", at=now, rule=cmd.rule, queue=cmd.queue),
         )
-        live.log.info("call_queued", queue=cmd.queue, rule=cmd.rule, position=position)
+        live.log.debug("call_queued", queue=cmd.queue, rule=cmd.rule, position=position)
 
     def _offer(self, cmd: OfferCall, now: float) -> None:
         live = self._live[cmd.call_id]

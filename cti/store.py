@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass, fields
 from enum import StrEnum
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -168,6 +169,7 @@ class CallRecord:
 
 
 CALL_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(CallRecord))
+_call_row = attrgetter(*CALL_COLUMNS)
 _UPSERT_CALL = (
     f"INSERT INTO calls ({', '.join(CALL_COLUMNS)}) VALUES ({', '.join('?' * len(CALL_COLUMNS))}) "
     f"ON CONFLICT(call_id) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in CALL_COLUMNS if c != "call_id")
@@ -193,6 +195,9 @@ class AgentStateRow:
     reason: str | None
     rule: str | None
     call_id: str | None
+
+
+_state_row = attrgetter(*(f.name for f in fields(AgentStateRow)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,7 +281,7 @@ class Store:
         self._wake.set()
 
     def agent_state(self, row: AgentStateRow) -> None:
-        self._states.append(astuple(row))
+        self._states.append(_state_row(row))
         self._wake.set()
 
     def session_start(self, run_id: int, agent_id: str, site: str, at: float) -> None:
@@ -305,7 +310,7 @@ class Store:
                 return
             self._calls, self._events, self._states, self._misc = {}, [], [], []
             self._wake.clear()
-            rows = [astuple(r) for r in calls.values()]
+            rows = [_call_row(r) for r in calls.values()]
             with self._clock.io():
                 if misc:
                     for sql, params in misc:

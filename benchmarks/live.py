@@ -1,0 +1,169 @@
+"""The live centre end to end: calls per second and arrival-to-offer latency.
+
+Everything real runs: the in-process bus, the CTI server with the routing
+core, the simulated PBX, a bot on each of the default centre's 11 voice seats
+(zero think time: answer at once, hang up at once; wrap-up 0 s), the SQLite
+store (WAL, batched commits every 50 ms) and JSON-lines logging to a file.
+Time is real (a scaled clock at speed 1).
+
+* throughput: callers dial so that ``--in-flight`` calls are always in
+  progress (fewer than the agents, so an agent is always free); calls/s =
+  completed calls ÷ wall time.
+* latency: callers dial one call at a time, each after the previous one has
+  ended; the time from publishing the caller's dial on the trunk to the offer
+  being delivered to the agent's subscription, through the PBX and the server.
+
+    python -m benchmarks.live [--calls 20000] [--latency-calls 3000] [--update-docs]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from benchmarks.routing import machine, update_docs
+from cti import messages as m
+from cti.bus import LocalBus
+from cti.clock import ScaledClock
+from cti.config import load_default
+from cti.logs import make_logger, open_log
+from cti.pbx import SimPbx
+from cti.server import CtiServer
+from cti.store import Store
+from routing import Router
+from simulator.bots import AgentBots, BotBehaviour
+
+BEGIN, END = "<!-- live:begin -->", "<!-- live:end -->"
+
+
+async def bench(calls: int, latency_calls: int, in_flight: int, workdir: Path) -> dict[str, float]:  # noqa: PLR0915 - one scenario, read top to bottom
+    base = load_default().centre
+    centre = replace(base, routing=replace(base.routing, wrap_up_s=0))
+    clock = ScaledClock(1_800_000_000.0, 1.0)
+    bus = LocalBus()
+    with open_log(workdir / "bench.log") as log_file:
+        log = make_logger(clock, log_file)
+        store = await Store.open(workdir / "bench.db", clock, flush_every_s=0.05)
+        run_id = await store.start_run(clock.now(), "bench", "Asia/Taipei", 1, "1")
+        server = CtiServer(
+            centre, bus, clock, store, run_id=run_id, router=Router(centre, rng=random.Random(1)), log=log
+        )
+        pbx = SimPbx(bus, log)
+        voice = [a.id for a in centre.agents if a.voice]
+        bots = AgentBots(bus, clock, voice, seed=1, behaviour=BotBehaviour.instant())
+        offers = bus.subscribe(f"{m.PREFIX}/agents/+/offer")
+        ends = bus.subscribe(f"{m.PREFIX}/trunk/+/ev")
+        tasks = [asyncio.create_task(c) for c in (store.writer(), server.run(), pbx.run(), bots.run())]
+        bots.login()
+        await asyncio.sleep(0.1)
+        systems = [s.id for s in centre.systems]
+        agencies = [a.id for a in centre.agencies]
+        rng = random.Random(7)
+        n = 0
+
+        def dial() -> str:
+            nonlocal n
+            n += 1
+            call_id = f"b{n:07d}"
+            bus.publish(
+                m.TRUNK_IN,
+                m.Dial(
+                    call_id=call_id,
+                    caller="049-2345-6789",
+                    dialled="02-2397-5000",
+                    system=rng.choice(systems),
+                    agency=rng.choice(agencies),
+                ),
+            )
+            return call_id
+
+        # Throughput
+        t0 = time.perf_counter()
+        done = 0
+        outstanding = 0
+        while done < calls:
+            while outstanding < in_flight and n < calls:
+                dial()
+                outstanding += 1
+            for d in await ends.batch():
+                if isinstance(d.message, m.CallReleased):
+                    done += 1
+                    outstanding -= 1
+        elapsed = time.perf_counter() - t0
+        await store.flush()
+
+        # Latency, one call at a time
+        offers.drain()
+        latencies: list[float] = []
+        for _ in range(latency_calls):
+            start = time.perf_counter()
+            call_id = dial()
+            while True:
+                delivery = await offers.get()
+                if delivery.message.call_id == call_id:  # type: ignore[attr-defined]
+                    latencies.append(time.perf_counter() - start)
+                    break
+            while True:
+                d = await ends.get()
+                if isinstance(d.message, m.CallReleased) and d.message.call_id == call_id:
+                    break
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await store.close()
+    latencies.sort()
+    return {
+        "calls": calls,
+        "elapsed": elapsed,
+        "calls_per_s": calls / elapsed,
+        "p50_ms": latencies[len(latencies) // 2] * 1000,
+        "p99_ms": latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))] * 1000,
+        "latency_calls": len(latencies),
+        "commits": store.commits,
+        "bus_messages": bus.published,
+    }
+
+
+def report(r: dict[str, float], args: argparse.Namespace) -> str:
+    return "\n".join(
+        [
+            f"Command: `python -m benchmarks.live --calls {args.calls} --latency-calls {args.latency_calls} "
+            f"--in-flight {args.in_flight}`  ",
+            f"Machine: {machine()}",
+            "",
+            "| figure | value | target |",
+            "|---|---:|---:|",
+            f"| calls/s end to end ({int(r['calls']):,} calls, {args.in_flight} in flight) "
+            f"| {r['calls_per_s']:,.0f} | ≥ 2,000 |",
+            f"| arrival → offer p50 (ms) | {r['p50_ms']:.3f} | |",
+            f"| arrival → offer p99 (ms) | {r['p99_ms']:.3f} | < 2 |",
+            f"| bus messages published | {int(r['bus_messages']):,} | |",
+            f"| store commits | {int(r['commits']):,} | |",
+        ]
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--calls", type=int, default=20_000)
+    parser.add_argument("--latency-calls", type=int, default=3_000)
+    parser.add_argument("--in-flight", type=int, default=8, help="calls kept in progress (fewer than the 11 agents)")
+    parser.add_argument("--update-docs", action="store_true", help="write the result into docs/benchmarks.md")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        result = asyncio.run(bench(args.calls, args.latency_calls, args.in_flight, Path(tmp)))
+    text = report(result, args)
+    print(text)
+    if args.update_docs:
+        update_docs(text, begin=BEGIN, end=END)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
