@@ -108,7 +108,8 @@ def demo_command(args: argparse.Namespace) -> int:
             f"{datetime.fromtimestamp(result.started_at, tz):%Y-%m-%d %H:%M}–"
             f"{datetime.fromtimestamp(result.ended_at, tz):%H:%M}"
         )
-        title = f"Run {result.run_id}: {span} ({centre.info.timezone}), seed {args.seed}, speed {args.speed or speed}"
+        pace = "max" if speed is None else f"{speed:g}x"
+        title = f"Run {result.run_id}: {span} ({centre.info.timezone}), seed {args.seed}, speed {pace}"
         print_summary(out, result.summary, centre, title)
         out.print(f"database: {db}\nlog: {log_path}\nper-call rows: cti export calls --db {db}", highlight=False)
     return EXIT_OK
