@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import selectors
 from collections.abc import Callable, Coroutine, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
@@ -36,7 +36,7 @@ class Clock(Protocol):
 
     def call_at(self, when: float, callback: Callable[[], object]) -> asyncio.TimerHandle: ...
 
-    def io(self) -> Any:
+    def io(self) -> AbstractContextManager[None]:
         """A context manager to wrap awaited I/O (database, files) in; virtual time holds meanwhile."""
         ...
 

@@ -37,7 +37,6 @@ class SimPbx:
         self.epoch = 0
         #: Live lines: call id -> (state, agent ringing or connected).
         self.lines: dict[str, tuple[Line, str | None]] = {}
-        self.calls_seen = 0
         self._sub = bus.subscribe(m.TRUNK_IN, f"{m.PREFIX}/pbx/+/ctl")
 
     async def run(self) -> None:
@@ -69,7 +68,6 @@ class SimPbx:
                 m.Error(code="duplicate-call", reason=f"call {msg.call_id} is already in progress", topic=topic),
             )
             return
-        self.calls_seen += 1
         self.lines[msg.call_id] = (Line.WAITING, None)
         self.bus.publish(
             m.PBX_IN,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -63,7 +63,6 @@ class DayCounts:
     abandoned: int = 0
     interrupted: int = 0
     answered_in_threshold: int = 0
-    other: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -103,7 +102,6 @@ class CtiServer:
         self.stats_every_s = stats_every_s
         self.threshold = centre.info.service_level_seconds
         self.day = DayCounts()
-        self.rejected = 0
         self._live: dict[str, _Live] = {}
         self._wrapping: dict[str, _Live] = {}  # agent id -> the call in wrap-up
         self._status: dict[str, str] = {a.id: "logged-out" for a in centre.agents}
@@ -144,13 +142,12 @@ class CtiServer:
         """Start the day's counters from the store, so a restart does not reset them."""
         counts = await self.store.counts_since(day_start, self.threshold)
         self.day = DayCounts(
-            offered=sum(v for k, v in counts.items() if k != "in_threshold"),
+            offered=sum(v for k, v in counts.items() if k != "in_threshold"),  # in progress ("open") too
             answered=counts.get(Outcome.ANSWERED, 0),
             abandoned=counts.get(Outcome.ABANDONED, 0) + counts.get(Outcome.NO_AGENT, 0),
             interrupted=counts.get(Outcome.INTERRUPTED, 0),
             answered_in_threshold=counts.get("in_threshold", 0),
         )
-        self.day.offered -= counts.get("open", 0)  # in progress now means interrupted, already counted
 
     async def run(self) -> None:
         sub = self._sub
@@ -219,7 +216,6 @@ class CtiServer:
             del self._live[msg.call_id]
             record.outcome, record.state, record.ended_at = "rejected", "rejected", now
             self.store.call(record)
-            self.rejected += 1
             self.bus.publish(m.pbx_ctl(msg.call_id), m.Release(call_id=msg.call_id, reason=exc.code, epoch=self.epoch))
             raise
 
@@ -290,10 +286,7 @@ class CtiServer:
             event = Journal.REQUEUE
         self.store.event(now, rec.call_id, event, queue=cmd.queue, rule=cmd.rule, data1=position)
         self.store.call(rec)
-        self.bus.publish(
-            m.call_topic(rec.call_id),
-            m.CallEvent(call_id=rec.call_id, event="queued", at=now, rule=cmd.rule, queue=cmd.queue),
-        )
+        self._call_event(rec, "queued", now, cmd.rule)
         live.log.debug("call_queued", queue=cmd.queue, rule=cmd.rule, position=position)
 
     def _offer(self, cmd: OfferCall, now: float) -> None:
@@ -339,12 +332,7 @@ class CtiServer:
             data3=int(cmd.backup),
         )
         self.store.call(rec)
-        self.bus.publish(
-            m.call_topic(rec.call_id),
-            m.CallEvent(
-                call_id=rec.call_id, event="ringing", at=now, rule=cmd.rule, queue=rec.queue, agent_id=cmd.agent_id
-            ),
-        )
+        self._call_event(rec, "ringing", now, cmd.rule, agent_id=cmd.agent_id)
         live.log.info("call_offered", agent_id=cmd.agent_id, rule=cmd.rule, overflow=cmd.overflow, backup=cmd.backup)
 
     def _cancel_offer(self, cmd: CancelOffer, now: float) -> None:
@@ -390,12 +378,7 @@ class CtiServer:
             data2=now - (live.ring_started or now),
         )
         self.store.call(rec)
-        self.bus.publish(
-            m.call_topic(rec.call_id),
-            m.CallEvent(
-                call_id=rec.call_id, event="answered", at=now, rule=cmd.rule, queue=rec.queue, agent_id=cmd.agent_id
-            ),
-        )
+        self._call_event(rec, "answered", now, cmd.rule)
         live.log.info("call_answered", agent_id=cmd.agent_id, wait_s=round(wait, 3))
 
     def _end(self, cmd: EndCall, now: float) -> None:
@@ -453,10 +436,13 @@ class CtiServer:
             live.log.info("call_" + name.replace("-", "_"), wait_s=round(wait, 3), position=position)
         self.store.call(rec)
 
-    def _call_event(self, rec: CallRecord, event: str, now: float, rule: str) -> None:
+    def _call_event(self, rec: CallRecord, event: str, now: float, rule: str, *, agent_id: str | None = None) -> None:
+        """Publish one step of the call's life; ``agent_id`` defaults to the agent who answered."""
         self.bus.publish(
             m.call_topic(rec.call_id),
-            m.CallEvent(call_id=rec.call_id, event=event, at=now, rule=rule, queue=rec.queue, agent_id=rec.agent),
+            m.CallEvent(
+                call_id=rec.call_id, event=event, at=now, rule=rule, queue=rec.queue, agent_id=agent_id or rec.agent
+            ),
         )
 
     def _set_agent_state(self, cmd: SetAgentState, now: float) -> None:

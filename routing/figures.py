@@ -28,7 +28,7 @@ So offered = answered + abandoned + interrupted.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 ANSWERED = "answered"
 ABANDONED_OUTCOMES = frozenset({"abandoned", "no-agent"})
@@ -94,9 +94,6 @@ class Figures:
     aht_s: float | None
     occupancy: float | None
 
-    def as_dict(self) -> dict[str, float | int | None]:
-        return {k: getattr(self, k) for k in self.__slots__}
-
 
 @dataclass(frozen=True, slots=True)
 class SiteFigures:
@@ -106,9 +103,6 @@ class SiteFigures:
     asa_s: float | None
     aht_s: float | None
     occupancy: float | None
-
-    def as_dict(self) -> dict[str, float | int | None]:
-        return {k: getattr(self, k) for k in self.__slots__}
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,9 +115,9 @@ class Summary:
     def as_dict(self) -> dict[str, object]:
         """The figures as plain data: totals at the top, then ``by_system`` and ``by_site``."""
         return {
-            **self.total.as_dict(),
-            "by_system": {k: v.as_dict() for k, v in self.by_system.items()},
-            "by_site": {k: v.as_dict() for k, v in self.by_site.items()},
+            **asdict(self.total),
+            "by_system": {k: asdict(v) for k, v in self.by_system.items()},
+            "by_site": {k: asdict(v) for k, v in self.by_site.items()},
         }
 
 
