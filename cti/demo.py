@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from cti.bus import LocalBus
 from cti.clock import Clock, ScaledClock, VirtualClock, run
 from cti.logs import make_logger
+from cti.messages import STATS, Stats
 from cti.pbx import SimPbx
 from cti.report import run_summary
 from cti.server import CtiServer
@@ -135,8 +136,8 @@ async def _demo(settings: DemoSettings, clock: Clock) -> DemoResult:
             traffic.start(end)
 
             def report(draining: bool) -> None:
-                if settings.on_progress is not None:
-                    stats = server.stats(clock.now())
+                stats = bus.retained(STATS)  # what a wallboard sees: the server's retained snapshot
+                if settings.on_progress is not None and isinstance(stats, Stats):
                     settings.on_progress(
                         Progress(clock.now(), start, end, stats.offered, stats.answered, stats.waiting, draining)
                     )

@@ -94,3 +94,11 @@ def test_bad_raw_input_is_answered_on_the_errors_topic_and_dropped(topic: str, p
     assert isinstance(delivery.message, m.Error)
     assert delivery.message.code == code
     assert delivery.message.topic == topic
+
+
+def test_per_call_topics_do_not_grow_the_bus_s_memory_without_bound() -> None:
+    bus = LocalBus()
+    bus.subscribe("cti/v1/calls/+")
+    for n in range(20_000):
+        bus.publish(m.call_topic(f"c{n}"), ready("N1"))
+    assert len(bus._cache) <= 4096

@@ -200,3 +200,62 @@ def test_a_restarted_server_continues_the_day_s_statistics_from_the_store(tmp_pa
     db = tmp_path / "c.db"
     live(two_sites(), db, first)
     live(two_sites(), db, second)  # c1 was still talking: closed as interrupted, still counted as offered
+
+
+def test_a_ring_timeout_due_before_an_already_set_timer_still_fires_on_time(tmp_path: Path) -> None:
+    async def script(c: Live) -> None:
+        c.agent(m.Login(agent_id="N1"))
+        c.agent(m.Login(agent_id="N2", ready=False))
+        await c.at(1)
+        c.dial("c1")
+        await c.at(2)
+        c.agent(m.Answer(agent_id="N1", call_id="c1"))
+        await c.at(20)
+        c.agent(m.HangUp(agent_id="N1", call_id="c1"))  # N1's wrap-up timer: 20 + 60 = 80
+        await c.at(21)
+        c.agent(m.Ready(agent_id="N2"))
+        c.dial("c2")  # rings N2 from 21; its ring timeout (36) is earlier than the wrap-up timer
+        await c.at(50)
+
+    c = live(two_sites(wrap_up_s=60, ring_timeout_s=15), tmp_path / "c.db", script)
+    [(t, withdrawn)] = c.messages(m.OfferWithdrawn)
+    assert (t, withdrawn.call_id, withdrawn.reason) == (36, "c2", "ring-no-answer")
+
+
+def test_an_abandoned_call_is_journalled_with_its_place_in_the_queue(tmp_path: Path) -> None:
+    async def script(c: Live) -> None:
+        c.agent(m.Login(agent_id="N1"))
+        await c.at(1)
+        c.dial("c1")  # rings N1
+        c.dial("c2")
+        c.dial("c3")
+        c.dial("c4")  # third waiting at entry
+        await c.at(5)
+        c.caller_hangs_up("c2")
+        c.caller_hangs_up("c4")  # now second: only c3 ahead
+        c.caller_hangs_up("c1")  # while ringing
+        await c.at(6)
+
+    c = live(two_sites(), tmp_path / "c.db", script)
+    abandon = {e[2]: (e[7], e[8]) for evs in c.events.values() for e in evs if e[5] == "ABANDON"}
+    assert abandon["c4"] == ("2", "3")  # position when hanging up, position at entry
+    assert abandon["c1"][0] == "0"  # was ringing
+
+
+def test_the_kpi_snapshot_counts_answers_within_the_service_level_threshold(tmp_path: Path) -> None:
+    async def script(c: Live) -> None:
+        c.agent(m.Login(agent_id="N1"))
+        await c.at(1)
+        c.dial("c1")
+        c.dial("c2")
+        await c.at(3)
+        c.agent(m.Answer(agent_id="N1", call_id="c1"))  # waited 2 s
+        await c.at(4)
+        c.agent(m.HangUp(agent_id="N1", call_id="c1"))  # wrap-up 30 s; c2 rings at 34
+        await c.at(36)
+        c.agent(m.Answer(agent_id="N1", call_id="c2"))  # waited 35 s
+        await c.at(38)
+
+    c = live(two_sites(wrap_up_s=30), tmp_path / "c.db", script)
+    stats = c.bus.retained(m.STATS)
+    assert (stats.offered, stats.answered, stats.answered_in_threshold) == (2, 2, 1)

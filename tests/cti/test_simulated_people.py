@@ -1,0 +1,88 @@
+"""Callers and agent bots act only through the bus, as people would."""
+
+from __future__ import annotations
+
+import asyncio
+
+from cti import messages as m
+from cti.bus import LocalBus
+from cti.clock import VirtualClock, run
+from simulator.bots import AgentBots, BotBehaviour
+from simulator.traffic import TrafficGenerator, TrafficProfile
+
+START = 1_800_000_000.0  # 2027-01-15 16:00 Asia/Taipei
+
+
+def test_callers_nobody_answers_hang_up_after_their_patience_and_the_others_stay() -> None:
+    clock = VirtualClock(START)
+    flat = TrafficProfile(busy_hour_calls=120, hourly=(1.0,) * 24, patience_s=60, patience_cv=0)
+
+    async def main() -> tuple[dict[str, float], dict[str, float]]:
+        bus = LocalBus()
+        trunk = bus.subscribe(m.TRUNK_IN)
+        gen = TrafficGenerator(
+            bus,
+            clock,
+            systems=["webhr", "ecpa"],
+            agencies=["a", "b"],
+            timezone="Asia/Taipei",
+            seed=4,
+            call_prefix="t-",
+            profile=flat,
+        )
+        task = asyncio.create_task(gen.run())
+        gen.start(START + 600)
+        dialled: dict[str, float] = {}
+        hung_up: dict[str, float] = {}
+        connected = False
+        while clock.now() < START + 700:
+            for d in trunk.drain():
+                if isinstance(d.message, m.Dial):
+                    dialled[d.message.call_id] = clock.now()
+                    if not connected:  # the first caller gets an agent at once
+                        connected = True
+                        bus.publish(
+                            m.trunk_ev(d.message.call_id), m.CallConnected(call_id=d.message.call_id, agent_id="N1")
+                        )
+                else:
+                    hung_up[d.message.call_id] = clock.now()
+            await clock.sleep(0.5)
+        task.cancel()
+        return dialled, hung_up
+
+    dialled, hung_up = run(main(), clock)
+    first = min(dialled, key=dialled.get)
+    assert 10 < len(dialled) < 40  # about 20 calls in 10 minutes at 120 an hour
+    assert set(hung_up) == set(dialled) - {first}
+    assert all(abs(hung_up[c] - dialled[c] - 60) <= 0.5 for c in hung_up)
+
+
+def test_a_bot_too_slow_for_the_ring_deadline_lets_the_offer_ring_out() -> None:
+    clock = VirtualClock(START)
+
+    async def main() -> list[m.Message]:
+        bus = LocalBus()
+        cmds = bus.subscribe(f"{m.PREFIX}/agents/+/cmd")
+        bots = AgentBots(
+            bus, clock, ["N1"], seed=1, behaviour=BotBehaviour(answer_delay_s=20, answer_delay_cv=0, miss_probability=0)
+        )
+        task = asyncio.create_task(bots.run())
+        await asyncio.sleep(0)
+        offer = m.Offer(
+            call_id="c1",
+            agent_id="N1",
+            caller="0912",
+            system="webhr",
+            agency="a",
+            queue="webhr",
+            ring_until=clock.now() + 15,
+            overflow=False,
+            backup=False,
+            epoch=1,
+        )
+        bus.publish(m.agent_offer("N1"), offer)
+        await clock.sleep(60)
+        task.cancel()
+        return [d.message for d in cmds.drain()]
+
+    assert run(main(), clock) == []
