@@ -18,13 +18,14 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 
 from cti.clock import ScaledClock
 from cti.config import load_centre, load_default
-from cti.demo import DemoSettings
+from cti.demo import DemoSettings, run_demo
 from cti.demo import Progress as DemoProgress
 from cti.errors import UsageError
 from cti.export import write_calls
 from cti.logs import open_log
 from cti.report import print_summary
 from cti.store import Store
+from simulator.traffic import TrafficProfile
 
 EXIT_OK = 0
 
@@ -45,9 +46,6 @@ def parse_start(text: str, timezone: str) -> float:
 
 
 def demo_command(args: argparse.Namespace) -> int:
-    from cti.demo import run_demo
-    from simulator.traffic import TrafficProfile
-
     loaded = load_centre(args.config) if args.config else load_default()
     centre = loaded.centre
     if not any(a.voice for a in centre.agents):
