@@ -155,8 +155,26 @@ class Site(_Named):
 
 
 @dataclass(frozen=True, slots=True)
-class System(_Named):
-    """A personnel IT system callers ask about; each has its own queue."""
+class System:
+    """A personnel IT system callers ask about; each has its own queue.
+
+    ``owner`` is who answers for the system at the third line of escalation
+    (the system owner, 系統管理機關); it defaults to ``{id}-owner``.
+    """
+
+    id: str
+    name: str
+    owner: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_id("id", self.id)
+        _check_name("name", self.name)
+        if self.owner is not None:
+            _check_id("owner", self.owner)
+
+    @property
+    def third_line(self) -> str:
+        return self.owner or f"{self.id}-owner"
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,6 +304,77 @@ class RoutingRules:
         _check_number("max_wait_no_agent_s", self.max_wait_no_agent_s, minimum=0)
 
 
+class Role(StrEnum):
+    """What a member of staff may do beyond taking calls."""
+
+    SUPERVISOR = "supervisor"  # watches the centre; may see unmasked personal data (audited)
+    QA = "qa"  # replays and scores recordings
+    OPERATOR = "operator"  # plans capacity, runs reports
+
+
+@dataclass(frozen=True, slots=True)
+class StaffMember:
+    """Someone who is not an agent seat but acts on the centre: a supervisor, QA, an operator."""
+
+    id: str
+    name: str
+    role: Role
+
+    def __post_init__(self) -> None:
+        _check_id("id", self.id)
+        _check_name("name", self.name)
+        if self.role not in Role.__members__.values():
+            raise CentreError("role", "unknown role", self.role, _choices(Role))
+        object.__setattr__(self, "role", Role(self.role))
+
+
+#: Disposition codes an agent may set at wrap-up when the file lists none.
+DEFAULT_DISPOSITIONS: tuple[str, ...] = (
+    "solved",
+    "how-to",
+    "password-reset",
+    "data-correction",
+    "bug-report",
+    "enhancement",
+    "referred",
+    "other",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRules:
+    """The ``[cases]`` table: how the automatic cases (自動列案) are handled.
+
+    * ``normal_due_days`` / ``urgent_due_days``: a case is due this many days
+      after it is created or escalated (the seed's 7 and 3 days).
+    * ``dispositions``: the codes an agent may set at wrap-up.
+    * ``second_line`` / ``vendor``: who owns cases escalated to the second
+      line (technical staff) and to the outsourced vendor. The third line is
+      each system's ``owner``.
+    """
+
+    normal_due_days: float = 7
+    urgent_due_days: float = 3
+    dispositions: tuple[str, ...] = DEFAULT_DISPOSITIONS
+    second_line: str = "tech-support"
+    vendor: str = "vendor"
+
+    def __post_init__(self) -> None:
+        _check_number("normal_due_days", self.normal_due_days, minimum=0.01, maximum=365)
+        _check_number("urgent_due_days", self.urgent_due_days, minimum=0.01, maximum=365)
+        if isinstance(self.dispositions, str) or not isinstance(self.dispositions, tuple | list):
+            raise CentreError("dispositions", "wrong type", self.dispositions, "a list of codes")
+        if not self.dispositions:
+            raise CentreError("dispositions", "empty", [], "at least one disposition code")
+        for i, code in enumerate(self.dispositions):
+            _check_id(f"dispositions[{i}]", code)
+        if len(set(self.dispositions)) != len(self.dispositions):
+            raise CentreError("dispositions", "duplicate code", list(self.dispositions), "each code once")
+        object.__setattr__(self, "dispositions", tuple(self.dispositions))
+        _check_id("second_line", self.second_line)
+        _check_id("vendor", self.vendor)
+
+
 def _unique(path: str, ids: list[str]) -> None:
     seen: set[str] = set()
     for i, ident in enumerate(ids):
@@ -306,6 +395,8 @@ class Centre:
     agencies: tuple[Agency, ...]
     agents: tuple[AgentProfile, ...]
     routing: RoutingRules = RoutingRules()
+    cases: CaseRules = CaseRules()
+    staff: tuple[StaffMember, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.sites:
@@ -321,6 +412,7 @@ class Centre:
                 )
         _unique("agencies", [a.id for a in self.agencies])
         _unique("agents", [a.id for a in self.agents])
+        _unique("staff", [p.id for p in self.staff])
         site_ids = [s.id for s in self.sites]
         system_ids = {s.id for s in self.systems}
         for i, agency in enumerate(self.agencies):
@@ -365,15 +457,17 @@ class Centre:
 # From parsed TOML
 # ---------------------------------------------------------------------------
 
-_TOP_LEVEL = {"center", "sites", "systems", "agencies", "agents", "routing"}
+_TOP_LEVEL = {"center", "sites", "systems", "agencies", "agents", "routing", "cases", "staff"}
 _FIELDS: dict[str, tuple[set[str], set[str]]] = {
     # table: (required keys, optional keys)
     "center": ({"name"}, {"timezone", "service_level_seconds"}),
     "sites": ({"id", "name"}, set()),
-    "systems": ({"id", "name"}, set()),
+    "systems": ({"id", "name"}, {"owner"}),
     "agencies": ({"id", "name", "group"}, {"prefer_site", "priority"}),
     "agents": ({"id", "name", "site"}, {"channels", "backup", "skills", "extension"}),
     "routing": (set(), set(RoutingRules.__dataclass_fields__)),
+    "cases": (set(), set(CaseRules.__dataclass_fields__)),
+    "staff": ({"id", "name", "role"}, set()),
 }
 
 
@@ -428,4 +522,9 @@ def centre_from_mapping(doc: Mapping[str, Any]) -> Centre:
         if "channels" in fields and isinstance(fields["channels"], list):
             fields["channels"] = tuple(fields["channels"])
         agents.append(_build(f"agents[{i}]", AgentProfile, fields))
-    return Centre(info, sites, systems, agencies, tuple(agents), routing)
+    cases_table = dict(_keys("cases", doc.get("cases", {}), "cases"))
+    if isinstance(cases_table.get("dispositions"), list):
+        cases_table["dispositions"] = tuple(cases_table["dispositions"])
+    cases = _build("cases", CaseRules, cases_table)
+    staff = tuple(_build(f"staff[{i}]", StaffMember, t) for i, t in enumerate(_array(doc, "staff")))
+    return Centre(info, sites, systems, agencies, tuple(agents), routing, cases, staff)
