@@ -18,7 +18,8 @@ Topics (identical on the in-process bus and on MQTT)::
     cti/v1/pbx/{call}/ctl            server -> PBX     ring, stop ringing, connect, release
     cti/v1/pbx/{call}/ev             PBX -> server     caller hung up
     cti/v1/calls/{call}              server -> all     call lifecycle
-    cti/v1/agents/{agent}/cmd        agent -> server   login, ready, not-ready, answer, hang up, logout
+    cti/v1/agents/{agent}/cmd        agent -> server   login, ready, not-ready, answer, hang up, logout,
+                                                       wrap-up (case form), link caller
     cti/v1/agents/{agent}/offer      server -> agent   offer (screen pop), offer withdrawn
     cti/v1/agents/{agent}/state      server -> all     agent state (retained)
     cti/v1/stats                     server -> all     KPI snapshot (retained)
@@ -67,6 +68,7 @@ class Dial(Message, frozen=True, tag="dial"):
     system: Id
     agency: Id
     channel: str = "voice"
+    ivr: dict[Id, Reason] = msgspec.field(default_factory=dict)
 
 
 class CallerHangUp(Message, frozen=True, tag="caller-hang-up"):
@@ -103,6 +105,7 @@ class NewCall(Message, frozen=True, tag="new-call"):
     system: Id
     agency: Id
     channel: str = "voice"
+    ivr: dict[Id, Reason] = msgspec.field(default_factory=dict)
 
 
 class CallerHungUp(Message, frozen=True, tag="caller-hung-up"):
@@ -176,6 +179,88 @@ class HangUp(Message, frozen=True, tag="hang-up"):
     call_id: Id
 
 
+class WrapUp(Message, frozen=True, tag="wrap-up"):
+    """Agent -> server: the case form of a call the agent answered.
+
+    ``action`` is ``close`` or ``escalate``; escalation names the tier
+    (``second-line``, ``third-line``, ``vendor``).
+    """
+
+    agent_id: Id
+    call_id: Id
+    disposition: Id
+    notes: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+    action: str = "close"
+    escalate_to: str | None = None
+    priority: str = "normal"
+
+
+class LinkCaller(Message, frozen=True, tag="link-caller"):
+    """Agent -> server: this unknown caller is this directory entry (the number is remembered)."""
+
+    agent_id: Id
+    call_id: Id
+    person_id: Id
+
+
+class Profile(msgspec.Struct, frozen=True, kw_only=True):
+    """The caller's directory entry, as the agent sees it. The national ID is masked."""
+
+    person_id: str
+    name: str
+    agency: str
+    title: str
+    office_phone: str
+    mobile: str
+    email: str
+    national_id: str
+    synthetic: bool
+
+
+class Contact(msgspec.Struct, frozen=True, kw_only=True):
+    """One earlier contact of the caller. ``outcome`` is None while it is in progress."""
+
+    call_id: str
+    at: float
+    channel: str
+    system: str
+    outcome: str | None
+    agent_id: str | None
+    case_id: str | None
+    disposition: str | None
+    notes: str | None
+
+
+class CaseBrief(msgspec.Struct, frozen=True, kw_only=True):
+    case_id: str
+    system: str
+    status: str
+    tier: str
+    owner: str | None
+    priority: str
+    created_at: float
+    due_at: float
+
+
+class ScreenPop(msgspec.Struct, frozen=True, kw_only=True):
+    """What the agent's screen shows when a call rings (來電彈屏).
+
+    ``profile`` is None for a number not in the directory ("unknown caller");
+    ``history`` is the caller's last five contacts, newest first; ``open_cases``
+    their open cases other than this call's ``case_id`` (the ten newest, newest
+    first, of ``open_cases_total``); ``ivr`` the choices the caller made on the
+    way in.
+    """
+
+    caller: str
+    profile: Profile | None
+    history: list[Contact]
+    open_cases: list[CaseBrief]
+    open_cases_total: int
+    ivr: dict[str, str]
+    case_id: str | None
+
+
 class Offer(Message, frozen=True, tag="offer"):
     """Server -> agent: a call rings at the agent's seat, with its screen pop."""
 
@@ -189,6 +274,8 @@ class Offer(Message, frozen=True, tag="offer"):
     overflow: bool
     backup: bool
     epoch: int
+    case_id: str | None = None
+    pop: ScreenPop | None = None
 
 
 class OfferWithdrawn(Message, frozen=True, tag="offer-withdrawn"):
@@ -242,6 +329,8 @@ class Stats(Message, frozen=True, tag="stats"):
     longest_wait_s: float
     agents: dict[str, int]
     waiting_by_queue: dict[str, int]
+    open_cases: int = 0
+    overdue_cases: int = 0
 
 
 class ServerStatus(Message, frozen=True, tag="server-status"):
@@ -289,6 +378,8 @@ AnyMessage = (
     | NotReady
     | Answer
     | HangUp
+    | WrapUp
+    | LinkCaller
     | Offer
     | OfferWithdrawn
     | AgentState
@@ -353,7 +444,7 @@ _ROUTES: Final[dict[tuple[str, ...], tuple[tuple[type[Message], ...], str | None
     ("pbx", "+", "ctl"): ((Ring, StopRinging, Connect, Release), "call_id"),
     ("pbx", "+", "ev"): ((CallerHungUp,), "call_id"),
     ("calls", "+"): ((CallEvent,), "call_id"),
-    ("agents", "+", "cmd"): ((Login, Logout, Ready, NotReady, Answer, HangUp), "agent_id"),
+    ("agents", "+", "cmd"): ((Login, Logout, Ready, NotReady, Answer, HangUp, WrapUp, LinkCaller), "agent_id"),
     ("agents", "+", "offer"): ((Offer, OfferWithdrawn), "agent_id"),
     ("agents", "+", "state"): ((AgentState,), "agent_id"),
     ("stats",): ((Stats,), None),

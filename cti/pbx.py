@@ -78,6 +78,7 @@ class SimPbx:
                 system=msg.system,
                 agency=msg.agency,
                 channel=msg.channel,
+                ivr=msg.ivr,
             ),
         )
 

@@ -23,7 +23,10 @@ import structlog
 
 from cti import messages as m
 from cti.bus import Bus, Delivery
+from cti.casedesk import CaseDesk
+from cti.cases import CaseError
 from cti.clock import Clock
+from cti.directory import Directory
 from cti.store import AgentStateRow, CallRecord, Journal, Outcome, Store
 from routing import Router
 from routing.call import CallStatus
@@ -71,6 +74,7 @@ class _Live:
     log: Logger
     ring_started: float | None = None
     ended_by: Party | None = None
+    pop: m.ScreenPop | None = None
 
 
 class CtiServer:
@@ -108,6 +112,7 @@ class CtiServer:
         self._site = {a.id: a.site for a in centre.agents}
         self._ext = {a.id: a.extension for a in centre.agents}
         self._agent_log = {a.id: log.bind(agent_id=a.id) for a in centre.agents}
+        self.desk = CaseDesk(centre, store, Directory(store.path), run_id=run_id, actor=server_id)
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
         self._handlers: dict[type[m.Message], Callable[[str, Any, float], None]] = {
@@ -119,6 +124,8 @@ class CtiServer:
             m.NotReady: self._on_not_ready,
             m.Answer: self._on_answer,
             m.HangUp: self._on_hang_up,
+            m.WrapUp: self._on_wrap_up,
+            m.LinkCaller: self._on_link_caller,
         }
         self.handled = 0
         self._abandon_position = 0
@@ -169,6 +176,7 @@ class CtiServer:
             if self._timer is not None:
                 self._timer.cancel()
             self.bus.unsubscribe(sub)
+            self.desk.close()
 
     def handle(self, delivery: Delivery) -> None:
         message = delivery.message
@@ -181,7 +189,7 @@ class CtiServer:
         self.handled += 1
         try:
             handler(delivery.topic, message, now)
-        except RoutingError as exc:
+        except (RoutingError, CaseError) as exc:
             self._reject(delivery.topic, exc.code, str(exc))
 
     # ------------------------------------------------------------------
@@ -207,7 +215,10 @@ class CtiServer:
         )
         live = _Live(record, self.log.bind(call_id=msg.call_id))
         self._live[msg.call_id] = live
-        live.log.info("call_arrived", caller=msg.caller, system=msg.system, agency=msg.agency)
+        self.desk.arrive(record, msg.ivr)
+        live.log.info(
+            "call_arrived", caller=msg.caller, system=msg.system, agency=msg.agency, person_id=record.person_id
+        )
         try:
             self._apply(CallArrived(msg.call_id, msg.system, msg.agency), now)
         except RoutingError as exc:
@@ -242,6 +253,16 @@ class CtiServer:
 
     def _on_answer(self, topic: str, msg: m.Answer, now: float) -> None:
         self._apply(CallAnswered(msg.call_id, msg.agent_id), now)
+
+    def _on_wrap_up(self, topic: str, msg: m.WrapUp, now: float) -> None:
+        case = self.desk.wrap_up(msg, now)
+        self._agent_log[msg.agent_id].debug(  # the case journal in the store is the record
+            "case_wrapped_up", call_id=msg.call_id, case_id=case.case_id, status=case.status, tier=case.tier
+        )
+
+    def _on_link_caller(self, topic: str, msg: m.LinkCaller, now: float) -> None:
+        person = self.desk.link(msg, now)
+        self._agent_log[msg.agent_id].info("caller_linked", call_id=msg.call_id, person_id=person.person_id)
 
     def _on_hang_up(self, topic: str, msg: m.HangUp, now: float) -> None:
         live = self._live.get(msg.call_id)
@@ -280,6 +301,7 @@ class CtiServer:
             rec.offered_at, rec.entry_position = now, position
             self.day.offered += 1
             event = Journal.ENTERQUEUE
+            live.pop = self.desk.enter_queue(rec, now)
         elif cmd.rule is Rule.NO_AGENT_FALLBACK:
             event = Journal.QUEUECHANGE
         else:
@@ -308,6 +330,8 @@ class CtiServer:
                 overflow=cmd.overflow,
                 backup=cmd.backup,
                 epoch=self.epoch,
+                case_id=rec.case_id,
+                pop=live.pop,
             ),
         )
         self.bus.publish(
@@ -378,6 +402,7 @@ class CtiServer:
             data2=now - (live.ring_started or now),
         )
         self.store.call(rec)
+        self.desk.answered(rec, now)
         self._call_event(rec, "answered", now, cmd.rule)
         live.log.info("call_answered", agent_id=cmd.agent_id, wait_s=round(wait, 3))
 
@@ -422,6 +447,7 @@ class CtiServer:
                     m.pbx_ctl(rec.call_id), m.Release(call_id=rec.call_id, reason="no-agent", epoch=self.epoch)
                 )
             self.day.abandoned += 1
+            self.desk.unanswered(rec, now, name)
             self.store.event(
                 now,
                 rec.call_id,
@@ -526,6 +552,7 @@ class CtiServer:
         by_queue: dict[str, int] = {}
         for c in queued:
             by_queue[c.queue] = by_queue.get(c.queue, 0) + 1
+        open_cases, overdue = self.desk.counts(now)
         return m.Stats(
             at=now,
             offered=self.day.offered,
@@ -537,6 +564,8 @@ class CtiServer:
             longest_wait_s=longest,
             agents=dict(sorted(agents.items())),
             waiting_by_queue=dict(sorted(by_queue.items())),
+            open_cases=open_cases,
+            overdue_cases=overdue,
         )
 
     async def _stats_loop(self) -> None:

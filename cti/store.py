@@ -23,6 +23,7 @@ last known state, and every open agent session.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from enum import StrEnum
@@ -32,8 +33,10 @@ from typing import Any
 
 import aiosqlite
 
+from cti.cases import CASE_COLUMNS, CaseRecord, CaseStatus, CaseStep
 from cti.clock import Clock
 from cti.errors import CtiError
+from cti.people import Person, phone_key
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: the first schema
@@ -110,6 +113,82 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX agent_states_run ON agent_states(run_id, agent_id, seq);
     """,
+    # 2: the caller directory, contact history, screen pops, cases and the audit trail
+    """
+    CREATE TABLE people (
+        person_id     TEXT PRIMARY KEY,
+        name          TEXT NOT NULL,
+        agency        TEXT NOT NULL,
+        title         TEXT NOT NULL,
+        office_phone  TEXT NOT NULL,
+        mobile        TEXT NOT NULL,
+        email         TEXT NOT NULL,
+        national_id   TEXT NOT NULL UNIQUE,
+        synthetic     INTEGER NOT NULL,
+        source        TEXT NOT NULL
+    );
+    CREATE TABLE people_phones (
+        phone_key  TEXT PRIMARY KEY,
+        person_id  TEXT NOT NULL REFERENCES people(person_id),
+        kind       TEXT NOT NULL
+    ) WITHOUT ROWID;
+    ALTER TABLE calls ADD COLUMN caller_key TEXT;
+    ALTER TABLE calls ADD COLUMN person_id TEXT;
+    ALTER TABLE calls ADD COLUMN case_id TEXT;
+    ALTER TABLE calls ADD COLUMN ivr TEXT;
+    ALTER TABLE calls ADD COLUMN disposition TEXT;
+    ALTER TABLE calls ADD COLUMN notes TEXT;
+    CREATE INDEX calls_person ON calls(person_id, arrived_at) WHERE person_id IS NOT NULL;
+    CREATE INDEX calls_caller_key ON calls(caller_key, arrived_at);
+    CREATE TABLE screen_pops (
+        call_id  TEXT PRIMARY KEY,
+        at       REAL NOT NULL,
+        pop      TEXT NOT NULL
+    );
+    CREATE TABLE cases (
+        case_id      TEXT PRIMARY KEY,
+        call_id      TEXT,
+        person_id    TEXT,
+        caller       TEXT NOT NULL,
+        system       TEXT NOT NULL,
+        agency       TEXT NOT NULL,
+        channel      TEXT NOT NULL,
+        status       TEXT NOT NULL,
+        tier         TEXT NOT NULL,
+        owner        TEXT,
+        priority     TEXT NOT NULL,
+        created_at   REAL NOT NULL,
+        due_at       REAL NOT NULL,
+        closed_at    REAL,
+        disposition  TEXT,
+        notes        TEXT
+    );
+    CREATE INDEX cases_open_due ON cases(due_at) WHERE status != 'closed';
+    CREATE INDEX cases_person ON cases(person_id) WHERE person_id IS NOT NULL;
+    CREATE INDEX cases_call ON cases(call_id);
+    CREATE TABLE case_events (
+        seq      INTEGER PRIMARY KEY,
+        case_id  TEXT NOT NULL,
+        at       REAL NOT NULL,
+        actor    TEXT NOT NULL,
+        action   TEXT NOT NULL,
+        status   TEXT NOT NULL,
+        tier     TEXT NOT NULL,
+        owner    TEXT,
+        due_at   REAL NOT NULL,
+        note     TEXT
+    );
+    CREATE INDEX case_events_case ON case_events(case_id, seq);
+    CREATE TABLE audit (
+        seq     INTEGER PRIMARY KEY,
+        at      REAL NOT NULL,
+        actor   TEXT NOT NULL,
+        role    TEXT,
+        action  TEXT NOT NULL,
+        target  TEXT NOT NULL,
+        detail  TEXT
+    );
+    """,
 )
 
 
@@ -166,6 +245,12 @@ class CallRecord:
     ended_by: str | None = None
     entry_position: int | None = None
     offers: int = 0
+    caller_key: str | None = None
+    person_id: str | None = None
+    case_id: str | None = None
+    ivr: str | None = None  # the caller's IVR choices, as JSON
+    disposition: str | None = None
+    notes: str | None = None
 
 
 CALL_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(CallRecord))
@@ -174,6 +259,16 @@ _UPSERT_CALL = (
     f"INSERT INTO calls ({', '.join(CALL_COLUMNS)}) VALUES ({', '.join('?' * len(CALL_COLUMNS))}) "
     f"ON CONFLICT(call_id) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in CALL_COLUMNS if c != "call_id")
 )
+_case_row = attrgetter(*CASE_COLUMNS)
+_UPSERT_CASE = (
+    f"INSERT INTO cases ({', '.join(CASE_COLUMNS)}) VALUES ({', '.join('?' * len(CASE_COLUMNS))}) "
+    f"ON CONFLICT(case_id) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in CASE_COLUMNS if c != "case_id")
+)
+_step_row = attrgetter(*(f.name for f in fields(CaseStep)))
+_INSERT_STEP = (
+    "INSERT INTO case_events (case_id, at, actor, action, status, tier, owner, due_at, note) VALUES (?,?,?,?,?,?,?,?,?)"
+)
+PERSON_COLUMNS = ("person_id", "name", "agency", "title", "office_phone", "mobile", "email", "national_id", "synthetic")
 _INSERT_EVENT = (
     "INSERT INTO call_events (at, call_id, queue, agent, event, rule, data1, data2, data3) VALUES (?,?,?,?,?,?,?,?,?)"
 )
@@ -225,6 +320,9 @@ class Store:
         self._events: list[EventRow] = []
         self._states: list[StateRow] = []
         self._misc: list[tuple[str, tuple[Any, ...]]] = []
+        self._cases: dict[str, CaseRecord] = {}
+        self._steps: list[tuple[Any, ...]] = []
+        self._pops: list[tuple[str, float, str]] = []
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self.commits = 0
@@ -243,6 +341,16 @@ class Store:
                 await db.close()
                 raise
         return cls(db, clock, path, flush_every_s)
+
+    @classmethod
+    async def open_existing(cls, path: Path, clock: Clock) -> Store:
+        """Open a database a run already wrote (for the commands that read or change it)."""
+        if not path.is_file():
+            raise StoreError(f"--db: no database at {path}")
+        try:
+            return await cls.open(path, clock)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"--db: {path} is not a usable database ({exc})") from None
 
     async def close(self) -> None:
         await self.flush()
@@ -302,15 +410,51 @@ class Store:
         )
         self._wake.set()
 
+    def case(self, record: CaseRecord) -> None:
+        """Queue the current state of a case's row for the next commit."""
+        self._cases[record.case_id] = record
+        self._wake.set()
+
+    def case_step(self, step: CaseStep) -> None:
+        self._steps.append(_step_row(step))
+        self._wake.set()
+
+    def screen_pop(self, call_id: str, at: float, pop: str) -> None:
+        self._pops.append((call_id, at, pop))
+        self._wake.set()
+
+    def link_phone(self, phone_key: str, person_id: str) -> None:
+        """Remember that this number belongs to this person (an agent linked an unknown caller)."""
+        self._misc.append(
+            (
+                "INSERT INTO people_phones (phone_key, person_id, kind) VALUES (?,?,'linked') "
+                "ON CONFLICT(phone_key) DO UPDATE SET person_id = excluded.person_id, kind = 'linked'",
+                (phone_key, person_id),
+            )
+        )
+        self._wake.set()
+
+    def audit(self, at: float, actor: str, role: str | None, action: str, target: str, detail: str | None) -> None:
+        self._misc.append(
+            (
+                "INSERT INTO audit (at, actor, role, action, target, detail) VALUES (?,?,?,?,?,?)",
+                (at, actor, role, action, target, detail),
+            )
+        )
+        self._wake.set()
+
     async def flush(self) -> None:
         """Commit everything queued so far (in order, one transaction)."""
         async with self._lock:
             calls, events, states, misc = self._calls, self._events, self._states, self._misc
-            if not (calls or events or states or misc):
+            cases, steps, pops = self._cases, self._steps, self._pops
+            if not (calls or events or states or misc or cases or steps or pops):
                 return
             self._calls, self._events, self._states, self._misc = {}, [], [], []
+            self._cases, self._steps, self._pops = {}, [], []
             self._wake.clear()
             rows = [_call_row(r) for r in calls.values()]
+            case_rows = [_case_row(r) for r in cases.values()]
             with self._clock.io():
                 if misc:
                     for sql, params in misc:
@@ -321,6 +465,14 @@ class Store:
                     await self._db.executemany(_INSERT_EVENT, events)
                 if states:
                     await self._db.executemany(_INSERT_STATE, states)
+                if case_rows:
+                    await self._db.executemany(_UPSERT_CASE, case_rows)
+                if steps:
+                    await self._db.executemany(_INSERT_STEP, steps)
+                if pops:
+                    await self._db.executemany(
+                        "INSERT OR REPLACE INTO screen_pops (call_id, at, pop) VALUES (?,?,?)", pops
+                    )
                 await self._db.commit()
             self.commits += 1
 
@@ -375,6 +527,28 @@ class Store:
                     _INSERT_EVENT,
                     (last_at, call_id, queue, agent, Journal.INTERRUPTED.value, "restart", state, None, None),
                 )
+                if state in {"new", "queued", "ringing"}:
+                    cur = await self._db.execute(
+                        "UPDATE cases SET status = ? WHERE call_id = ? AND status = ? "
+                        "RETURNING case_id, tier, owner, due_at",
+                        (CaseStatus.CALL_BACK.value, call_id, CaseStatus.OPEN.value),
+                    )
+                    for case_id, tier, owner, due_at in await cur.fetchall():
+                        await self._db.execute(
+                            _INSERT_STEP,
+                            (
+                                case_id,
+                                last_at,
+                                "centre",
+                                "call-back",
+                                CaseStatus.CALL_BACK.value,
+                                tier,
+                                owner,
+                                due_at,
+                                "interrupted",
+                            ),
+                        )
+                    await cur.close()
             last_states = await self._fetch(
                 "SELECT s.run_id, s.agent_id, s.site, s.at, s.status FROM agent_states s "
                 "WHERE s.seq = (SELECT MAX(seq) FROM agent_states t WHERE t.agent_id = s.agent_id)"
@@ -411,6 +585,11 @@ class Store:
             params,
         )
         return [CallRecord(*row) for row in rows]
+
+    async def call_by_id(self, call_id: str) -> CallRecord | None:
+        await self.flush()
+        rows = await self._fetch(f"SELECT {', '.join(CALL_COLUMNS)} FROM calls WHERE call_id = ?", (call_id,))
+        return CallRecord(*rows[0]) if rows else None
 
     async def agent_states(self, run_id: int | None = None) -> list[AgentStateRow]:
         await self.flush()
@@ -449,12 +628,186 @@ class Store:
         counts["in_threshold"] = fast[0][0]
         return counts
 
+    # ------------------------------------------------------------------
+    # Cases, screen pops, the directory, the audit trail
+    # ------------------------------------------------------------------
+
+    async def cases(
+        self,
+        *,
+        status: Sequence[str] = (),
+        tier: str | None = None,
+        owner: str | None = None,
+        due_before: float | None = None,
+        open_only: bool = False,
+        case_ids: Sequence[str] = (),
+    ) -> list[CaseRecord]:
+        """Cases matching every filter given, oldest first."""
+        await self.flush()
+        where: list[str] = []
+        params: list[Any] = []
+        if status:
+            where.append(f"status IN ({', '.join('?' * len(status))})")
+            params += status
+        if open_only:
+            where.append("status != 'closed'")
+        if tier is not None:
+            where.append("tier = ?")
+            params.append(tier)
+        if owner is not None:
+            where.append("owner = ?")
+            params.append(owner)
+        if due_before is not None:
+            where.append("due_at < ?")
+            params.append(due_before)
+        if case_ids:
+            where.append(f"case_id IN ({', '.join('?' * len(case_ids))})")
+            params += case_ids
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        rows = await self._fetch(
+            f"SELECT {', '.join(CASE_COLUMNS)} FROM cases {clause} ORDER BY created_at, case_id", params
+        )
+        return [CaseRecord(*row) for row in rows]
+
+    async def get_case(self, case_id: str) -> CaseRecord | None:
+        found = await self.cases(case_ids=(case_id,))
+        return found[0] if found else None
+
+    async def case_counts(self, run_id: int) -> dict[str, int]:
+        """A run's cases by where they stand: ``closed``, ``call-back``, ``open`` (first line) or the tier."""
+        await self.flush()
+        rows = await self._fetch(
+            "SELECT CASE WHEN k.status != 'open' THEN k.status WHEN k.tier = 'first-line' THEN 'open' "
+            "ELSE k.tier END, COUNT(*) FROM cases k JOIN calls c ON c.call_id = k.call_id WHERE c.run_id = ? "
+            "GROUP BY 1",
+            (run_id,),
+        )
+        return {str(where): int(n) for where, n in rows}
+
+    async def case_steps(self, case_id: str) -> list[CaseStep]:
+        await self.flush()
+        rows = await self._fetch(
+            "SELECT case_id, at, actor, action, status, tier, owner, due_at, note FROM case_events "
+            "WHERE case_id = ? ORDER BY seq",
+            (case_id,),
+        )
+        return [CaseStep(*row) for row in rows]
+
+    async def update_case(self, case: CaseRecord, step: CaseStep) -> None:
+        """Write one change made outside the server (``cti cases ...``) and commit it."""
+        self.case(case)
+        self.case_step(step)
+        await self.flush()
+
+    async def screen_pops(self, call_id: str) -> str | None:
+        await self.flush()
+        rows = await self._fetch("SELECT pop FROM screen_pops WHERE call_id = ?", (call_id,))
+        return str(rows[0][0]) if rows else None
+
+    async def case_seqs(self) -> dict[str, int]:
+        """The highest case sequence number used on each day (``C20261122-00012`` -> 12)."""
+        await self.flush()
+        rows = await self._fetch(
+            "SELECT substr(case_id, 2, 8), MAX(CAST(substr(case_id, 11) AS INTEGER)) FROM cases "
+            "WHERE case_id GLOB 'C[0-9]*-[0-9]*' GROUP BY 1"
+        )
+        return {str(day): int(n) for day, n in rows}
+
+    async def open_case_dues(self) -> dict[str, float]:
+        await self.flush()
+        return dict(await self._fetch("SELECT case_id, due_at FROM cases WHERE status != 'closed'"))
+
+    async def people_count(self) -> int:
+        rows = await self._fetch("SELECT COUNT(*) FROM people")
+        return int(rows[0][0])
+
+    async def add_people(self, people: Sequence[Person], source: str) -> int:
+        """Add directory entries in one transaction: all of them, or none if any is already there.
+
+        Raises :class:`StoreError` naming the first entry whose id, national
+        ID or phone number the directory already holds.
+        """
+        await self.flush()
+        rows = [(*(getattr(p, c) for c in PERSON_COLUMNS), source) for p in people]
+        phones = [
+            (key, p.person_id, kind)
+            for p in people
+            for key, kind in ((phone_key(p.office_phone), "office"), (phone_key(p.mobile), "mobile"))
+        ]
+        await self._refuse_clashes(people, phones, source)
+        with self._clock.io():
+            await self._db.execute("BEGIN")
+            try:
+                await self._db.executemany(
+                    f"INSERT INTO people ({', '.join(PERSON_COLUMNS)}, source) VALUES ({', '.join('?' * 10)})", rows
+                )
+                await self._db.executemany("INSERT INTO people_phones VALUES (?,?,?)", phones)
+            except BaseException:
+                await self._db.rollback()
+                raise
+            await self._db.commit()
+        return len(rows)
+
+    async def _refuse_clashes(
+        self, people: Sequence[Person], phones: Sequence[tuple[str, str, str]], source: str
+    ) -> None:
+        if not await self.people_count():
+            return
+        ids = await self._existing("people", "person_id", [p.person_id for p in people])
+        national_ids = await self._existing("people", "national_id", [p.national_id for p in people])
+        keys = await self._existing("people_phones", "phone_key", [key for key, _, _ in phones])
+        for p in people:
+            if p.person_id in ids:
+                what = "person_id"
+            elif p.national_id in national_ids:
+                what = "national ID"
+            elif phone_key(p.office_phone) in keys or phone_key(p.mobile) in keys:
+                what = "phone number"
+            else:
+                continue
+            clashes = len(ids) + len(national_ids) + len(keys)
+            raise StoreError(
+                f"{source}: {p.person_id} ({p.name}): the {what} is already in the directory in {self.path}; "
+                f"nothing was added ({clashes} value(s) clash in all)"
+            )
+
+    async def _existing(self, table: str, column: str, values: Sequence[str]) -> set[str]:
+        """Which of ``values`` the column already holds."""
+        found: set[str] = set()
+        for i in range(0, len(values), 500):
+            chunk = values[i : i + 500]
+            marks = ", ".join("?" * len(chunk))
+            found.update(
+                r[0] for r in await self._fetch(f"SELECT {column} FROM {table} WHERE {column} IN ({marks})", chunk)
+            )
+        return found
+
+    async def people(self, *, limit: int | None = None) -> list[Person]:
+        """Directory entries in id order (the first ``limit``)."""
+        await self.flush()
+        rows = await self._fetch(
+            f"SELECT {', '.join(PERSON_COLUMNS)} FROM people ORDER BY person_id"
+            + (" LIMIT ?" if limit is not None else ""),
+            (limit,) if limit is not None else (),
+        )
+        return [person_from_row(row) for row in rows]
+
+    async def audit_rows(self) -> list[tuple[Any, ...]]:
+        await self.flush()
+        return await self._fetch("SELECT seq, at, actor, role, action, target, detail FROM audit ORDER BY seq")
+
     async def _fetch(self, sql: str, params: Sequence[Any] | Iterable[Any] = ()) -> list[tuple[Any, ...]]:
         with self._clock.io():
             cur = await self._db.execute(sql, tuple(params))
             rows = await cur.fetchall()
             await cur.close()
         return [tuple(r) for r in rows]
+
+
+def person_from_row(row: Sequence[Any]) -> Person:
+    """A directory entry from a row of :data:`PERSON_COLUMNS`."""
+    pid, name, agency, title, office, mobile, email, national_id, synthetic = row[:9]
+    return Person(pid, name, agency, title, office, mobile, email, national_id, bool(synthetic))
 
 
 async def _migrate(db: aiosqlite.Connection, path: Path) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,6 +17,7 @@ from cti.bus import LocalBus
 from cti.clock import VirtualClock, run
 from cti.logs import make_logger
 from cti.pbx import SimPbx
+from cti.people import Person
 from cti.server import CtiServer
 from cti.store import Store
 from routing import Router
@@ -27,9 +28,10 @@ T = TypeVar("T")
 
 
 class Live:
-    def __init__(self, centre: Centre, db: Path) -> None:
+    def __init__(self, centre: Centre, db: Path, people: Sequence[Person] = ()) -> None:
         self.centre = centre
         self.db = db
+        self.people = people
         self.clock = VirtualClock(START)
         self.bus = LocalBus()
         self.log: list[tuple[float, str, m.Message]] = []
@@ -38,6 +40,8 @@ class Live:
     async def __aenter__(self) -> Live:
         self.store = await Store.open(self.db, self.clock, flush_every_s=1.0)
         await self.store.recover()
+        if self.people:
+            await self.store.add_people(self.people, "test")
         self.run_id = await self.store.start_run(START, "test", "Asia/Taipei", 1, "max")
         router = Router(self.centre, rng=random.Random(1), now=self.clock.now())
         self.server = CtiServer(
@@ -74,10 +78,25 @@ class Live:
 
     # The test's hands ---------------------------------------------------
 
-    def dial(self, call_id: str, system: str = "webhr", agency: str = "a1") -> None:
+    def dial(
+        self,
+        call_id: str,
+        system: str = "webhr",
+        agency: str = "a1",
+        *,
+        caller: str = "049-2345-6789",
+        ivr: dict[str, str] | None = None,
+    ) -> None:
         self.bus.publish(
             m.TRUNK_IN,
-            m.Dial(call_id=call_id, caller="049-2345-6789", dialled="02-2397-5000", system=system, agency=agency),
+            m.Dial(
+                call_id=call_id,
+                caller=caller,
+                dialled="02-2397-5000",
+                system=system,
+                agency=agency,
+                ivr=ivr or {},
+            ),
         )
 
     def caller_hangs_up(self, call_id: str) -> None:
@@ -109,11 +128,13 @@ class Live:
         return retained.status
 
 
-def live(centre: Centre, db: Path, script: Callable[[Live], Awaitable[None]]) -> Live:
-    """Run ``script`` against a live centre in virtual time; the result holds the bus log and the rows."""
+def live(centre: Centre, db: Path, script: Callable[[Live], Awaitable[None]], *, people: Sequence[Person] = ()) -> Live:
+    """Run ``script`` against a live centre in virtual time; the result holds the bus log and the rows.
+
+    ``people`` are put in the caller directory first."""
 
     async def main() -> Live:
-        async with Live(centre, db) as centre_:
+        async with Live(centre, db, people) as centre_:
             await script(centre_)
         return centre_
 

@@ -24,6 +24,13 @@ SAMPLES: list[tuple[str, m.Message]] = [
     (m.agent_cmd("N1"), m.Answer(agent_id="N1", call_id="c1")),
     (m.agent_cmd("N1"), m.HangUp(agent_id="N1", call_id="c1")),
     (
+        m.agent_cmd("N1"),
+        m.WrapUp(
+            agent_id="N1", call_id="c1", disposition="how-to", notes="說明步驟", action="escalate", escalate_to="vendor"
+        ),
+    ),
+    (m.agent_cmd("N1"), m.LinkCaller(agent_id="N1", call_id="c1", person_id="P0000001")),
+    (
         m.agent_offer("N1"),
         m.Offer(
             call_id="c1",
@@ -36,6 +43,49 @@ SAMPLES: list[tuple[str, m.Message]] = [
             overflow=False,
             backup=True,
             epoch=1,
+            case_id="C20270115-00001",
+            pop=m.ScreenPop(
+                caller="0912",
+                profile=m.Profile(
+                    person_id="P0000001",
+                    name="陳怡君",
+                    agency="moi",
+                    title="科員",
+                    office_phone="02-2397-5123",
+                    mobile="0912-345-678",
+                    email="p0000001@moi.gov.tw",
+                    national_id="A******789",
+                    synthetic=True,
+                ),
+                history=[
+                    m.Contact(
+                        call_id="c0",
+                        at=0.5,
+                        channel="voice",
+                        system="webhr",
+                        outcome="answered",
+                        agent_id="N2",
+                        case_id="C20270114-00003",
+                        disposition="solved",
+                        notes=None,
+                    )
+                ],
+                open_cases=[
+                    m.CaseBrief(
+                        case_id="C20270114-00003",
+                        system="webhr",
+                        status="open",
+                        tier="second-line",
+                        owner="tech-support",
+                        priority="normal",
+                        created_at=0.5,
+                        due_at=604800.5,
+                    )
+                ],
+                open_cases_total=1,
+                ivr={"system": "webhr"},
+                case_id="C20270115-00001",
+            ),
         ),
     ),
     (m.agent_offer("N1"), m.OfferWithdrawn(call_id="c1", agent_id="N1", reason="ring-no-answer", epoch=1)),

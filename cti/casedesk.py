@@ -1,0 +1,314 @@
+"""The server's case desk: who is calling, their history, their cases, the screen pop.
+
+For every call the desk looks the caller up in the directory when the call
+arrives, and when the call enters the queue it creates the call's case and
+builds the screen pop the agents will see: the caller's profile (or "unknown
+caller"), their last five contacts, their open cases and the call's IVR
+choices. It then follows the call: the agent who answers owns the case, an
+unanswered call leaves it waiting for a call-back, and the agent's wrap-up
+form closes or escalates it.
+
+This run's calls and cases are kept in memory (they are small), so a screen
+pop never depends on whether the store has committed the last batch yet;
+contacts and open cases from earlier runs are read from the database the
+first time a caller is seen. Case changes made with ``cti cases`` while a
+server runs are seen by that server only for callers it has not seen yet.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import msgspec
+
+from cti import cases as k
+from cti import messages as m
+from cti.directory import Directory, caller_key
+from cti.people import Person
+from cti.privacy import mask_national_id
+from cti.store import CallRecord, Store
+from routing.centre import Centre
+
+HISTORY = 5
+_PRIORITIES = frozenset(p.value for p in k.Priority)
+_ESCALATE_TO = {t.value: t for t in k.Tier if t is not k.Tier.FIRST_LINE}
+OPEN_CASES = 10  # at most this many open cases in a pop (newest first); the total is given too
+_encode = msgspec.json.Encoder().encode
+
+
+class CaseDesk:
+    def __init__(self, centre: Centre, store: Store, directory: Directory, *, run_id: int, actor: str) -> None:
+        self.centre = centre
+        self.rules = centre.cases
+        self.store = store
+        self.directory = directory
+        self.run_id = run_id
+        self.actor = actor  # who the server journals automatic steps as
+        self.tz = ZoneInfo(centre.info.timezone)
+        self._seqs: dict[str, int] = {}
+        self._persons: dict[str, Person | None] = {}  # call id -> directory entry, for this run's calls
+        self._profiles: dict[Person, m.Profile] = {}
+        self._ivr: dict[str, dict[str, str]] = {}  # call id -> IVR choices
+        self._calls: dict[str, CallRecord] = {}
+        self._cases: dict[str, k.CaseRecord] = {}  # call id -> case
+        self._contacts: dict[str, deque[CallRecord]] = {}  # caller -> this run's last calls, in arrival order
+        self._earlier: dict[str, tuple[list[CallRecord], list[k.CaseRecord]]] = {}
+        self._open: dict[str, dict[str, k.CaseRecord]] = {}  # caller -> this run's cases not closed
+        self._dues: dict[str, float] = dict(
+            directory.query("SELECT case_id, due_at FROM cases WHERE status != 'closed'")
+        )
+        # With no earlier contacts or cases at all, first sight of a caller needs no query.
+        self._has_earlier = bool(
+            directory.query(
+                "SELECT EXISTS(SELECT 1 FROM calls WHERE run_id < ?) OR EXISTS(SELECT 1 FROM cases)", (run_id,)
+            )[0][0]
+        )
+        self._day: tuple[float, float, str] = (0.0, 0.0, "")  # the centre-local day: start, end, YYYYMMDD
+
+    def close(self) -> None:
+        self.directory.close()
+
+    # ------------------------------------------------------------------
+    # A call's life
+    # ------------------------------------------------------------------
+
+    def arrive(self, rec: CallRecord, ivr: Mapping[str, str]) -> Person | None:
+        """Look the caller up; the call row gets the caller's key, person and IVR choices."""
+        rec.caller_key = caller_key(rec.caller)
+        person = self.directory.lookup(rec.caller, key=rec.caller_key)
+        rec.person_id = person.person_id if person is not None else None
+        choices = dict(sorted(ivr.items()))
+        rec.ivr = _encode(choices).decode() if choices else None
+        self._ivr[rec.call_id] = choices
+        self._persons[rec.call_id] = person
+        self._calls[rec.call_id] = rec
+        return person
+
+    def enter_queue(self, rec: CallRecord, now: float) -> m.ScreenPop:
+        """Create the call's case and build its screen pop (history as it stood when the call came in)."""
+        case, step = k.open_case(
+            self.rules,
+            self._next_case_id(now),
+            call_id=rec.call_id,
+            person_id=rec.person_id,
+            caller=rec.caller,
+            system=rec.system,
+            agency=rec.agency,
+            channel=rec.channel,
+            at=now,
+            actor=self.actor,
+        )
+        rec.case_id = case.case_id
+        who = _who(rec)
+        pop = self._pop(rec, who, case.case_id)
+        self._contacts.setdefault(who, deque(maxlen=HISTORY)).append(rec)
+        self._open.setdefault(who, {})[case.case_id] = case
+        self._cases[rec.call_id] = case
+        self._dues[case.case_id] = case.due_at
+        self.store.case(case)
+        self.store.case_step(step)
+        self.store.screen_pop(rec.call_id, now, _encode(pop).decode())
+        return pop
+
+    def answered(self, rec: CallRecord, now: float) -> None:
+        case = self._cases.get(rec.call_id)
+        if case is not None and rec.agent is not None:
+            self.store.case_step(k.take(case, rec.agent, now))
+            self.store.case(case)
+
+    def unanswered(self, rec: CallRecord, now: float, why: str) -> None:
+        case = self._cases.get(rec.call_id)
+        if case is not None and case.is_open:
+            self.store.case_step(k.call_back(case, now, self.actor, why))
+            self.store.case(case)
+
+    def wrap_up(self, msg: m.WrapUp, now: float) -> k.CaseRecord:
+        """The agent's case form: set the disposition and notes, then close or escalate.
+
+        Raises :class:`cti.cases.CaseError` (changing nothing) if the call is
+        not one this agent answered, the form was already sent, or a field is
+        not allowed.
+        """
+        rec = self._calls.get(msg.call_id)
+        case = self._cases.get(msg.call_id)
+        if rec is None or case is None:
+            raise k.CaseError("unknown-call", f"call {msg.call_id} has no case in this run")
+        if rec.agent != msg.agent_id or rec.answered_at is None:
+            raise k.CaseError("not-your-call", f"agent {msg.agent_id} did not answer call {msg.call_id}")
+        if rec.disposition is not None:
+            raise k.CaseError("already-wrapped-up", f"call {msg.call_id} already has its wrap-up ({rec.disposition})")
+        if msg.disposition not in self.rules.dispositions:
+            raise k.CaseError(
+                "unknown-disposition",
+                f"disposition {msg.disposition!r} is not one of: {', '.join(self.rules.dispositions)}",
+            )
+        if msg.priority not in _PRIORITIES:
+            raise k.CaseError("bad-priority", f"priority {msg.priority!r} is not one of: normal, urgent")
+        if msg.action == "close":
+            to = None
+        elif msg.action == "escalate":
+            to = _ESCALATE_TO.get(msg.escalate_to or "")
+            if to is None:
+                tiers = ", ".join(_ESCALATE_TO)
+                raise k.CaseError("bad-tier", f"escalate_to {msg.escalate_to!r} is not one of: {tiers}")
+        else:
+            raise k.CaseError("bad-action", f"action {msg.action!r} is not one of: close, escalate")
+        notes = msg.notes or None
+        if to is None:
+            case.priority = msg.priority
+            step = k.close(case, now, msg.agent_id, note=notes, disposition=msg.disposition)
+            self._dues.pop(case.case_id, None)
+            self._open.get(_who(rec), {}).pop(case.case_id, None)
+        else:
+            step = k.escalate(
+                self.centre, case, to, now, msg.agent_id, priority=msg.priority, note=notes, disposition=msg.disposition
+            )
+            self._dues[case.case_id] = case.due_at
+        rec.disposition, rec.notes = msg.disposition, notes
+        self.store.call(rec)
+        self.store.case(case)
+        self.store.case_step(step)
+        return case
+
+    def link(self, msg: m.LinkCaller, now: float) -> Person:
+        """An agent says who an unknown caller is: the call, its case and the number follow."""
+        rec = self._calls.get(msg.call_id)
+        if rec is None:
+            raise k.CaseError("unknown-call", f"call {msg.call_id} is not a call of this run")
+        if rec.agent != msg.agent_id:
+            raise k.CaseError("not-your-call", f"agent {msg.agent_id} did not answer call {msg.call_id}")
+        if rec.person_id is not None:
+            raise k.CaseError("already-known", f"call {msg.call_id} is already linked to {rec.person_id}")
+        person = self.directory.person(msg.person_id)
+        if person is None:
+            raise k.CaseError("unknown-person", f"{msg.person_id} is not in the directory")
+        old = _who(rec)
+        rec.person_id = person.person_id
+        new = _who(rec)
+        self._persons[rec.call_id] = person
+        contacts = self._contacts.get(old)
+        if contacts is not None and rec in contacts:
+            contacts.remove(rec)
+        self._contacts.setdefault(new, deque(maxlen=HISTORY)).append(rec)
+        case = self._cases.get(rec.call_id)
+        if case is not None:
+            self._open.get(old, {}).pop(case.case_id, None)
+            if case.is_open:
+                self._open.setdefault(new, {})[case.case_id] = case
+            self.store.case_step(k.link(case, person.person_id, now, msg.agent_id))
+            self.store.case(case)
+        self.directory.link(rec.caller, person.person_id)
+        self.store.link_phone(rec.caller_key or caller_key(rec.caller), person.person_id)
+        self.store.call(rec)
+        return person
+
+    def counts(self, now: float) -> tuple[int, int]:
+        """Open cases, and how many of them are past due."""
+        return len(self._dues), sum(1 for due in self._dues.values() if due < now)
+
+    # ------------------------------------------------------------------
+
+    def _next_case_id(self, now: float) -> str:
+        start, end, day = self._day
+        if not start <= now < end:
+            local = datetime.fromtimestamp(now, self.tz)
+            midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+            day = local.strftime("%Y%m%d")
+            self._day = (midnight.timestamp(), (midnight + timedelta(days=1)).timestamp(), day)
+        seq = self._seqs.get(day)
+        if seq is None:
+            # Committed cases of that day; this run's are all counted in memory from here on.
+            rows = self.directory.query(
+                "SELECT MAX(CAST(substr(case_id, 11) AS INTEGER)) FROM cases WHERE case_id GLOB ?", (f"C{day}-*",)
+            )
+            seq = int(rows[0][0] or 0)
+        self._seqs[day] = seq + 1
+        return f"C{day}-{seq + 1:05d}"  # as cases.case_id_for
+
+    def _profile(self, person: Person) -> m.Profile:
+        profile = self._profiles.get(person)
+        if profile is None:
+            profile = self._profiles[person] = _make_profile(person)
+        return profile
+
+    def _pop(self, rec: CallRecord, who: str, case_id: str) -> m.ScreenPop:
+        earlier = self._earlier.get(who)
+        if earlier is None and not self._has_earlier:
+            earlier = ([], [])
+        elif earlier is None:
+            earlier = self._earlier[who] = (
+                self.directory.earlier_contacts(
+                    person_id=rec.person_id, key=rec.caller_key or rec.caller, before_run=self.run_id, limit=HISTORY
+                ),
+                self.directory.earlier_open_cases(
+                    person_id=rec.person_id, key=rec.caller_key or rec.caller, before_run=self.run_id
+                ),
+            )
+        earlier_calls, earlier_cases = earlier
+        contacts = sorted(
+            [*earlier_calls, *self._contacts.get(who, ())], key=lambda c: (c.arrived_at, c.call_id), reverse=True
+        )[:HISTORY]
+        this_run = self._open.get(who, {})
+        cases = [c for c in (*earlier_cases, *this_run.values()) if c.is_open and c.case_id != case_id]
+        person = self._persons.get(rec.call_id)
+        return m.ScreenPop(
+            caller=rec.caller,
+            profile=self._profile(person) if person is not None else None,
+            history=[_contact(c) for c in contacts],
+            open_cases=[_brief(c) for c in sorted(cases, key=_newest_first)[:OPEN_CASES]],
+            open_cases_total=len(cases),
+            ivr=self._ivr.pop(rec.call_id, {}),
+            case_id=case_id,
+        )
+
+
+def _newest_first(case: k.CaseRecord) -> tuple[float, str]:
+    return (-case.created_at, case.case_id)
+
+
+def _who(rec: CallRecord) -> str:
+    return f"p:{rec.person_id}" if rec.person_id is not None else f"t:{rec.caller_key or rec.caller}"
+
+
+def _make_profile(p: Person) -> m.Profile:
+    return m.Profile(
+        person_id=p.person_id,
+        name=p.name,
+        agency=p.agency,
+        title=p.title,
+        office_phone=p.office_phone,
+        mobile=p.mobile,
+        email=p.email,
+        national_id=mask_national_id(p.national_id),
+        synthetic=p.synthetic,
+    )
+
+
+def _contact(c: CallRecord) -> m.Contact:
+    return m.Contact(
+        call_id=c.call_id,
+        at=c.arrived_at,
+        channel=c.channel,
+        system=c.system,
+        outcome=c.outcome,
+        agent_id=c.agent,
+        case_id=c.case_id,
+        disposition=c.disposition,
+        notes=c.notes,
+    )
+
+
+def _brief(c: k.CaseRecord) -> m.CaseBrief:
+    return m.CaseBrief(
+        case_id=c.case_id,
+        system=c.system,
+        status=c.status,
+        tier=c.tier,
+        owner=c.owner,
+        priority=c.priority,
+        created_at=c.created_at,
+        due_at=c.due_at,
+    )

@@ -1,0 +1,123 @@
+"""The caller directory: who is calling, looked up by the number they call from.
+
+The directory lives in the store's ``people`` table (the national
+civil-servant database, 全國公務人員人事資料, or a synthetic stand-in
+generated from a seed), with every office and mobile number in
+``people_phones`` keyed by its digits (:func:`cti.people.phone_key`), so a
+lookup is one primary-key probe however large the directory is.
+
+The server reads it synchronously while it routes (one indexed probe takes
+microseconds, and an answer that does not depend on thread timing keeps
+virtual-time runs reproducible), through its own read-only connection
+beside the store's writer. Numbers linked by agents during a run are held in
+memory until the store commits them.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from cti.cases import CASE_COLUMNS, CaseRecord
+from cti.people import Person, phone_key
+from cti.store import CALL_COLUMNS, CallRecord, person_from_row
+
+_PERSON = "SELECT person_id, name, agency, title, office_phone, mobile, email, national_id, synthetic FROM people"
+_BY_PHONE = (
+    "SELECT p.person_id, p.name, p.agency, p.title, p.office_phone, p.mobile, p.email, p.national_id, p.synthetic "
+    "FROM people_phones k JOIN people p ON p.person_id = k.person_id WHERE k.phone_key = ?"
+)
+
+
+_PLAIN = re.compile(r"0[0-9 -]{6,31}")
+
+
+def caller_key(number: str) -> str:
+    """The lookup key of a caller's number; numbers too short to be phones key as themselves."""
+    if _PLAIN.fullmatch(number):  # the usual domestic form, keyed without the general parser
+        key = number.replace("-", "").replace(" ", "")
+        if len(key) >= 7:
+            return key
+    try:
+        return phone_key(number)
+    except ValueError:
+        return number
+
+
+class Directory:
+    """Synchronous reads of the directory and of earlier contacts, for the server's screen pops.
+
+    Answers are cached for the life of the object (a server run): a repeat
+    caller costs no query, and people imported while a server runs are seen
+    by it only for numbers it has not looked up yet (or that an agent links).
+    """
+
+    #: Answers remembered (up to this many), so a repeat caller costs no query.
+    CACHE = 100_000
+
+    def __init__(self, path: str | Path) -> None:
+        self._db = sqlite3.connect(Path(path), check_same_thread=False)
+        self._db.execute("PRAGMA query_only = 1")
+        self._linked: dict[str, str] = {}
+        self._found: dict[str, Person | None] = {}
+
+    def close(self) -> None:
+        self._db.close()
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        return [tuple(r) for r in self._db.execute(sql, params).fetchall()]
+
+    def person(self, person_id: str) -> Person | None:
+        row = self._db.execute(f"{_PERSON} WHERE person_id = ?", (person_id,)).fetchone()
+        return person_from_row(row) if row else None
+
+    def lookup(self, number: str, *, key: str | None = None) -> Person | None:
+        """The person whose office or mobile number (or a number linked to them) this is.
+
+        ``key``: the number's :func:`caller_key`, if the caller has it already."""
+        key = key or caller_key(number)
+        if key in self._found:
+            return self._found[key]
+        person_id = self._linked.get(key)
+        if person_id is not None:
+            person = self.person(person_id)
+        else:
+            row = self._db.execute(_BY_PHONE, (key,)).fetchone()
+            person = person_from_row(row) if row else None
+        if len(self._found) >= self.CACHE:
+            self._found.clear()
+        self._found[key] = person
+        return person
+
+    def link(self, number: str, person_id: str) -> None:
+        """Known from now on (the store commits the link with the next batch)."""
+        key = caller_key(number)
+        self._linked[key] = person_id
+        self._found.pop(key, None)
+
+    def earlier_contacts(self, *, person_id: str | None, key: str, before_run: int, limit: int = 5) -> list[CallRecord]:
+        """The last ``limit`` calls of a person (or of a number, for unknown callers) from earlier runs."""
+        column, value = ("person_id", person_id) if person_id is not None else ("caller_key", key)
+        rows = self._db.execute(
+            f"SELECT {', '.join(CALL_COLUMNS)} FROM calls WHERE {column} = ? AND run_id < ? "
+            "ORDER BY arrived_at DESC, call_id DESC LIMIT ?",
+            (value, before_run, limit),
+        ).fetchall()
+        return [CallRecord(*row) for row in rows]
+
+    def earlier_open_cases(self, *, person_id: str | None, key: str, before_run: int) -> list[CaseRecord]:
+        """Open cases of a person (or of a number) that did not come from calls of this run."""
+        cols = ", ".join(f"k.{c}" for c in CASE_COLUMNS)
+        if person_id is not None:
+            where, value = "k.person_id = ?", person_id
+        else:
+            where, value = "c.caller_key = ? AND k.person_id IS NULL", key
+        rows = self._db.execute(
+            f"SELECT {cols} FROM cases k LEFT JOIN calls c ON c.call_id = k.call_id "
+            f"WHERE {where} AND k.status != 'closed' AND (c.run_id IS NULL OR c.run_id < ?) "
+            "ORDER BY k.created_at, k.case_id",
+            (value, before_run),
+        ).fetchall()
+        return [CaseRecord(*row) for row in rows]
