@@ -24,8 +24,9 @@ from cti.clock import Clock, ScaledClock, VirtualClock, run
 from cti.logs import make_logger
 from cti.messages import STATS, Stats
 from cti.pbx import SimPbx
+from cti.people import generate_people
 from cti.report import run_summary
-from cti.server import CtiServer
+from cti.server import CtiServer, Logger
 from cti.store import Recovery, Store
 from routing import Router
 from routing.centre import Centre
@@ -36,6 +37,8 @@ from simulator.traffic import TrafficGenerator, TrafficProfile
 #: How often the journal is committed, in real seconds (virtual time: in centre seconds).
 FLUSH_REAL_S = 0.05
 FLUSH_VIRTUAL_S = 5.0
+#: Callers are drawn from the first this many directory entries.
+MAX_CALLERS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +66,10 @@ class DemoSettings:
     behaviour: BotBehaviour = field(default_factory=BotBehaviour)
     log: TextIO | None = None
     on_progress: Callable[[Progress], None] | None = None
+    #: An empty database gets a synthetic directory of this many people per agency.
+    people_per_agency: int = 20
+    #: Called with the bus before anything runs (to watch the traffic, as a console would).
+    on_bus: Callable[[LocalBus], None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +81,11 @@ class DemoResult:
     ended_at: float
     real_seconds: float
     calls_dialled: int
+    people_added: int
+    #: This run's cases by where they stand (closed, call-back, open, or the tier escalated to).
+    cases: dict[str, int]
+    #: The last call from a caller in the directory (to show a screen pop), if any.
+    example_call: str | None
 
 
 def default_start(timezone: str, hour: int = 10) -> float:
@@ -103,16 +115,22 @@ async def _demo(settings: DemoSettings, clock: Clock) -> DemoResult:
         recovery = await store.recover()
         if recovery.interrupted_calls:
             log.warning("recovered", interrupted=len(recovery.interrupted_calls), runs=list(recovery.unfinished_runs))
+        added = await _seed_directory(store, settings, log)
+        callers = await store.people(limit=MAX_CALLERS)
         speed = "max" if clock.speed is None else f"{clock.speed:g}"
         start = clock.now()
         run_id = await store.start_run(start, centre.info.name, centre.info.timezone, settings.seed, speed)
         bus = LocalBus()
+        if settings.on_bus is not None:
+            settings.on_bus(bus)
         router = Router(centre, rng=random.Random(f"{settings.seed}/router"), now=start)
         server = CtiServer(centre, bus, clock, store, run_id=run_id, router=router, log=log)
         await server.restore_day(_day_start(start, centre.info.timezone))
         pbx = SimPbx(bus, log)
         voice = [a.id for a in centre.agents if a.voice]
-        bots = AgentBots(bus, clock, voice, seed=settings.seed, behaviour=settings.behaviour)
+        bots = AgentBots(
+            bus, clock, voice, seed=settings.seed, behaviour=settings.behaviour, dispositions=centre.cases.dispositions
+        )
         traffic = TrafficGenerator(
             bus,
             clock,
@@ -122,6 +140,7 @@ async def _demo(settings: DemoSettings, clock: Clock) -> DemoResult:
             seed=settings.seed,
             call_prefix=f"r{run_id}-",
             profile=settings.profile,
+            callers=callers,
         )
         end = start + settings.minutes * 60.0
         async with asyncio.TaskGroup() as tg:
@@ -156,6 +175,8 @@ async def _demo(settings: DemoSettings, clock: Clock) -> DemoResult:
         ended = clock.now()
         await store.end_run(run_id, ended)
         summary = await run_summary(store, centre, run_id, ended)
+        cases = await store.case_counts(run_id)
+        example = await _example_call(store, run_id)
         log.info("run_ended", run_id=run_id, offered=summary.total.offered, answered=summary.total.answered)
     return DemoResult(
         run_id=run_id,
@@ -165,7 +186,26 @@ async def _demo(settings: DemoSettings, clock: Clock) -> DemoResult:
         ended_at=ended,
         real_seconds=time.perf_counter() - t0,
         calls_dialled=traffic.dialled,
+        people_added=added,
+        cases=cases,
+        example_call=example,
     )
+
+
+async def _example_call(store: Store, run_id: int) -> str | None:
+    known = [c for c in await store.calls(run_id) if c.person_id is not None and c.case_id is not None]
+    return known[-1].call_id if known else None
+
+
+async def _seed_directory(store: Store, settings: DemoSettings, log: Logger) -> int:
+    """An empty directory gets synthetic people for every agency; returns how many were added."""
+    if settings.people_per_agency <= 0 or await store.people_count() > 0:
+        return 0
+    agencies = [a.id for a in settings.centre.agencies]
+    people = generate_people(agencies, settings.people_per_agency, settings.seed)
+    added = await store.add_people(people, f"synthetic (seed {settings.seed})")
+    log.info("directory_generated", people=added, seed=settings.seed)
+    return added
 
 
 def _day_start(t: float, timezone: str) -> float:

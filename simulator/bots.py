@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -56,11 +56,28 @@ class BotBehaviour:
     break_probability: float = 0.03
     break_s: float = 300.0
     back_after_missed_s: float = 60.0
+    #: Of the cases a bot wraps up: shares escalated to each tier (the rest are closed).
+    escalate: tuple[tuple[str, float], ...] = (("second-line", 0.15), ("third-line", 0.06), ("vendor", 0.04))
+    urgent_probability: float = 0.1
+    wrap_up_form: bool = True
 
     @classmethod
     def instant(cls) -> BotBehaviour:
         """Zero think time: answer at once, hang up at once, never miss or rest (benchmarks)."""
         return cls(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+
+
+#: What a bot writes in a case's notes, by disposition.
+NOTES: dict[str, str] = {
+    "solved": "已協助排除問題，來電者確認可正常操作。",
+    "how-to": "說明操作步驟並提供使用手冊連結。",
+    "password-reset": "協助重設密碼並確認可登入。",
+    "data-correction": "資料有誤，已轉請機關人事單位更正。",
+    "bug-report": "系統異常，已蒐集畫面與時間點。",
+    "enhancement": "使用者建議新增功能，已記錄。",
+    "referred": "非本系統問題，已告知洽詢窗口。",
+    "other": "其他問題，已記錄。",
+}
 
 
 class _Bot:
@@ -85,11 +102,15 @@ class AgentBots:
         *,
         seed: int,
         behaviour: BotBehaviour | None = None,
+        dispositions: Sequence[str] = tuple(NOTES),
     ) -> None:
         self.bus = bus
         self.clock = clock
         self.behaviour = behaviour or BotBehaviour()
         self.bots = {a: _Bot(a, random.Random(f"{seed}/bot/{a}")) for a in agent_ids}
+        # Case forms draw from their own streams, so they never change when calls are answered.
+        self.form_rngs = {a: random.Random(f"{seed}/form/{a}") for a in agent_ids}
+        self.dispositions = tuple(dispositions)
         self.stopping = False
         self.calls_answered = 0
         self.offers_missed = 0
@@ -156,6 +177,8 @@ class AgentBots:
 
             def hang_up() -> None:
                 bot.pending = None
+                if b.wrap_up_form:  # the case form is filled in by the end of the call
+                    self._fill_in_form(bot.agent_id, call_id)
                 self.bus.publish(m.agent_cmd(bot.agent_id), m.HangUp(agent_id=bot.agent_id, call_id=call_id))
 
             self._cancel(bot)
@@ -171,6 +194,31 @@ class AgentBots:
         elif state.status in {"ready", "reject-delay"}:
             bot.call_id = None
         self._maybe_leave(bot)
+
+    def _fill_in_form(self, agent_id: str, call_id: str) -> None:
+        """The case form: a disposition, notes, and close or escalate."""
+        rng = self.form_rngs[agent_id]
+        disposition = rng.choice(self.dispositions)
+        urgent = rng.random() < self.behaviour.urgent_probability
+        draw = rng.random()
+        to = None
+        for tier, share in self.behaviour.escalate:
+            if draw < share:
+                to = tier
+                break
+            draw -= share
+        self.bus.publish(
+            m.agent_cmd(agent_id),
+            m.WrapUp(
+                agent_id=agent_id,
+                call_id=call_id,
+                disposition=disposition,
+                notes=NOTES.get(disposition, ""),
+                action="close" if to is None else "escalate",
+                escalate_to=to,
+                priority="urgent" if urgent else "normal",
+            ),
+        )
 
     def _back(self, bot: _Bot) -> None:
         bot.pending = None

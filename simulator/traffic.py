@@ -17,6 +17,7 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from cti import messages as m
@@ -65,12 +66,30 @@ class TrafficProfile:
     patience_s: float = 180.0
     patience_cv: float = 1.0
     hotline: str = "02-2397-5000"
+    #: With a caller list: the share of calls from numbers not in it (unknown callers).
+    unknown_share: float = 0.1
+    #: With a caller list: the share of known callers who ring from their mobile.
+    mobile_share: float = 0.25
 
     def __post_init__(self) -> None:
         if len(self.hourly) != 24 or any(f < 0 for f in self.hourly):
             raise ValueError("hourly must give 24 non-negative factors, one per hour of the day")
         if self.busy_hour_calls < 0:
             raise ValueError(f"busy_hour_calls must not be negative, got {self.busy_hour_calls}")
+        for name in ("unknown_share", "mobile_share"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(f"{name} must be from 0 to 1, got {getattr(self, name)}")
+
+
+class Caller(Protocol):
+    """Someone who may call: a directory entry's numbers and agency."""
+
+    @property
+    def office_phone(self) -> str: ...
+    @property
+    def mobile(self) -> str: ...
+    @property
+    def agency(self) -> str: ...
 
 
 class TrafficGenerator:
@@ -87,6 +106,7 @@ class TrafficGenerator:
         seed: int,
         call_prefix: str,
         profile: TrafficProfile | None = None,
+        callers: Sequence[Caller] = (),
     ) -> None:
         self.bus = bus
         self.clock = clock
@@ -99,6 +119,7 @@ class TrafficGenerator:
         self.shares = {s: w / total for s, w in weights.items()}
         self.rngs = {s: random.Random(f"{seed}/arrivals/{s}") for s in systems}
         self.caller_rng = random.Random(f"{seed}/callers")
+        self.callers = tuple(callers)
         self.dialled = 0
         self.outstanding: dict[str, Cancellable | None] = {}
         self.end = 0.0
@@ -150,12 +171,24 @@ class TrafficGenerator:
         self.dialled += 1
         call_id = f"{self.prefix}{self.dialled:06d}"
         rng = self.caller_rng
-        agency = rng.choice(self.agencies)
-        caller = f"0{rng.choice((2, 4, 49, 7))}-{rng.randrange(2000, 9000)}-{rng.randrange(10000):04d}"
+        if self.callers and rng.random() >= self.profile.unknown_share:
+            known = rng.choice(self.callers)
+            caller = known.mobile if rng.random() < self.profile.mobile_share else known.office_phone
+            agency = known.agency
+        else:
+            agency = rng.choice(self.agencies)
+            caller = f"0{rng.choice((2, 4, 49, 7))}-{rng.randrange(2000, 9000)}-{rng.randrange(10000):04d}"
         patience = lognormal(rng, self.profile.patience_s, self.profile.patience_cv)
         self.bus.publish(
             m.TRUNK_IN,
-            m.Dial(call_id=call_id, caller=caller, dialled=self.profile.hotline, system=system, agency=agency),
+            m.Dial(
+                call_id=call_id,
+                caller=caller,
+                dialled=self.profile.hotline,
+                system=system,
+                agency=agency,
+                ivr={"system": system},  # the caller's menu choice, until the IVR collects it
+            ),
         )
         self.outstanding[call_id] = self.clock.call_at(at + patience, lambda: self._give_up(call_id))
         self._schedule(system, at)
