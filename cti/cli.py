@@ -7,13 +7,15 @@ command line itself was wrong.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from cti.cases import CaseStatus, Tier
 from cti.config import ConfigError, as_mapping, default_centre_text, load_centre
 from cti.errors import CtiError
 
@@ -112,8 +114,197 @@ def build_parser() -> argparse.ArgumentParser:
     )
     calls.add_argument("--db", type=Path, required=True, help="the database a run wrote")
     calls.add_argument("--run", dest="run_id", type=int, metavar="N", help="only this run (default: every run)")
+    _unmasking(calls)
     calls.set_defaults(run=_export_calls)
+    export_cases = export_cmds.add_parser(
+        "cases",
+        help="one row per case",
+        description=(
+            "Write one CSV row per case to standard output (UTF-8, header row): ids, the caller's number "
+            "(caller_id, masked), person, system, agency, status, tier, owner, priority, ISO-8601 created/due/"
+            "closed times in the centre's time zone, overdue (1/0 as of --at), disposition and notes."
+        ),
+    )
+    export_cases.add_argument("--db", type=Path, required=True, help="the database a run wrote")
+    export_cases.add_argument("--at", help="judge 'overdue' at this time (HH:MM today or ISO-8601; default now)")
+    _unmasking(export_cases)
+    export_cases.set_defaults(run=_lazy("cti.casework", "export_cases_command"))
+
+    _add_directory(commands)
+    _add_cases(commands)
+    _add_calls(commands)
     return parser
+
+
+def _lazy(module: str, name: str) -> Callable[[argparse.Namespace], int]:
+    """A command handler imported only when that command runs (keeps ``cti --help`` fast)."""
+
+    def run(args: argparse.Namespace) -> int:
+        handler: Callable[[argparse.Namespace], int] = getattr(importlib.import_module(module), name)
+        return handler(args)
+
+    return run
+
+
+def _db(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", type=Path, required=True, help="the centre's database (as written by cti demo)")
+    parser.add_argument("--config", metavar="FILE", help="centre file (default: the shipped DGPA centre)")
+
+
+def _unmasking(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--unmasked",
+        action="store_true",
+        help="show phone numbers and national IDs in clear: supervisors only, and audited",
+    )
+    parser.add_argument("--by", metavar="STAFF_ID", help="who is asking (a [[staff]] id from the centre file)")
+    if not any(a.dest == "config" for a in parser._actions):
+        parser.add_argument("--config", metavar="FILE", help="centre file (default: the shipped DGPA centre)")
+
+
+_DIRECTORY_HELP = """\
+The caller directory: civil servants (name, agency, title, office phone,
+mobile, e-mail, national ID) looked up by the number they call from, for the
+agent's screen pop. `cti demo` fills an empty database with synthetic people
+(flagged as synthetic); `import` loads a real list.
+
+  cti directory show 049-2345-678 --db demo.db
+  cti directory import people.csv --db demo.db
+  cti directory generate --db demo.db --per-agency 50 --seed 2
+"""
+
+_CASES_HELP = """\
+Every call creates a case when it enters the queue. The answering agent's
+wrap-up closes it or escalates it (second-line, third-line, vendor); a caller
+who hung up leaves it in call-back. Cases are due 7 days (urgent: 3) after
+they are created or escalated; past that they are overdue and chased.
+
+  cti cases list --db demo.db --overdue --at 2026-12-01
+  cti cases chase --db demo.db --at 2026-12-01
+  cti cases show C20261122-00012 --db demo.db
+  cti cases escalate C20261122-00012 --to third-line --note "data fix needed" --db demo.db
+  cti cases close C20261122-00012 --note "fixed by the owner" --db demo.db
+"""
+
+
+def _add_directory(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    directory = commands.add_parser(
+        "directory",
+        help="the caller directory: show, import, generate",
+        description=_DIRECTORY_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    actions = directory.add_subparsers(dest="directory_command", metavar="ACTION", required=True)
+    show = actions.add_parser(
+        "show",
+        help="who a number belongs to, their recent contacts and open cases",
+        description="Look a number up as the screen pop does: the directory entry (or 'unknown caller'), the "
+        "last contacts and the open cases. Phone numbers and national IDs are masked unless --unmasked.",
+    )
+    show.add_argument("phone", metavar="PHONE", help="the caller's number, in any usual format")
+    _db(show)
+    show.add_argument("--last", type=int, default=5, metavar="N", help="how many contacts to show (default 5)")
+    show.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    _unmasking(show)
+    show.set_defaults(run=_lazy("cti.callers", "show_command"))
+    imp = actions.add_parser(
+        "import",
+        help="add people from a CSV file",
+        description="Add people from a UTF-8 CSV file with the header name, agency, title, office_phone, mobile, "
+        "email, national_id (and optionally person_id). The whole file is checked first: the first problem is "
+        "reported with its line and column, and nothing is added.",
+    )
+    imp.add_argument("file", metavar="FILE.csv", type=Path, help="the directory file")
+    _db(imp)
+    imp.set_defaults(run=_lazy("cti.callers", "import_command"))
+    gen = actions.add_parser(
+        "generate",
+        help="add synthetic people for every agency of the centre",
+        description="Add synthetic civil servants (flagged as synthetic) for each agency of the centre, "
+        "reproducibly from --seed.",
+    )
+    _db(gen)
+    gen.add_argument("--per-agency", type=int, default=20, metavar="N", help="people per agency (default 20)")
+    gen.add_argument("--seed", type=int, default=1, help="fixes the people generated (default 1)")
+    gen.set_defaults(run=_lazy("cti.callers", "generate_command"))
+
+
+def _add_cases(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    cases = commands.add_parser(
+        "cases",
+        help="list, show, escalate, close, reopen and reassign cases; the chasing list",
+        description=_CASES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    actions = cases.add_subparsers(dest="cases_command", metavar="ACTION", required=True)
+    listing = actions.add_parser("list", help="cases, filtered", description="List cases, oldest first.")
+    _db(listing)
+    listing.add_argument("--overdue", action="store_true", help="only open cases past their due date")
+    listing.add_argument("--open", action="store_true", help="only cases not closed")
+    listing.add_argument(
+        "--status", action="append", choices=[s.value for s in CaseStatus], help="only this status (repeatable)"
+    )
+    listing.add_argument("--tier", choices=[t.value for t in Tier], help="only cases at this tier")
+    listing.add_argument("--owner", help="only cases owned by this agent or team")
+    listing.add_argument("--at", help="judge 'overdue' at this time (HH:MM today or ISO-8601; default now)")
+    listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    listing.set_defaults(run=_lazy("cti.casework", "list_command"))
+
+    chase = actions.add_parser(
+        "chase",
+        help="the daily chasing list: overdue cases by tier and owner",
+        description="Open cases past their due date, grouped by tier and owner, most overdue first (稽催).",
+    )
+    _db(chase)
+    chase.add_argument("--at", help="the day to chase for (HH:MM today or ISO-8601; default now)")
+    chase.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    chase.set_defaults(run=_lazy("cti.casework", "chase_command"))
+
+    show = actions.add_parser("show", help="one case: fields, journal and screen pop")
+    show.add_argument("case_id", metavar="ID")
+    _db(show)
+    show.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    _unmasking(show)
+    show.set_defaults(run=_lazy("cti.casework", "show_command"))
+
+    def change(name: str, help_: str) -> argparse.ArgumentParser:
+        p = actions.add_parser(name, help=help_, description=help_ + " The step is journalled with who and when.")
+        p.add_argument("case_id", metavar="ID")
+        _db(p)
+        p.add_argument("--by", metavar="NAME", help="who does it (default: $CTI_USER or the login name)")
+        p.set_defaults(run=_lazy("cti.casework", "change_command"))
+        return p
+
+    esc = change("escalate", "Escalate a case to a higher tier, with a new due date.")
+    esc.add_argument("--to", required=True, choices=[t.value for t in Tier if t is not Tier.FIRST_LINE])
+    esc.add_argument("--owner", help="who takes it (default: the tier's owner from the centre file)")
+    esc.add_argument("--urgent", action="store_true", help="make it urgent (due sooner)")
+    esc.add_argument("--note", help="why")
+    close = change("close", "Close a case.")
+    close.add_argument("--note", required=True, help="how it was resolved")
+    close.add_argument("--disposition", help="the disposition code (one of [cases].dispositions)")
+    reopen = change("reopen", "Reopen a closed case.")
+    reopen.add_argument("--note", required=True, help="why")
+    assign = change("assign", "Reassign a case to another owner (and, with --tier, another tier).")
+    assign.add_argument("--owner", required=True, help="the new owner")
+    assign.add_argument("--tier", choices=[t.value for t in Tier], help="move it to this tier too")
+    assign.add_argument("--note", help="why")
+
+
+def _add_calls(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    calls = commands.add_parser("calls", help="one call: journal, case and screen pop")
+    actions = calls.add_subparsers(dest="calls_command", metavar="ACTION", required=True)
+    show = actions.add_parser(
+        "show",
+        help="a call's row, journal and the screen pop its agents saw",
+        description="Show one call: its outcome, its journal (queue_log verbs), its case and the screen pop "
+        "that rang with it. Phone numbers are masked unless --unmasked.",
+    )
+    show.add_argument("call_id", metavar="CALL_ID")
+    _db(show)
+    show.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    _unmasking(show)
+    show.set_defaults(run=_lazy("cti.callers", "call_show_command"))
 
 
 _DEMO_HELP = """\

@@ -34,6 +34,9 @@ CALL_COLUMNS: tuple[str, ...] = (
     "wrap_up_s",
     "offers",
     "entry_position",
+    "case_id",
+    "person_id",
+    "disposition",
 )
 
 
@@ -45,13 +48,13 @@ def _num(x: float | None) -> str:
     return "" if x is None else repr(x)
 
 
-def call_row(c: CallRecord, tz: ZoneInfo) -> list[str]:
+def call_row(c: CallRecord, tz: ZoneInfo, *, unmasked: bool = False) -> list[str]:
     """A call as CSV cells.
 
     Times are ISO-8601 in the centre's time zone (milliseconds). ``wait_s``
     is queue entry to answer for answered calls and queue entry to the end for
     unanswered ones; ``wait_s``, ``talk_s`` and ``wrap_up_s`` are unrounded.
-    The caller's number is masked.
+    The caller's number is masked unless ``unmasked``.
     """
     if c.offered_at is None:
         wait = None
@@ -72,7 +75,7 @@ def call_row(c: CallRecord, tz: ZoneInfo) -> list[str]:
         c.queue or "",
         c.site or "",
         c.agent or "",
-        mask_phone(c.caller),
+        c.caller if unmasked else mask_phone(c.caller),
         _iso(c.offered_at, tz),
         _iso(c.rang_at, tz),
         _iso(c.answered_at, tz),
@@ -85,10 +88,13 @@ def call_row(c: CallRecord, tz: ZoneInfo) -> list[str]:
         _num(wrap),
         str(c.offers),
         "" if c.entry_position is None else str(c.entry_position),
+        c.case_id or "",
+        c.person_id or "",
+        c.disposition or "",
     ]
 
 
-def write_calls(out: IO[str], calls: Iterable[CallRecord], timezones: dict[int, str]) -> int:
+def write_calls(out: IO[str], calls: Iterable[CallRecord], timezones: dict[int, str], *, unmasked: bool = False) -> int:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CALL_COLUMNS)
     zones: dict[str, ZoneInfo] = {}
@@ -96,6 +102,6 @@ def write_calls(out: IO[str], calls: Iterable[CallRecord], timezones: dict[int, 
     for c in calls:
         name = timezones.get(c.run_id, "UTC")
         tz = zones.get(name) or zones.setdefault(name, ZoneInfo(name))
-        writer.writerow(call_row(c, tz))
+        writer.writerow(call_row(c, tz, unmasked=unmasked))
         n += 1
     return n

@@ -94,7 +94,8 @@ def demo_command(args: argparse.Namespace) -> int:
         except sqlite3.DatabaseError as exc:
             raise UsageError(f"--db: {db} is not a usable database ({exc})") from None
     if args.json:
-        args.json.write_text(json.dumps(result.summary.as_dict(), indent=2) + "\n", encoding="utf-8")
+        doc = {**result.summary.as_dict(), "cases": dict(sorted(result.cases.items()))}
+        args.json.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
     if not args.quiet:
         if result.recovery.interrupted_calls:
             out.print(
@@ -109,8 +110,32 @@ def demo_command(args: argparse.Namespace) -> int:
         pace = "max" if speed is None else f"{speed:g}x"
         title = f"Run {result.run_id}: {span} ({centre.info.timezone}), seed {args.seed}, speed {pace}"
         print_summary(out, result.summary, centre, title)
-        out.print(f"database: {db}\nlog: {log_path}\nper-call rows: cti export calls --db {db}", highlight=False)
+        out.print(cases_line(result.cases, result.people_added), highlight=False)
+        out.print(
+            f"database: {db}\nlog: {log_path}\n"
+            f"per-call rows:  cti export calls --db {db}\n"
+            f"open cases:     cti cases list --db {db} --open\n"
+            f"a screen pop:   cti calls show {result.example_call or 'CALL_ID'} --db {db}",
+            highlight=False,
+        )
     return EXIT_OK
+
+
+def cases_line(cases: dict[str, int], people_added: int) -> str:
+    """``Cases: 101 created; 79 closed, 10 escalated (second-line 5, ...), 12 waiting for a call-back.``"""
+    escalated = {t: cases.get(t, 0) for t in ("second-line", "third-line", "vendor") if cases.get(t)}
+    parts = [f"{cases.get('closed', 0)} closed"]
+    if cases.get("open"):
+        parts.append(f"{cases['open']} open at the first line")
+    parts.append(
+        f"{sum(escalated.values())} escalated"
+        + (" (" + ", ".join(f"{t} {n}" for t, n in escalated.items()) + ")" if escalated else "")
+    )
+    parts.append(f"{cases.get('call-back', 0)} waiting for a call-back")
+    line = f"Cases: {sum(cases.values())} created; " + ", ".join(parts) + "."
+    if people_added:
+        line += f"\nDirectory: {people_added} synthetic people added (an empty database gets them)."
+    return line
 
 
 def _progress(console: Console, quiet: bool) -> Progress:
@@ -126,23 +151,25 @@ def _progress(console: Console, quiet: bool) -> Progress:
 
 
 def export_calls_command(args: argparse.Namespace) -> int:
+    from cti.access import audit_unmasked, supervisor
+
     db: Path = args.db
-    if not db.is_file():
-        raise UsageError(f"--db: no database at {db}")
+    member = None
+    if args.unmasked:
+        centre = (load_centre(args.config) if args.config else load_default()).centre
+        member = supervisor(centre, args.by)
 
     async def read() -> int:
-        clock = ScaledClock(0.0)
-        try:
-            store = await Store.open(db, clock)
-        except sqlite3.DatabaseError as exc:
-            raise UsageError(f"--db: {db} is not a usable database ({exc})") from None
-        async with store:
+        async with await Store.open_existing(db, ScaledClock(0.0)) as store:
             runs = await store.runs()
             if args.run_id is not None and args.run_id not in {r[0] for r in runs}:
                 known = ", ".join(str(r[0]) for r in runs) or "none"
                 raise UsageError(f"--run: run {args.run_id} is not in {db} (runs: {known})")
+            if member is not None:
+                target = f"{db} run {args.run_id}" if args.run_id is not None else str(db)
+                await audit_unmasked(store, member, "export-calls-unmasked", target)
             calls = await store.calls(args.run_id)
-            return write_calls(sys.stdout, calls, {r[0]: r[5] for r in runs})
+            return write_calls(sys.stdout, calls, {r[0]: r[5] for r in runs}, unmasked=member is not None)
 
     asyncio.run(read())
     return EXIT_OK

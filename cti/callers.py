@@ -1,0 +1,217 @@
+"""The ``cti directory`` commands and ``cti calls show``: who called, and what they saw."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from rich.markup import escape
+from rich.table import Table
+
+from cti.access import audit_unmasked, supervisor
+from cti.casework import EXIT_OK, _short, centre_for, console, masked_pop, print_pop, with_store
+from cti.directory import Directory, caller_key
+from cti.errors import UsageError
+from cti.people import PeopleError, generate_people, read_people_csv
+from cti.privacy import mask_national_id, mask_phone
+from cti.store import Store
+
+
+def generate_command(args: argparse.Namespace) -> int:
+    centre = centre_for(args)
+
+    async def work(store: Store) -> int:
+        start = await store.people_count() + 1
+        people = generate_people([a.id for a in centre.agencies], args.per_agency, args.seed, start=start)
+        added = await store.add_people(people, f"synthetic (seed {args.seed})")
+        print(f"added {added} synthetic people ({args.per_agency} per agency, seed {args.seed}) to {args.db}")
+        return EXIT_OK
+
+    return with_store(args.db, work)
+
+
+def import_command(args: argparse.Namespace) -> int:
+    centre = centre_for(args)
+    source = str(args.file)
+    try:
+        text = args.file.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise UsageError(f"{source}: no such file") from None
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{source}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise UsageError(f"{source}: cannot read: {exc.strerror or exc}") from None
+
+    async def work(store: Store) -> int:
+        start = await store.people_count() + 1
+        try:
+            people = read_people_csv(text, source, agencies={a.id for a in centre.agencies}, start=start)
+        except PeopleError as exc:
+            raise UsageError(str(exc)) from None
+        added = await store.add_people(people, source)
+        print(f"imported {added} people from {source} into {args.db}")
+        return EXIT_OK
+
+    return with_store(args.db, work)
+
+
+def show_command(args: argparse.Namespace) -> int:
+    """A number's directory entry, recent contacts and open cases: the screen pop on demand."""
+    centre = centre_for(args)
+    tz = ZoneInfo(centre.info.timezone)
+    member = supervisor(centre, args.by) if args.unmasked else None
+    try:
+        key = caller_key(args.phone)
+        if not key.isdigit():
+            raise ValueError
+    except ValueError:
+        raise UsageError(f"PHONE: {args.phone!r} is not a phone number") from None
+
+    async def work(store: Store) -> int:
+        if member is not None:
+            await audit_unmasked(store, member, "show-caller-unmasked", mask_phone(args.phone))
+        directory = Directory(store.path)
+        try:
+            person = directory.lookup(args.phone)
+            pid = person.person_id if person is not None else None
+            contacts = directory.earlier_contacts(person_id=pid, key=key, before_run=1 << 62, limit=args.last)
+            cases = directory.earlier_open_cases(person_id=pid, key=key, before_run=1 << 62)
+        finally:
+            directory.close()
+        unmasked = member is not None
+        shown = person
+        if person is not None and not unmasked:
+            shown = type(person)(
+                **{
+                    **asdict(person),
+                    "office_phone": mask_phone(person.office_phone),
+                    "mobile": mask_phone(person.mobile),
+                    "national_id": mask_national_id(person.national_id),
+                }
+            )
+        if args.json:
+            doc = {
+                "phone": args.phone if unmasked else mask_phone(args.phone),
+                "person": asdict(shown) if shown is not None else None,
+                "contacts": [
+                    {
+                        "call_id": c.call_id,
+                        "at": c.arrived_at,
+                        "system": c.system,
+                        "outcome": c.outcome,
+                        "agent": c.agent,
+                        "case_id": c.case_id,
+                        "disposition": c.disposition,
+                        "notes": c.notes,
+                    }
+                    for c in contacts
+                ],
+                "open_cases": [c.case_id for c in cases],
+            }
+            print(json.dumps(doc, ensure_ascii=False, indent=2))
+            return EXIT_OK
+        out = console()
+        if shown is None:
+            out.print(f"{args.phone if unmasked else mask_phone(args.phone)}: unknown caller (not in the directory)")
+        else:
+            synthetic = " (synthetic)" if shown.synthetic else ""
+            out.print(
+                f"[bold]{escape(shown.name)}[/] {escape(shown.title)}, {shown.agency}{synthetic}\n"
+                f"person {shown.person_id}; office {shown.office_phone}; mobile {shown.mobile}; "
+                f"{escape(shown.email)}; ID {shown.national_id}"
+            )
+        if not contacts:
+            out.print("no contacts on record")
+        table = Table(title=f"Last {len(contacts)} contact(s)", title_justify="left")
+        for col in ("when", "call", "system", "outcome", "agent", "case", "disposition", "notes"):
+            table.add_column(col)
+        for c in contacts:
+            table.add_row(
+                _short(c.arrived_at, tz),
+                c.call_id,
+                c.system,
+                c.outcome or "in progress",
+                c.agent or "–",
+                c.case_id or "–",
+                c.disposition or "–",
+                escape(c.notes or ""),
+            )
+        if contacts:
+            out.print(table)
+        out.print("open cases: " + (", ".join(c.case_id for c in cases) or "none"))
+        return EXIT_OK
+
+    return with_store(args.db, work)
+
+
+def call_show_command(args: argparse.Namespace) -> int:
+    """One call: its row, journal, case and the screen pop its agents saw."""
+    centre = centre_for(args)
+    tz = ZoneInfo(centre.info.timezone)
+    member = supervisor(centre, args.by) if args.unmasked else None
+
+    async def work(store: Store) -> int:
+        call = await store.call_by_id(args.call_id)
+        if call is None:
+            raise UsageError(f"no call {args.call_id!r} in {args.db}")
+        if member is not None:
+            await audit_unmasked(store, member, "show-call-unmasked", call.call_id)
+        unmasked = member is not None
+        events = await store.events(call.call_id)
+        pop = await store.screen_pops(call.call_id)
+        if args.json:
+            row = asdict(call)
+            row["caller"] = call.caller if unmasked else mask_phone(call.caller)
+            row["journal"] = [list(e) for e in events]
+            pop_doc = json.loads(pop) if pop else None
+            if pop_doc is not None:
+                pop_doc = masked_pop(pop_doc, unmasked)
+            row["screen_pop"] = pop_doc
+            print(json.dumps(row, ensure_ascii=False, indent=2))
+            return EXIT_OK
+        out = console()
+        out.print(
+            f"[bold]Call {call.call_id}[/] (run {call.run_id}) from "
+            f"{call.caller if unmasked else mask_phone(call.caller)}: {call.system}, {call.agency}; "
+            f"outcome {call.outcome or 'in progress'}; agent {call.agent or '–'}; case {call.case_id or '–'}"
+        )
+        table = Table(title="Journal", title_justify="left")
+        for col in ("when", "event", "queue", "agent", "rule", "data"):
+            table.add_column(col)
+        for e in events:
+            _, at, _, queue, agent, event, rule, d1, d2, d3 = e
+            data = ", ".join(_datum(d, tz) for d in (d1, d2, d3) if d is not None)
+            table.add_row(
+                datetime.fromtimestamp(at, tz).strftime("%H:%M:%S"),
+                event,
+                queue or "–",
+                agent or "–",
+                rule or "–",
+                data,
+            )
+        out.print(table)
+        if pop:
+            print_pop(out, json.loads(pop), tz, unmasked=unmasked)
+        else:
+            out.print("no screen pop (the call never entered a queue)")
+        return EXIT_OK
+
+    return with_store(args.db, work)
+
+
+def _datum(value: object, tz: ZoneInfo) -> str:
+    """A journal data field: centre times as clock times, durations to a tenth of a second."""
+    number = value
+    if isinstance(value, str) and "." in value:
+        try:
+            number = float(value)
+        except ValueError:
+            return value
+    if isinstance(number, float):
+        if number > 1e9:  # a time (ring until), not a duration
+            return datetime.fromtimestamp(number, tz).strftime("until %H:%M:%S")
+        return f"{number:.1f}"
+    return str(value)

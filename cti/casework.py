@@ -1,0 +1,409 @@
+"""The ``cti cases`` commands and ``cti export cases``: chasing cases until they are closed."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+from zoneinfo import ZoneInfo
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from cti import cases as k
+from cti.access import audit_unmasked, current_user, supervisor
+from cti.clock import ScaledClock
+from cti.config import load_centre, load_default
+from cti.errors import UsageError
+from cti.privacy import mask_phone
+from cti.runs import parse_start
+from cti.store import Store
+from routing.centre import Centre
+
+EXIT_OK = 0
+
+#: ``cti export cases`` columns, in order.
+CASE_EXPORT_COLUMNS: tuple[str, ...] = (
+    "case_id",
+    "call_id",
+    "caller_id",
+    "person_id",
+    "system",
+    "agency",
+    "channel",
+    "status",
+    "tier",
+    "owner",
+    "priority",
+    "created_at",
+    "due_at",
+    "closed_at",
+    "overdue",
+    "disposition",
+    "notes",
+)
+
+
+def centre_for(args: argparse.Namespace) -> Centre:
+    return (load_centre(args.config) if getattr(args, "config", None) else load_default()).centre
+
+
+def console() -> Console:
+    out = Console(highlight=False)
+    return out if out.is_terminal else Console(highlight=False, width=160, no_color=True)
+
+
+def with_store(db: Path, work: Callable[[Store], Awaitable[int]]) -> int:
+    async def main() -> int:
+        store = await Store.open_existing(db, ScaledClock(0.0))
+        async with store:
+            return await work(store)
+
+    return asyncio.run(main())
+
+
+def _iso(t: float | None, tz: ZoneInfo) -> str:
+    return "" if t is None else datetime.fromtimestamp(t, tz).isoformat(timespec="seconds")
+
+
+def _short(t: float | None, tz: ZoneInfo) -> str:
+    return "–" if t is None else datetime.fromtimestamp(t, tz).strftime("%Y-%m-%d %H:%M")
+
+
+def _at(args: argparse.Namespace, centre: Centre) -> float:
+    return parse_start(args.at, centre.info.timezone) if getattr(args, "at", None) else time.time()
+
+
+def case_dict(case: k.CaseRecord, tz: ZoneInfo, at: float, *, unmasked: bool) -> dict[str, Any]:
+    row = asdict(case)
+    row["caller"] = case.caller if unmasked else mask_phone(case.caller)
+    for name in ("created_at", "due_at", "closed_at"):
+        row[name] = _iso(row[name], tz) or None
+    row["overdue"] = case.overdue(at)
+    return row
+
+
+# ----------------------------------------------------------------------
+# cti cases list / chase
+# ----------------------------------------------------------------------
+
+
+def list_command(args: argparse.Namespace) -> int:
+    centre = centre_for(args)
+    tz = ZoneInfo(centre.info.timezone)
+    at = _at(args, centre)
+
+    async def work(store: Store) -> int:
+        found = await store.cases(
+            status=tuple(args.status or ()),
+            tier=args.tier,
+            owner=args.owner,
+            due_before=at if args.overdue else None,
+            open_only=args.overdue or args.open,
+        )
+        if args.json:
+            print(json.dumps([case_dict(c, tz, at, unmasked=False) for c in found], ensure_ascii=False, indent=2))
+            return EXIT_OK
+        out = console()
+        what = "overdue cases" if args.overdue else "cases"
+        table = Table(
+            title=f"{len(found)} {what} as of {_short(at, tz)} ({centre.info.timezone})", title_justify="left"
+        )
+        for col in ("case", "created", "system", "agency", "status", "tier", "owner", "priority", "due", "disposition"):
+            table.add_column(col)
+        for c in found:
+            due = _short(c.due_at, tz)
+            table.add_row(
+                c.case_id,
+                _short(c.created_at, tz),
+                c.system,
+                c.agency,
+                c.status,
+                c.tier,
+                escape(c.owner or "–"),
+                c.priority,
+                f"[red]{due} overdue[/]" if c.overdue(at) else due,
+                c.disposition or "–",
+            )
+        out.print(table)
+        return EXIT_OK
+
+    return with_store(args.db, work)
+
+
+def chase_command(args: argparse.Namespace) -> int:
+    """The daily chasing list (稽催): open cases past due, by tier and owner, most overdue first."""
+    centre = centre_for(args)
+    tz = ZoneInfo(centre.info.timezone)
+    at = _at(args, centre)
+
+    async def work(store: Store) -> int:
+        overdue = await store.cases(open_only=True, due_before=at)
+        groups: dict[tuple[str, str], list[k.CaseRecord]] = {}
+        order = {t.value: i for i, t in enumerate(k.Tier)}
+        for c in sorted(overdue, key=lambda c: (order.get(c.tier, 99), c.owner or "", c.due_at)):
+            groups.setdefault((c.tier, c.owner or "(call-back queue)"), []).append(c)
+        if args.json:
+            doc = {
+                "at": _iso(at, tz),
+                "overdue": len(overdue),
+                "groups": [
+                    {
+                        "tier": tier,
+                        "owner": owner,
+                        "cases": [
+                            {"case_id": c.case_id, "due_at": _iso(c.due_at, tz), "days_overdue": _days(at - c.due_at)}
+                            for c in cases
+                        ],
+                    }
+                    for (tier, owner), cases in groups.items()
+                ],
+            }
+            print(json.dumps(doc, ensure_ascii=False, indent=2))
+            return EXIT_OK
+        out = console()
+        table = Table(title=f"Chasing list for {_short(at, tz)}: {len(overdue)} case(s) past due", title_justify="left")
+        for col in ("tier", "owner", "cases", "most overdue", "case ids (most overdue first)"):
+            table.add_column(col, justify="right" if col == "cases" else "left")
+        for (tier, owner), cases in groups.items():
+            ids = ", ".join(c.case_id for c in cases[:6]) + (f" … (+{len(cases) - 6})" if len(cases) > 6 else "")
+            table.add_row(tier, escape(owner), str(len(cases)), f"{_days(at - cases[0].due_at):g} days", ids)
+        out.print(table)
+        return EXIT_OK
+
+    return with_store(args.db, work)
+
+
+def _days(seconds: float) -> float:
+    return round(seconds / k.DAY_S, 1)
+
+
+# ----------------------------------------------------------------------
+# cti cases show
+# ----------------------------------------------------------------------
+
+
+def show_command(args: argparse.Namespace) -> int:
+    centre = centre_for(args)
+    tz = ZoneInfo(centre.info.timezone)
+    at = time.time()
+    member = supervisor(centre, args.by) if args.unmasked else None
+
+    async def work(store: Store) -> int:
+        case = await _get(store, args.case_id)
+        if member is not None:
+            await audit_unmasked(store, member, "show-case-unmasked", case.case_id)
+        steps = await store.case_steps(case.case_id)
+        pop = await store.screen_pops(case.call_id) if case.call_id else None
+        unmasked = member is not None
+        if args.json:
+            doc = case_dict(case, tz, at, unmasked=unmasked)
+            doc["journal"] = [{**asdict(s), "at": _iso(s.at, tz), "due_at": _iso(s.due_at, tz)} for s in steps]
+            doc["screen_pop"] = masked_pop(json.loads(pop), unmasked) if pop else None
+            print(json.dumps(doc, ensure_ascii=False, indent=2))
+            return EXIT_OK
+        out = console()
+        caller = case.caller if unmasked else mask_phone(case.caller)
+        out.print(f"[bold]Case {case.case_id}[/]  {case.status}, {case.tier}, owner {escape(case.owner or '–')}")
+        out.print(
+            f"call {case.call_id or '–'} from {caller} (person {case.person_id or 'unknown'}), agency {case.agency}, "
+            f"system {case.system}, channel {case.channel}, priority {case.priority}"
+        )
+        out.print(
+            f"created {_short(case.created_at, tz)}, due {_short(case.due_at, tz)}"
+            + (f", closed {_short(case.closed_at, tz)}" if case.closed_at else "")
+            + (" [red]overdue[/]" if case.overdue(at) else "")
+        )
+        out.print(f"disposition {case.disposition or '–'}; notes: {escape(case.notes or '–')}")
+        table = Table(title="Journal", title_justify="left")
+        for col in ("when", "who", "action", "status", "tier", "owner", "due", "note"):
+            table.add_column(col)
+        for s in steps:
+            table.add_row(
+                _short(s.at, tz),
+                escape(s.actor),
+                s.action,
+                s.status,
+                s.tier,
+                escape(s.owner or "–"),
+                _short(s.due_at, tz),
+                escape(s.note or ""),
+            )
+        out.print(table)
+        if pop:
+            print_pop(out, json.loads(pop), tz, unmasked=unmasked)
+        return EXIT_OK
+
+    return with_store(args.db, work)
+
+
+def masked_pop(pop: dict[str, Any], unmasked: bool) -> dict[str, Any]:
+    if unmasked:
+        return pop
+    pop = dict(pop, caller=mask_phone(pop["caller"]))
+    if pop.get("profile"):
+        profile = dict(pop["profile"])
+        profile["office_phone"] = mask_phone(profile["office_phone"])
+        profile["mobile"] = mask_phone(profile["mobile"])
+        pop["profile"] = profile
+    return pop
+
+
+def print_pop(out: Console, pop: dict[str, Any], tz: ZoneInfo, *, unmasked: bool) -> None:
+    """The screen pop as the agent saw it (phone numbers masked unless ``unmasked``)."""
+    pop = masked_pop(pop, unmasked)
+    profile = pop.get("profile")
+    out.print(f"[bold]Screen pop[/] for {pop['caller']} (case {pop.get('case_id') or '–'})")
+    if profile:
+        synthetic = " [dim](synthetic)[/]" if profile["synthetic"] else ""
+        out.print(
+            f"  {escape(profile['name'])}, {escape(profile['title'])}, {profile['agency']}{synthetic}\n"
+            f"  office {profile['office_phone']}, mobile {profile['mobile']}, {escape(profile['email'])}, "
+            f"ID {profile['national_id']}, person {profile['person_id']}"
+        )
+    else:
+        out.print("  unknown caller (not in the directory)")
+    if pop.get("ivr"):
+        out.print("  IVR: " + ", ".join(f"{key}={value}" for key, value in pop["ivr"].items()))
+    table = Table(title="Last contacts", title_justify="left")
+    for col in ("when", "call", "system", "outcome", "agent", "case", "disposition", "notes"):
+        table.add_column(col)
+    for c in pop.get("history", []):
+        table.add_row(
+            _short(c["at"], tz),
+            c["call_id"],
+            c["system"],
+            c["outcome"] or "in progress",
+            c["agent_id"] or "–",
+            c["case_id"] or "–",
+            c["disposition"] or "–",
+            escape(c["notes"] or ""),
+        )
+    out.print(table if pop.get("history") else "  no earlier contacts")
+    cases = pop.get("open_cases", [])
+    if cases:
+        t2 = Table(title="Open cases", title_justify="left")
+        for col in ("case", "system", "status", "tier", "owner", "priority", "due"):
+            t2.add_column(col)
+        for c in cases:
+            t2.add_row(
+                c["case_id"],
+                c["system"],
+                c["status"],
+                c["tier"],
+                escape(c["owner"] or "–"),
+                c["priority"],
+                _short(c["due_at"], tz),
+            )
+        out.print(t2)
+    else:
+        out.print("  no other open cases")
+
+
+async def _get(store: Store, case_id: str) -> k.CaseRecord:
+    case = await store.get_case(case_id)
+    if case is None:
+        raise UsageError(f"no case {case_id!r} in {store.path}")
+    return case
+
+
+# ----------------------------------------------------------------------
+# cti cases escalate / close / reopen / assign
+# ----------------------------------------------------------------------
+
+
+def change_command(args: argparse.Namespace) -> int:
+    centre = centre_for(args)
+    actor = args.by or current_user()
+    now = time.time()
+
+    async def work(store: Store) -> int:
+        case = await _get(store, args.case_id)
+        try:
+            if args.cases_command == "escalate":
+                priority = k.Priority.URGENT if args.urgent else None
+                step = k.escalate(
+                    centre, case, k.Tier(args.to), now, actor, owner=args.owner, priority=priority, note=args.note
+                )
+            elif args.cases_command == "close":
+                if args.disposition is not None and args.disposition not in centre.cases.dispositions:
+                    raise UsageError(
+                        f"--disposition: {args.disposition!r} is not one of: {', '.join(centre.cases.dispositions)}"
+                    )
+                step = k.close(case, now, actor, note=args.note, disposition=args.disposition)
+            elif args.cases_command == "reopen":
+                step = k.reopen(centre.cases, case, now, actor, note=args.note)
+            else:
+                tier = k.Tier(args.tier) if args.tier else None
+                step = k.reassign(centre.cases, case, now, actor, owner=args.owner, tier=tier, note=args.note)
+        except k.CaseError as exc:
+            raise UsageError(str(exc)) from None
+        await store.update_case(case, step)
+        tz = ZoneInfo(centre.info.timezone)
+        print(
+            f"{case.case_id}: {step.action} by {actor}; now {case.status}, {case.tier}, owner {case.owner or '–'}, "
+            f"due {_short(case.due_at, tz)}"
+        )
+        return EXIT_OK
+
+    return with_store(args.db, work)
+
+
+# ----------------------------------------------------------------------
+# cti export cases
+# ----------------------------------------------------------------------
+
+
+def write_cases(out: IO[str], cases: Iterable[k.CaseRecord], tz: ZoneInfo, at: float, *, unmasked: bool) -> int:
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CASE_EXPORT_COLUMNS)
+    n = 0
+    for c in cases:
+        writer.writerow(
+            [
+                c.case_id,
+                c.call_id or "",
+                c.caller if unmasked else mask_phone(c.caller),
+                c.person_id or "",
+                c.system,
+                c.agency,
+                c.channel,
+                c.status,
+                c.tier,
+                c.owner or "",
+                c.priority,
+                _iso(c.created_at, tz),
+                _iso(c.due_at, tz),
+                _iso(c.closed_at, tz),
+                "1" if c.overdue(at) else "0",
+                c.disposition or "",
+                c.notes or "",
+            ]
+        )
+        n += 1
+    return n
+
+
+def export_cases_command(args: argparse.Namespace) -> int:
+    centre = centre_for(args)
+    member = supervisor(centre, args.by) if args.unmasked else None
+    tz = ZoneInfo(centre.info.timezone)
+    at = _at(args, centre)
+
+    async def work(store: Store) -> int:
+        if member is not None:
+            await audit_unmasked(store, member, "export-cases-unmasked", str(args.db))
+        cases = await store.cases()
+        write_cases(sys.stdout, cases, tz, at, unmasked=member is not None)
+        return EXIT_OK
+
+    return with_store(args.db, work)
