@@ -1,0 +1,50 @@
+"""Directory lookups: number formats, the per-run cache, and numbers linked during a run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cti.clock import ScaledClock, run
+from cti.directory import Directory, caller_key
+from cti.people import Person, phone_key
+from cti.store import Store
+
+CHEN = Person("P1", "陳怡君", "moi", "科員", "02-2397-5123", "0912-345-678", "p1@moi.gov.tw", "A123456789", True)
+CLOCK = ScaledClock(0.0)
+
+
+def directory_with(tmp_path: Path, *people: Person) -> Path:
+    db = tmp_path / "d.db"
+
+    async def main() -> None:
+        async with await Store.open(db, CLOCK) as store:
+            await store.add_people(people, "test")
+
+    run(main(), CLOCK)
+    return db
+
+
+@given(st.from_regex(r"0[0-9]{1,3}[- ]?[0-9]{3,4}[- ]?[0-9]{3,4}", fullmatch=True))
+def test_the_fast_key_of_a_domestic_number_equals_the_full_parsers(number: str) -> None:
+    assert caller_key(number) == phone_key(number)
+
+
+def test_a_number_is_found_in_any_of_the_forms_it_arrives_in(tmp_path: Path) -> None:
+    directory = Directory(directory_with(tmp_path, CHEN))
+    for number in ("02-2397-5123", "0223975123", "+886 2 2397 5123", "(02) 2397-5123", "0912 345 678"):
+        found = directory.lookup(number)
+        assert found is not None
+        assert found.person_id == "P1"
+    assert directory.lookup("02-2397-5124") is None
+
+
+def test_a_linked_number_is_found_at_once_even_after_it_was_looked_up_as_unknown(tmp_path: Path) -> None:
+    directory = Directory(directory_with(tmp_path, CHEN))
+    assert directory.lookup("07-345-6789") is None
+    directory.link("07-345-6789", "P1")
+    found = directory.lookup("073456789")
+    assert found is not None
+    assert found.name == "陳怡君"
