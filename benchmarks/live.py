@@ -2,9 +2,11 @@
 
 Everything real runs: the in-process bus, the CTI server with the routing
 core, the simulated PBX, a bot on each of the default centre's 11 voice seats
-(zero think time: answer at once, hang up at once; wrap-up 0 s), the SQLite
-store (WAL, batched commits every 50 ms) and JSON-lines logging to a file.
-Time is real (a scaled clock at speed 1).
+(zero think time: answer at once, fill in the case form, hang up at once;
+wrap-up 0 s), the SQLite store (WAL, batched commits every 50 ms) and
+JSON-lines logging to a file. Every call is looked up in a directory of
+1,040 people (as ``cti demo`` makes; one caller in ten is unknown), gets a
+case and a screen pop. Time is real (a scaled clock at speed 1).
 
 * throughput: callers dial so that ``--in-flight`` calls are always in
   progress (fewer than the agents, so an agent is always free); calls/s =
@@ -34,6 +36,7 @@ from cti.clock import ScaledClock
 from cti.config import load_default
 from cti.logs import make_logger, open_log
 from cti.pbx import SimPbx
+from cti.people import generate_people
 from cti.server import CtiServer
 from cti.store import Store
 from routing import Router
@@ -51,6 +54,8 @@ async def bench(calls: int, latency_calls: int, in_flight: int, workdir: Path) -
         log = make_logger(clock, log_file)
         store = await Store.open(workdir / "bench.db", clock, flush_every_s=0.05)
         run_id = await store.start_run(clock.now(), "bench", "Asia/Taipei", 1, "1")
+        people = generate_people([a.id for a in centre.agencies], 20, seed=1)  # as cti demo's directory
+        await store.add_people(people, "benchmark")
         server = CtiServer(
             centre, bus, clock, store, run_id=run_id, router=Router(centre, rng=random.Random(1)), log=log
         )
@@ -71,14 +76,18 @@ async def bench(calls: int, latency_calls: int, in_flight: int, workdir: Path) -
             nonlocal n
             n += 1
             call_id = f"b{n:07d}"
+            known = rng.random() >= 0.1  # one caller in ten is not in the directory
+            person = rng.choice(people)
+            system = rng.choice(systems)
             bus.publish(
                 m.TRUNK_IN,
                 m.Dial(
                     call_id=call_id,
-                    caller="049-2345-6789",
+                    caller=person.office_phone if known else f"07-{rng.randrange(200, 999)}-{rng.randrange(10000):04d}",
                     dialled="02-2397-5000",
-                    system=rng.choice(systems),
-                    agency=rng.choice(agencies),
+                    system=system,
+                    agency=person.agency if known else rng.choice(agencies),
+                    ivr={"system": system},
                 ),
             )
             return call_id
