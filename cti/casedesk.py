@@ -252,7 +252,7 @@ class CaseDesk:
             [*earlier_calls, *self._contacts.get(who, ())], key=lambda c: (c.arrived_at, c.call_id), reverse=True
         )[:HISTORY]
         this_run = self._open.get(who, {})
-        cases = [c for c in (*earlier_cases, *this_run.values()) if c.is_open and c.case_id != case_id]
+        cases = [c for c in (*earlier_cases, *this_run.values()) if c.case_id != case_id]
         person = self._persons.get(rec.call_id)
         return m.ScreenPop(
             caller=rec.caller,

@@ -133,6 +133,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_directory(commands)
     _add_cases(commands)
     _add_calls(commands)
+    audit = commands.add_parser(
+        "audit",
+        help="the audit trail: who saw unmasked personal data",
+        description="List the audit trail of a database: every --unmasked view or export, with who, their role, "
+        "when (centre time zone) and what.",
+    )
+    _db(audit)
+    audit.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    audit.set_defaults(run=_lazy("cti.access", "audit_command"))
     return parser
 
 

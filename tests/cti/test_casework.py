@@ -186,7 +186,8 @@ def test_unmasked_exports_need_a_supervisor_and_each_one_is_audited(
     assert code == 0
     callers = {r["call_id"]: r["caller"] for r in csv.DictReader(io.StringIO(out))}
     assert callers == dict(demo.rows("SELECT call_id, caller FROM calls"))
-    audit = demo.rows("SELECT actor, role, action FROM audit ORDER BY seq")
+    code, out, _ = cli(capsys, "audit", "--db", db, "--json")
+    audit = [(a["actor"], a["role"], a["action"]) for a in json.loads(out)]
     assert audit[before:] == [("S01", "supervisor", "export-calls-unmasked")]
 
 

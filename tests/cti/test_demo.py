@@ -150,9 +150,12 @@ def test_after_a_kill_the_next_start_closes_every_call_in_progress_as_interrupte
                     try:
                         open_calls = con.execute("SELECT COUNT(*) FROM calls WHERE outcome IS NULL").fetchone()[0]
                         talking = con.execute("SELECT COUNT(*) FROM calls WHERE state = 'talking'").fetchone()[0]
+                        waiting = con.execute(
+                            "SELECT COUNT(*) FROM calls WHERE state IN ('queued', 'ringing') AND outcome IS NULL"
+                        ).fetchone()[0]
                     except sqlite3.OperationalError:
                         continue  # schema not there yet
-                if open_calls >= 3 and talking >= 1:
+                if open_calls >= 3 and talking >= 1 and waiting >= 1:
                     break
         else:
             pytest.fail("the demo never had calls in progress")
@@ -173,7 +176,24 @@ def test_after_a_kill_the_next_start_closes_every_call_in_progress_as_interrupte
         journal = dict(con.execute("SELECT call_id, data1 FROM call_events WHERE event = 'INTERRUPTED'").fetchall())
         open_sessions = con.execute("SELECT COUNT(*) FROM agent_sessions WHERE logout_at IS NULL").fetchone()[0]
         first_run = con.execute("SELECT clean FROM runs WHERE run_id = 1").fetchone()[0]
+        waiting_cases = dict(
+            con.execute(
+                "SELECT k.call_id, k.status FROM cases k JOIN calls c ON c.call_id = k.call_id "
+                "WHERE c.outcome = 'interrupted' AND c.state IN ('queued', 'ringing')"
+            ).fetchall()
+        )
+        call_back_steps = {
+            r[0]
+            for r in con.execute(
+                "SELECT k.call_id FROM case_events e JOIN cases k ON k.case_id = e.case_id "
+                "WHERE e.action = 'call-back' AND e.note = 'interrupted'"
+            )
+        }
     assert after == before  # every call in progress, each with its last known state
+    # a caller cut off while waiting is owed a call-back, and the case journal says why
+    assert waiting_cases
+    assert set(waiting_cases.values()) == {"call-back"}
+    assert call_back_steps == set(waiting_cases)
     assert journal == before
     assert open_sessions == 0
     assert first_run == 0

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
 
+from cti.access import audit_unmasked, supervisor
 from cti.clock import ScaledClock, run
+from cti.config import load_default
 from cti.directory import Directory, caller_key
 from cti.people import Person, phone_key
 from cti.store import Store
@@ -48,3 +51,19 @@ def test_a_linked_number_is_found_at_once_even_after_it_was_looked_up_as_unknown
     found = directory.lookup("073456789")
     assert found is not None
     assert found.name == "陳怡君"
+
+
+def test_an_unmasked_view_is_audited_and_committed_before_it_returns(tmp_path: Path) -> None:
+    """The audit row is on disk before any personal data is shown (a crash after cannot lose it)."""
+    db = directory_with(tmp_path, CHEN)
+    seen: list[tuple[str, str, str]] = []
+
+    async def main() -> None:
+        async with await Store.open(db, CLOCK) as store:
+            member = supervisor(load_default().centre, "S01")
+            await audit_unmasked(store, member, "export-calls-unmasked", "d.db")
+            with sqlite3.connect(db) as other:  # another connection sees only what is committed
+                seen.extend(other.execute("SELECT actor, role, action FROM audit").fetchall())
+
+    run(main(), CLOCK)
+    assert seen == [("S01", "supervisor", "export-calls-unmasked")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -108,6 +109,7 @@ def test_history_grows_with_each_call_newest_first_and_keeps_the_last_five(tmp_p
         ["c4", "c3", "c2", "c1", "c0"],
         ["c5", "c4", "c3", "c2", "c1"],
     ]
+    assert [o.pop.open_cases for _, o in c.offers("N1") if o.pop is not None] == [[]] * 7  # each was closed
     last = c.offers("N1")[-1][1].pop
     assert last is not None
     assert {(h.outcome, h.agent_id, h.disposition, h.notes) for h in last.history} == {
@@ -138,6 +140,31 @@ def test_history_and_open_cases_carry_over_from_an_earlier_run_on_the_same_datab
     assert [h.call_id for h in offer.pop.history] == ["a1"]
     [case] = offer.pop.open_cases
     assert (case.status, case.tier, case.owner) == ("open", "second-line", "tech-support")
+
+
+def test_history_merges_earlier_runs_with_this_one_and_keeps_the_five_newest(tmp_path: Path) -> None:
+    db = tmp_path / "c.db"
+
+    def calls(prefix: str, n: int, after: float) -> Callable[[Live], Awaitable[None]]:
+        async def script(c: Live) -> None:
+            c.agent(m.Login(agent_id="N1"))
+            await c.at(after)
+            for i in range(n):
+                t = after + 30 * i
+                c.dial(f"{prefix}{i}", caller=LIN.mobile)
+                await c.at(t + 1)
+                await answer_and_hang_up(c, f"{prefix}{i}", t + 1, form=form(f"{prefix}{i}"))
+
+        return script
+
+    live(one_agent(), db, calls("a", 4, after=1), people=[LIN])  # four calls in an earlier run
+    c = live(one_agent(), db, calls("b", 3, after=500))
+    histories = [[h.call_id for h in o.pop.history] for _, o in c.offers("N1") if o.pop is not None]
+    assert histories == [
+        ["a3", "a2", "a1", "a0"],
+        ["b0", "a3", "a2", "a1", "a0"],
+        ["b1", "b0", "a3", "a2", "a1"],
+    ]
 
 
 def test_every_call_gets_a_case_when_it_enters_the_queue_and_an_abandoned_one_waits_for_a_call_back(
@@ -220,13 +247,21 @@ def test_an_agent_links_an_unknown_caller_and_the_number_is_known_from_then_on(t
         c.dial("c2", caller=UNKNOWN)
         await c.at(21)
 
-    c = live(one_agent(), tmp_path / "c.db", script, people=[CHEN, LIN])
+    async def earlier_run(c: Live) -> None:
+        c.dial("c0", caller=CHEN.office_phone)  # someone else, so that earlier runs exist and are read
+        await c.at(1)
+        c.caller_hangs_up("c0")
+        await c.at(2)
+
+    live(one_agent(), tmp_path / "c.db", earlier_run, people=[CHEN, LIN])
+    c = live(one_agent(), tmp_path / "c.db", script)
     assert [e.code for e in c.errors()] == ["unknown-person"]
     second = c.offers("N1")[-1][1].pop
     assert second is not None
     assert second.profile is not None
     assert second.profile.person_id == "P0000002"
     assert [h.call_id for h in second.history] == ["c1"]
+    assert [k.case_id for k in second.open_cases] == [c.calls["c1"].case_id]  # once, though already committed
     assert c.calls["c1"].person_id == "P0000002"
     with sqlite3.connect(tmp_path / "c.db") as con:
         assert con.execute("SELECT person_id FROM cases WHERE call_id = 'c1'").fetchone() == ("P0000002",)
@@ -249,10 +284,14 @@ def test_the_kpi_snapshot_counts_open_and_overdue_cases(tmp_path: Path) -> None:
     async def later(c: Live) -> None:
         await c.at(900)  # the call-back case is now overdue
         c.dial("new", caller=UNKNOWN)
-        await c.at(902)
+        c.agent(m.Login(agent_id="N1"))
+        await c.at(901)
+        await answer_and_hang_up(c, "new", 901, form=form("new"))  # closed: no longer open
+        c.dial("newer", caller=UNKNOWN)
+        await c.at(930)
 
     live(quick, db, earlier)
     c = live(quick, db, later)
     stats = c.bus.retained(m.STATS)
     assert isinstance(stats, m.Stats)
-    assert (stats.open_cases, stats.overdue_cases) == (2, 1)
+    assert (stats.open_cases, stats.overdue_cases) == (2, 1)  # "old" (overdue) and "newer"
