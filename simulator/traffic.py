@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import random
+from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -70,13 +71,17 @@ class TrafficProfile:
     unknown_share: float = 0.1
     #: With a caller list: the share of known callers who ring from their mobile.
     mobile_share: float = 0.25
+    #: With a caller list: the share of known callers ringing again (one problem often takes several
+    #: contacts): they are one of the last ``recent_callers`` known callers.
+    repeat_share: float = 0.25
+    recent_callers: int = 30
 
     def __post_init__(self) -> None:
         if len(self.hourly) != 24 or any(f < 0 for f in self.hourly):
             raise ValueError("hourly must give 24 non-negative factors, one per hour of the day")
         if self.busy_hour_calls < 0:
             raise ValueError(f"busy_hour_calls must not be negative, got {self.busy_hour_calls}")
-        for name in ("unknown_share", "mobile_share"):
+        for name in ("unknown_share", "mobile_share", "repeat_share"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name} must be from 0 to 1, got {getattr(self, name)}")
 
@@ -120,6 +125,7 @@ class TrafficGenerator:
         self.rngs = {s: random.Random(f"{seed}/arrivals/{s}") for s in systems}
         self.caller_rng = random.Random(f"{seed}/callers")
         self.callers = tuple(callers)
+        self.recent: deque[Caller] = deque(maxlen=self.profile.recent_callers)
         self.dialled = 0
         self.outstanding: dict[str, Cancellable | None] = {}
         self.end = 0.0
@@ -172,7 +178,11 @@ class TrafficGenerator:
         call_id = f"{self.prefix}{self.dialled:06d}"
         rng = self.caller_rng
         if self.callers and rng.random() >= self.profile.unknown_share:
-            known = rng.choice(self.callers)
+            if self.recent and rng.random() < self.profile.repeat_share:
+                known = rng.choice(self.recent)
+            else:
+                known = rng.choice(self.callers)
+                self.recent.append(known)
             caller = known.mobile if rng.random() < self.profile.mobile_share else known.office_phone
             agency = known.agency
         else:

@@ -10,6 +10,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from cti import messages as m
@@ -260,3 +261,26 @@ def test_a_bad_directory_file_is_refused_with_its_line_and_nothing_is_added(
 def demo_count(db: Path) -> int:
     with sqlite3.connect(db) as con:
         return int(con.execute("SELECT COUNT(*) FROM people").fetchone()[0])
+
+
+def test_calls_show_prints_the_screen_pop_the_agent_saw_with_phone_numbers_masked(
+    demo: Demo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    offer = next(o for o in reversed(demo.offers) if o.pop is not None and o.pop.profile and o.pop.history)
+    assert offer.pop is not None
+    code, out, _ = cli(capsys, "calls", "show", offer.call_id, "--db", str(demo.db), "--json")
+    shown = json.loads(out)
+    assert code == 0
+    assert shown["case_id"] == offer.case_id
+    assert [e[5] for e in shown["journal"]][:2] == ["ENTERQUEUE", "RINGING"]
+    pop = shown["screen_pop"]
+    sent = msgspec.to_builtins(offer.pop)
+    assert pop["history"] == sent["history"]
+    assert pop["open_cases"] == sent["open_cases"]
+    assert pop["profile"]["name"] == sent["profile"]["name"]
+    assert pop["profile"]["mobile"] == mask_phone(sent["profile"]["mobile"])
+    assert pop["caller"] == mask_phone(offer.caller)
+    code, out, _ = cli(capsys, "calls", "show", offer.call_id, "--db", str(demo.db))  # the tables
+    assert code == 0
+    assert sent["profile"]["name"] in out
+    assert "Last contacts" in out

@@ -7,6 +7,7 @@ import asyncio
 from cti import messages as m
 from cti.bus import LocalBus
 from cti.clock import VirtualClock, run
+from cti.people import Person, generate_people
 from simulator.bots import AgentBots, BotBehaviour
 from simulator.traffic import TrafficGenerator, TrafficProfile
 
@@ -86,3 +87,47 @@ def test_a_bot_too_slow_for_the_ring_deadline_lets_the_offer_ring_out() -> None:
         return [d.message for d in cmds.drain()]
 
     assert run(main(), clock) == []
+
+
+def _dials(profile: TrafficProfile, callers: list[Person]) -> list[m.Dial]:
+    clock = VirtualClock(START)
+
+    async def main() -> list[m.Dial]:
+        bus = LocalBus()
+        trunk = bus.subscribe(m.TRUNK_IN)
+        gen = TrafficGenerator(
+            bus,
+            clock,
+            systems=["webhr"],
+            agencies=["other"],
+            timezone="Asia/Taipei",
+            seed=2,
+            call_prefix="t-",
+            profile=profile,
+            callers=callers,
+        )
+        gen.start(START + 3600)
+        await clock.sleep(3600)
+        return [d.message for d in trunk.drain() if isinstance(d.message, m.Dial)]
+
+    return run(main(), clock)
+
+
+def test_callers_from_the_directory_ring_from_their_own_numbers_with_their_own_agency() -> None:
+    people = generate_people(["moi", "ey"], 50, seed=1)
+    numbers = {p.office_phone: p.agency for p in people} | {p.mobile: p.agency for p in people}
+    flat = TrafficProfile(busy_hour_calls=300, hourly=(1.0,) * 24, unknown_share=0.2)
+    dials = _dials(flat, people)
+    known = [d for d in dials if d.caller in numbers]
+    assert all(numbers[d.caller] == d.agency for d in known)
+    assert all(d.agency == "other" for d in dials if d.caller not in numbers)
+    assert 0.1 < 1 - len(known) / len(dials) < 0.3  # about unknown_share
+    assert all(d.ivr == {"system": "webhr"} for d in dials)
+
+
+def test_a_caller_who_rings_again_is_one_of_the_recent_callers() -> None:
+    people = generate_people(["moi"], 500, seed=1)
+    again = TrafficProfile(busy_hour_calls=200, hourly=(1.0,) * 24, unknown_share=0, mobile_share=0, repeat_share=1)
+    dials = _dials(again, people)
+    assert len(dials) > 100
+    assert {d.caller for d in dials} == {dials[0].caller}  # with nobody new, the first caller rings every time
