@@ -119,7 +119,7 @@ def list_command(args: argparse.Namespace) -> int:
             title=f"{len(found)} {what} as of {_short(at, tz)} ({centre.info.timezone})", title_justify="left"
         )
         for col in ("case", "created", "system", "agency", "status", "tier", "owner", "priority", "due", "disposition"):
-            table.add_column(col)
+            table.add_column(col, no_wrap=col in {"case", "created", "due"})
         for c in found:
             due = _short(c.due_at, tz)
             table.add_row(

@@ -193,8 +193,17 @@ async def _demo(settings: DemoSettings, clock: Clock) -> DemoResult:
 
 
 async def _example_call(store: Store, run_id: int) -> str | None:
-    known = [c for c in await store.calls(run_id) if c.person_id is not None and c.case_id is not None]
-    return known[-1].call_id if known else None
+    """A call worth showing: the last from a directory caller who had called before in the run."""
+    seen: set[str] = set()
+    again = known = None
+    for call in await store.calls(run_id):
+        if call.person_id is None or call.case_id is None:
+            continue
+        known = call.call_id
+        if call.person_id in seen:
+            again = call.call_id
+        seen.add(call.person_id)
+    return again or known
 
 
 async def _seed_directory(store: Store, settings: DemoSettings, log: Logger) -> int:
