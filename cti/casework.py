@@ -59,7 +59,7 @@ def centre_for(args: argparse.Namespace) -> Centre:
 
 def console() -> Console:
     out = Console(highlight=False)
-    return out if out.is_terminal else Console(highlight=False, width=160, no_color=True)
+    return out if out.is_terminal else Console(highlight=False, width=200, no_color=True)
 
 
 def with_store(db: Path, work: Callable[[Store], Awaitable[int]]) -> int:
