@@ -8,15 +8,16 @@ from dataclasses import asdict
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from rich.markup import escape
+import msgspec
 from rich.table import Table
 
 from cti.access import audit_unmasked, supervisor
-from cti.casework import EXIT_OK, _short, centre_for, console, masked_pop, print_pop, with_store
-from cti.directory import Directory, caller_key
+from cti.casedesk import screen_pop
+from cti.casework import EXIT_OK, centre_for, console, masked_pop, print_pop, with_store
+from cti.directory import ALL_RUNS, Directory, caller_key
 from cti.errors import UsageError
 from cti.people import PeopleError, generate_people, read_people_csv
-from cti.privacy import mask_national_id, mask_phone
+from cti.privacy import mask_phone
 from cti.store import Store
 
 
@@ -75,73 +76,21 @@ def show_command(args: argparse.Namespace) -> int:
             await audit_unmasked(store, member, "show-caller-unmasked", mask_phone(args.phone))
         directory = Directory(store.path)
         try:
-            person = directory.lookup(args.phone)
+            person = directory.lookup(args.phone, key=key)
             pid = person.person_id if person is not None else None
-            contacts = directory.earlier_contacts(person_id=pid, key=key, before_run=1 << 62, limit=args.last)
-            cases = directory.earlier_open_cases(person_id=pid, key=key, before_run=1 << 62)
+            contacts = directory.earlier_contacts(person_id=pid, key=key, before_run=ALL_RUNS, limit=args.last)
+            cases = directory.earlier_open_cases(person_id=pid, key=key, before_run=ALL_RUNS)
         finally:
             directory.close()
         unmasked = member is not None
-        shown = person
-        if person is not None and not unmasked:
-            shown = type(person)(
-                **{
-                    **asdict(person),
-                    "office_phone": mask_phone(person.office_phone),
-                    "mobile": mask_phone(person.mobile),
-                    "national_id": mask_national_id(person.national_id),
-                }
-            )
+        pop = screen_pop(args.phone, person, contacts, cases, ivr={}, case_id=None, history=args.last)
+        doc = masked_pop(msgspec.to_builtins(pop), unmasked)
+        if unmasked and person is not None:
+            doc["profile"]["national_id"] = person.national_id  # the pop itself always masks it
         if args.json:
-            doc = {
-                "phone": args.phone if unmasked else mask_phone(args.phone),
-                "person": asdict(shown) if shown is not None else None,
-                "contacts": [
-                    {
-                        "call_id": c.call_id,
-                        "at": c.arrived_at,
-                        "system": c.system,
-                        "outcome": c.outcome,
-                        "agent": c.agent,
-                        "case_id": c.case_id,
-                        "disposition": c.disposition,
-                        "notes": c.notes,
-                    }
-                    for c in contacts
-                ],
-                "open_cases": [c.case_id for c in cases],
-            }
             print(json.dumps(doc, ensure_ascii=False, indent=2))
-            return EXIT_OK
-        out = console()
-        if shown is None:
-            out.print(f"{args.phone if unmasked else mask_phone(args.phone)}: unknown caller (not in the directory)")
         else:
-            synthetic = " (synthetic)" if shown.synthetic else ""
-            out.print(
-                f"[bold]{escape(shown.name)}[/] {escape(shown.title)}, {shown.agency}{synthetic}\n"
-                f"person {shown.person_id}; office {shown.office_phone}; mobile {shown.mobile}; "
-                f"{escape(shown.email)}; ID {shown.national_id}"
-            )
-        if not contacts:
-            out.print("no contacts on record")
-        table = Table(title=f"Last {len(contacts)} contact(s)", title_justify="left")
-        for col in ("when", "call", "system", "outcome", "agent", "case", "disposition", "notes"):
-            table.add_column(col)
-        for c in contacts:
-            table.add_row(
-                _short(c.arrived_at, tz),
-                c.call_id,
-                c.system,
-                c.outcome or "in progress",
-                c.agent or "–",
-                c.case_id or "–",
-                c.disposition or "–",
-                escape(c.notes or ""),
-            )
-        if contacts:
-            out.print(table)
-        out.print("open cases: " + (", ".join(c.case_id for c in cases) or "none"))
+            print_pop(console(), doc, tz, unmasked=True, title="Directory entry")
         return EXIT_OK
 
     return with_store(args.db, work)

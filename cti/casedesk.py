@@ -18,7 +18,7 @@ server runs are seen by that server only for callers it has not seen yet.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -248,21 +248,43 @@ class CaseDesk:
                 ),
             )
         earlier_calls, earlier_cases = earlier
-        contacts = sorted(
-            [*earlier_calls, *self._contacts.get(who, ())], key=lambda c: (c.arrived_at, c.call_id), reverse=True
-        )[:HISTORY]
         this_run = self._open.get(who, {})
         cases = [c for c in (*earlier_cases, *this_run.values()) if c.case_id != case_id]
         person = self._persons.get(rec.call_id)
-        return m.ScreenPop(
-            caller=rec.caller,
-            profile=self._profile(person) if person is not None else None,
-            history=[_contact(c) for c in contacts],
-            open_cases=[_brief(c) for c in sorted(cases, key=_newest_first)[:OPEN_CASES]],
-            open_cases_total=len(cases),
+        return screen_pop(
+            rec.caller,
+            person,
+            [*earlier_calls, *self._contacts.get(who, ())],
+            cases,
             ivr=self._ivr.pop(rec.call_id, {}),
             case_id=case_id,
+            profile=self._profile(person) if person is not None else None,
         )
+
+
+def screen_pop(
+    caller: str,
+    person: Person | None,
+    contacts: Iterable[CallRecord],
+    open_cases: Iterable[k.CaseRecord],
+    *,
+    ivr: dict[str, str],
+    case_id: str | None,
+    profile: m.Profile | None = None,
+    history: int = HISTORY,
+) -> m.ScreenPop:
+    """The pop for a caller: their profile, last ``history`` contacts and newest open cases, newest first."""
+    newest = sorted(contacts, key=lambda c: (c.arrived_at, c.call_id), reverse=True)[:history]
+    cases = sorted(open_cases, key=_newest_first)
+    return m.ScreenPop(
+        caller=caller,
+        profile=profile or (_make_profile(person) if person is not None else None),
+        history=[_contact(c) for c in newest],
+        open_cases=[_brief(c) for c in cases[:OPEN_CASES]],
+        open_cases_total=len(cases),
+        ivr=ivr,
+        case_id=case_id,
+    )
 
 
 def _newest_first(case: k.CaseRecord) -> tuple[float, str]:

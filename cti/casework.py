@@ -258,11 +258,12 @@ def masked_pop(pop: dict[str, Any], unmasked: bool) -> dict[str, Any]:
     return pop
 
 
-def print_pop(out: Console, pop: dict[str, Any], tz: ZoneInfo, *, unmasked: bool) -> None:
-    """The screen pop as the agent saw it (phone numbers masked unless ``unmasked``)."""
+def print_pop(out: Console, pop: dict[str, Any], tz: ZoneInfo, *, unmasked: bool, title: str = "Screen pop") -> None:
+    """A screen pop as tables (phone numbers masked unless ``unmasked``)."""
     pop = masked_pop(pop, unmasked)
     profile = pop.get("profile")
-    out.print(f"[bold]Screen pop[/] for {pop['caller']} (case {pop.get('case_id') or '–'})")
+    case = f" (case {pop['case_id']})" if pop.get("case_id") else ""
+    out.print(f"[bold]{title}[/] for {pop['caller']}{case}")
     if profile:
         synthetic = " [dim](synthetic)[/]" if profile["synthetic"] else ""
         out.print(
@@ -305,8 +306,10 @@ def print_pop(out: Console, pop: dict[str, Any], tz: ZoneInfo, *, unmasked: bool
                 _short(c["due_at"], tz),
             )
         out.print(t2)
+        if pop.get("open_cases_total", 0) > len(cases):
+            out.print(f"  … {pop['open_cases_total'] - len(cases)} older open case(s) not shown")
     else:
-        out.print("  no other open cases")
+        out.print("  no other open cases" if pop.get("case_id") else "  no open cases")
 
 
 async def _get(store: Store, case_id: str) -> k.CaseRecord:

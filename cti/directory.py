@@ -31,6 +31,9 @@ _BY_PHONE = (
 )
 
 
+#: ``before_run`` for reads that take every run.
+ALL_RUNS = 1 << 62
+
 _PLAIN = re.compile(r"0[0-9 -]{6,31}")
 
 

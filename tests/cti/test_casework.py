@@ -213,12 +213,16 @@ def test_directory_show_pops_a_known_number_and_masks_it_unless_a_supervisor_ask
     )
     code, out, _ = cli(capsys, "directory", "show", mobile, "--db", str(demo.db), "--json")
     doc = json.loads(out)
-    assert (code, doc["person"]["person_id"], doc["person"]["name"]) == (0, pid, name)
-    assert doc["person"]["national_id"] != national_id
-    assert doc["person"]["mobile"] == mask_phone(mobile)
-    assert doc["contacts"]  # at least the demo's call
+    assert (code, doc["profile"]["person_id"], doc["profile"]["name"]) == (0, pid, name)
+    assert doc["profile"]["national_id"] != national_id
+    assert doc["profile"]["mobile"] == mask_phone(mobile)
+    assert doc["history"]  # at least the demo's call
     code, out, _ = cli(capsys, "directory", "show", mobile, "--db", str(demo.db), "--json", "--unmasked", "--by", "S02")
-    assert json.loads(out)["person"]["national_id"] == national_id
+    doc = json.loads(out)
+    assert (doc["profile"]["national_id"], doc["profile"]["mobile"]) == (national_id, mobile)
+    code, out, _ = cli(capsys, "directory", "show", "089-123-456", "--db", str(demo.db))
+    assert code == 0
+    assert "unknown caller" in out
 
 
 def _iso(t: float) -> str:
@@ -254,8 +258,8 @@ def test_a_bad_directory_file_is_refused_with_its_line_and_nothing_is_added(
     assert "national ID is already in the directory" in err
     assert demo_count(db) == 2 * len(CENTRE.agencies) + 1
     code, out, _ = cli(capsys, "directory", "show", "(02) 2356 0001", "--db", str(db), "--json")
-    assert json.loads(out)["person"]["name"] == "王小明"
-    assert json.loads(out)["person"]["synthetic"] is False
+    assert json.loads(out)["profile"]["name"] == "王小明"
+    assert json.loads(out)["profile"]["synthetic"] is False
 
 
 def demo_count(db: Path) -> int:
