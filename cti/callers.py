@@ -26,7 +26,10 @@ def generate_command(args: argparse.Namespace) -> int:
 
     async def work(store: Store) -> int:
         start = await store.people_count() + 1
-        people = generate_people([a.id for a in centre.agencies], args.per_agency, args.seed, start=start)
+        try:
+            people = generate_people([a.id for a in centre.agencies], args.per_agency, args.seed, start=start)
+        except ValueError as exc:
+            raise UsageError(f"--per-agency: {exc}") from None
         added = await store.add_people(people, f"synthetic (seed {args.seed})")
         print(f"added {added} synthetic people ({args.per_agency} per agency, seed {args.seed}) to {args.db}")
         return EXIT_OK

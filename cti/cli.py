@@ -212,7 +212,7 @@ def _add_directory(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     )
     show.add_argument("phone", metavar="PHONE", help="the caller's number, in any usual format")
     _db(show)
-    show.add_argument("--last", type=int, default=5, metavar="N", help="how many contacts to show (default 5)")
+    show.add_argument("--last", type=_count, default=5, metavar="N", help="how many contacts to show (default 5)")
     show.add_argument("--json", action="store_true", help="print JSON instead of tables")
     _unmasking(show)
     show.set_defaults(run=_lazy("cti.callers", "show_command"))
@@ -233,7 +233,7 @@ def _add_directory(commands: argparse._SubParsersAction[argparse.ArgumentParser]
         "reproducibly from --seed.",
     )
     _db(gen)
-    gen.add_argument("--per-agency", type=int, default=20, metavar="N", help="people per agency (default 20)")
+    gen.add_argument("--per-agency", type=_count, default=20, metavar="N", help="people per agency (default 20)")
     gen.add_argument("--seed", type=int, default=1, help="fixes the people generated (default 1)")
     gen.set_defaults(run=_lazy("cti.callers", "generate_command"))
 
@@ -350,6 +350,16 @@ def _number(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {text}")
     return value
 
 
