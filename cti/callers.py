@@ -13,11 +13,11 @@ from rich.table import Table
 
 from cti.access import audit_unmasked, supervisor
 from cti.casedesk import screen_pop
-from cti.casework import EXIT_OK, centre_for, console, masked_pop, print_pop, with_store
-from cti.directory import ALL_RUNS, Directory, caller_key
+from cti.casework import EXIT_OK, centre_for, console, pop_for_view, print_pop, with_store
+from cti.directory import ALL_RUNS, Directory, caller_key, is_phone_key
 from cti.errors import UsageError
 from cti.people import PeopleError, generate_people, read_people_csv
-from cti.privacy import mask_phone
+from cti.privacy import mask_phone, mask_text
 from cti.store import Store
 
 
@@ -67,16 +67,11 @@ def show_command(args: argparse.Namespace) -> int:
     centre = centre_for(args)
     tz = ZoneInfo(centre.info.timezone)
     member = supervisor(centre, args.by) if args.unmasked else None
-    try:
-        key = caller_key(args.phone)
-        if not key.isdigit():
-            raise ValueError
-    except ValueError:
-        raise UsageError(f"PHONE: {args.phone!r} is not a phone number") from None
+    key = caller_key(args.phone)
+    if not is_phone_key(key):
+        raise UsageError(f"PHONE: {args.phone!r} is not a phone number (expected at least 7 digits)")
 
     async def work(store: Store) -> int:
-        if member is not None:
-            await audit_unmasked(store, member, "show-caller-unmasked", mask_phone(args.phone))
         directory = Directory(store.path)
         try:
             person = directory.lookup(args.phone, key=key)
@@ -85,15 +80,15 @@ def show_command(args: argparse.Namespace) -> int:
             cases = directory.earlier_open_cases(person_id=pid, key=key, before_run=ALL_RUNS)
         finally:
             directory.close()
-        unmasked = member is not None
+        if member is not None:  # recorded before anything is shown
+            target = f"{mask_phone(args.phone)} ({pid or 'unknown caller'})"
+            await audit_unmasked(store, member, "show-caller-unmasked", target)
         pop = screen_pop(args.phone, person, contacts, cases, ivr={}, case_id=None, history=args.last)
-        doc = masked_pop(msgspec.to_builtins(pop), unmasked)
-        if unmasked and person is not None:
-            doc["profile"]["national_id"] = person.national_id  # the pop itself always masks it
+        doc = await pop_for_view(store, msgspec.to_builtins(pop), member is not None)
         if args.json:
             print(json.dumps(doc, ensure_ascii=False, indent=2))
         else:
-            print_pop(console(), doc, tz, unmasked=True, title="Directory entry")
+            print_pop(console(), doc, tz, title="Directory entry")
         return EXIT_OK
 
     return with_store(args.db, work)
@@ -114,13 +109,13 @@ def call_show_command(args: argparse.Namespace) -> int:
         unmasked = member is not None
         events = await store.events(call.call_id)
         pop = await store.screen_pops(call.call_id)
+        pop_doc = await pop_for_view(store, json.loads(pop), unmasked) if pop else None
         if args.json:
             row = asdict(call)
             row["caller"] = call.caller if unmasked else mask_phone(call.caller)
+            row["caller_key"] = call.caller_key if unmasked or call.caller_key is None else mask_phone(call.caller_key)
+            row["notes"] = call.notes if unmasked or call.notes is None else mask_text(call.notes)
             row["journal"] = [list(e) for e in events]
-            pop_doc = json.loads(pop) if pop else None
-            if pop_doc is not None:
-                pop_doc = masked_pop(pop_doc, unmasked)
             row["screen_pop"] = pop_doc
             print(json.dumps(row, ensure_ascii=False, indent=2))
             return EXIT_OK
@@ -145,10 +140,10 @@ def call_show_command(args: argparse.Namespace) -> int:
                 data,
             )
         out.print(table)
-        if pop:
-            print_pop(out, json.loads(pop), tz, unmasked=unmasked)
+        if pop_doc is not None:
+            print_pop(out, pop_doc, tz)
         else:
-            out.print("no screen pop (the call never entered a queue)")
+            out.print("no screen pop recorded (the call never entered a queue, or predates screen pops)")
         return EXIT_OK
 
     return with_store(args.db, work)

@@ -26,7 +26,7 @@ import msgspec
 
 from cti import cases as k
 from cti import messages as m
-from cti.directory import Directory, caller_key
+from cti.directory import Directory, caller_key, is_phone_key
 from cti.people import Person
 from cti.privacy import mask_national_id
 from cti.store import CallRecord, Store
@@ -77,8 +77,9 @@ class CaseDesk:
 
     def arrive(self, rec: CallRecord, ivr: Mapping[str, str]) -> Person | None:
         """Look the caller up; the call row gets the caller's key, person and IVR choices."""
-        rec.caller_key = caller_key(rec.caller)
-        person = self.directory.lookup(rec.caller, key=rec.caller_key)
+        key = caller_key(rec.caller)
+        rec.caller_key = key if is_phone_key(key) else None  # a withheld number pools nobody's history
+        person = self.directory.lookup(rec.caller, key=key) if rec.caller_key is not None else None
         rec.person_id = person.person_id if person is not None else None
         choices = dict(sorted(ivr.items()))
         rec.ivr = _encode(choices).decode() if choices else None
@@ -138,6 +139,10 @@ class CaseDesk:
             raise k.CaseError("unknown-call", f"call {msg.call_id} has no case in this run")
         if rec.agent != msg.agent_id or rec.answered_at is None:
             raise k.CaseError("not-your-call", f"agent {msg.agent_id} did not answer call {msg.call_id}")
+        if rec.state not in {"talking", "wrap-up"}:
+            raise k.CaseError(
+                "wrap-up-over", f"call {msg.call_id} is past its wrap-up; change its case with `cti cases`"
+            )
         if rec.disposition is not None:
             raise k.CaseError("already-wrapped-up", f"call {msg.call_id} already has its wrap-up ({rec.disposition})")
         if msg.disposition not in self.rules.dispositions:
@@ -182,6 +187,10 @@ class CaseDesk:
             raise k.CaseError("not-your-call", f"agent {msg.agent_id} did not answer call {msg.call_id}")
         if rec.person_id is not None:
             raise k.CaseError("already-known", f"call {msg.call_id} is already linked to {rec.person_id}")
+        if rec.caller_key is None:
+            raise k.CaseError(
+                "not-a-phone-number", f"call {msg.call_id} comes from {rec.caller!r}, which identifies nobody"
+            )
         person = self.directory.person(msg.person_id)
         if person is None:
             raise k.CaseError("unknown-person", f"{msg.person_id} is not in the directory")
@@ -189,19 +198,18 @@ class CaseDesk:
         rec.person_id = person.person_id
         new = _who(rec)
         self._persons[rec.call_id] = person
-        contacts = self._contacts.get(old)
-        if contacts is not None and rec in contacts:
-            contacts.remove(rec)
-        self._contacts.setdefault(new, deque(maxlen=HISTORY)).append(rec)
+        # Everything this number did in this run is the person's now, as it is for earlier runs.
+        merged = sorted(
+            [*self._contacts.pop(old, ()), *self._contacts.get(new, ())], key=lambda c: (c.arrived_at, c.call_id)
+        )
+        self._contacts[new] = deque(merged, maxlen=HISTORY)
+        self._open.setdefault(new, {}).update(self._open.pop(old, {}))
         case = self._cases.get(rec.call_id)
         if case is not None:
-            self._open.get(old, {}).pop(case.case_id, None)
-            if case.is_open:
-                self._open.setdefault(new, {})[case.case_id] = case
             self.store.case_step(k.link(case, person.person_id, now, msg.agent_id))
             self.store.case(case)
         self.directory.link(rec.caller, person.person_id)
-        self.store.link_phone(rec.caller_key or caller_key(rec.caller), person.person_id)
+        self.store.link_phone(rec.caller_key, person.person_id)
         self.store.call(rec)
         return person
 
@@ -241,11 +249,9 @@ class CaseDesk:
         elif earlier is None:
             earlier = self._earlier[who] = (
                 self.directory.earlier_contacts(
-                    person_id=rec.person_id, key=rec.caller_key or rec.caller, before_run=self.run_id, limit=HISTORY
+                    person_id=rec.person_id, key=rec.caller_key, before_run=self.run_id, limit=HISTORY
                 ),
-                self.directory.earlier_open_cases(
-                    person_id=rec.person_id, key=rec.caller_key or rec.caller, before_run=self.run_id
-                ),
+                self.directory.earlier_open_cases(person_id=rec.person_id, key=rec.caller_key, before_run=self.run_id),
             )
         earlier_calls, earlier_cases = earlier
         this_run = self._open.get(who, {})
@@ -292,7 +298,10 @@ def _newest_first(case: k.CaseRecord) -> tuple[float, str]:
 
 
 def _who(rec: CallRecord) -> str:
-    return f"p:{rec.person_id}" if rec.person_id is not None else f"t:{rec.caller_key or rec.caller}"
+    """Whose contacts a call counts among: a person's, a number's, or (no usable number) its own."""
+    if rec.person_id is not None:
+        return f"p:{rec.person_id}"
+    return f"t:{rec.caller_key}" if rec.caller_key is not None else f"c:{rec.call_id}"
 
 
 def _make_profile(p: Person) -> m.Profile:

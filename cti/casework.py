@@ -9,7 +9,7 @@ import json
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
@@ -24,7 +24,7 @@ from cti.access import audit_unmasked, current_user, supervisor
 from cti.clock import ScaledClock
 from cti.config import load_centre, load_default
 from cti.errors import UsageError
-from cti.privacy import mask_phone
+from cti.privacy import mask_phone, mask_text
 from cti.runs import parse_start
 from cti.store import Store
 from routing.centre import Centre
@@ -80,12 +80,13 @@ def _short(t: float | None, tz: ZoneInfo) -> str:
 
 
 def _at(args: argparse.Namespace, centre: Centre) -> float:
-    return parse_start(args.at, centre.info.timezone) if getattr(args, "at", None) else time.time()
+    return parse_start(args.at, centre.info.timezone, "--at") if getattr(args, "at", None) else time.time()
 
 
 def case_dict(case: k.CaseRecord, tz: ZoneInfo, at: float, *, unmasked: bool) -> dict[str, Any]:
     row = asdict(case)
     row["caller"] = case.caller if unmasked else mask_phone(case.caller)
+    row["notes"] = case.notes if unmasked or case.notes is None else mask_text(case.notes)
     for name in ("created_at", "due_at", "closed_at"):
         row[name] = _iso(row[name], tz) or None
     row["overdue"] = case.overdue(at)
@@ -148,10 +149,10 @@ def chase_command(args: argparse.Namespace) -> int:
 
     async def work(store: Store) -> int:
         overdue = await store.cases(open_only=True, due_before=at)
-        groups: dict[tuple[str, str], list[k.CaseRecord]] = {}
+        groups: dict[tuple[str, str | None], list[k.CaseRecord]] = {}
         order = {t.value: i for i, t in enumerate(k.Tier)}
         for c in sorted(overdue, key=lambda c: (order.get(c.tier, 99), c.owner or "", c.due_at)):
-            groups.setdefault((c.tier, c.owner or "(call-back queue)"), []).append(c)
+            groups.setdefault((c.tier, c.owner), []).append(c)
         if args.json:
             doc = {
                 "at": _iso(at, tz),
@@ -176,7 +177,13 @@ def chase_command(args: argparse.Namespace) -> int:
             table.add_column(col, justify="right" if col == "cases" else "left")
         for (tier, owner), cases in groups.items():
             ids = ", ".join(c.case_id for c in cases[:6]) + (f" … (+{len(cases) - 6})" if len(cases) > 6 else "")
-            table.add_row(tier, escape(owner), str(len(cases)), f"{_days(at - cases[0].due_at):g} days", ids)
+            table.add_row(
+                tier,
+                escape(owner or "(call-back queue)"),
+                str(len(cases)),
+                f"{_days(at - cases[0].due_at):g} days",
+                ids,
+            )
         out.print(table)
         return EXIT_OK
 
@@ -203,12 +210,15 @@ def show_command(args: argparse.Namespace) -> int:
         if member is not None:
             await audit_unmasked(store, member, "show-case-unmasked", case.case_id)
         steps = await store.case_steps(case.case_id)
-        pop = await store.screen_pops(case.call_id) if case.call_id else None
         unmasked = member is not None
+        if not unmasked:
+            steps = [replace(s, note=s.note and mask_text(s.note)) for s in steps]
+        stored = await store.screen_pops(case.call_id) if case.call_id else None
+        pop = await pop_for_view(store, json.loads(stored), unmasked) if stored else None
         if args.json:
             doc = case_dict(case, tz, at, unmasked=unmasked)
             doc["journal"] = [{**asdict(s), "at": _iso(s.at, tz), "due_at": _iso(s.due_at, tz)} for s in steps]
-            doc["screen_pop"] = masked_pop(json.loads(pop), unmasked) if pop else None
+            doc["screen_pop"] = pop
             print(json.dumps(doc, ensure_ascii=False, indent=2))
             return EXIT_OK
         out = console()
@@ -223,7 +233,8 @@ def show_command(args: argparse.Namespace) -> int:
             + (f", closed {_short(case.closed_at, tz)}" if case.closed_at else "")
             + (" [red]overdue[/]" if case.overdue(at) else "")
         )
-        out.print(f"disposition {case.disposition or '–'}; notes: {escape(case.notes or '–')}")
+        notes = case.notes if unmasked or case.notes is None else mask_text(case.notes)
+        out.print(f"disposition {case.disposition or '–'}; notes: {escape(notes or '–')}")
         table = Table(title="Journal", title_justify="left")
         for col in ("when", "who", "action", "status", "tier", "owner", "due", "note"):
             table.add_column(col)
@@ -239,14 +250,15 @@ def show_command(args: argparse.Namespace) -> int:
                 escape(s.note or ""),
             )
         out.print(table)
-        if pop:
-            print_pop(out, json.loads(pop), tz, unmasked=unmasked)
+        if pop is not None:
+            print_pop(out, pop, tz)
         return EXIT_OK
 
     return with_store(args.db, work)
 
 
 def masked_pop(pop: dict[str, Any], unmasked: bool) -> dict[str, Any]:
+    """A stored screen pop for showing: phone numbers, and numbers and IDs in notes, masked unless ``unmasked``."""
     if unmasked:
         return pop
     pop = dict(pop, caller=mask_phone(pop["caller"]))
@@ -255,12 +267,23 @@ def masked_pop(pop: dict[str, Any], unmasked: bool) -> dict[str, Any]:
         profile["office_phone"] = mask_phone(profile["office_phone"])
         profile["mobile"] = mask_phone(profile["mobile"])
         pop["profile"] = profile
+    pop["history"] = [dict(c, notes=c["notes"] and mask_text(c["notes"])) for c in pop.get("history", [])]
     return pop
 
 
-def print_pop(out: Console, pop: dict[str, Any], tz: ZoneInfo, *, unmasked: bool, title: str = "Screen pop") -> None:
-    """A screen pop as tables (phone numbers masked unless ``unmasked``)."""
+async def pop_for_view(store: Store, pop: dict[str, Any], unmasked: bool) -> dict[str, Any]:
+    """A stored pop as a supervisor or anyone else may see it: unmasked, the national ID comes from the directory."""
     pop = masked_pop(pop, unmasked)
+    profile = pop.get("profile")
+    if unmasked and profile:
+        person = await store.person(profile["person_id"])
+        if person is not None:
+            pop["profile"] = dict(profile, national_id=person.national_id)
+    return pop
+
+
+def print_pop(out: Console, pop: dict[str, Any], tz: ZoneInfo, *, title: str = "Screen pop") -> None:
+    """A screen pop, as :func:`pop_for_view` gives it, as tables."""
     profile = pop.get("profile")
     case = f" (case {pop['case_id']})" if pop.get("case_id") else ""
     out.print(f"[bold]{title}[/] for {pop['caller']}{case}")
@@ -312,6 +335,22 @@ def print_pop(out: Console, pop: dict[str, Any], tz: ZoneInfo, *, unmasked: bool
         out.print("  no other open cases" if pop.get("case_id") else "  no open cases")
 
 
+async def _refuse_while_live(store: Store, case: k.CaseRecord) -> None:
+    """While its call is in progress or in wrap-up, a case belongs to the server that routes the call."""
+    if case.call_id is None:
+        return
+    call = await store.call_by_id(case.call_id)
+    if call is None:
+        return
+    finished = call.outcome is not None and (call.outcome != "answered" or call.wrap_up_end_at is not None)
+    ended = {r[0]: r[2] for r in await store.runs()}.get(call.run_id) is not None
+    if not finished and not ended:
+        raise UsageError(
+            f"case {case.case_id}: its call {call.call_id} is still in progress in run {call.run_id}; the server "
+            "owns the case until the call and its wrap-up end (a run that was killed is recovered at its next start)"
+        )
+
+
 async def _get(store: Store, case_id: str) -> k.CaseRecord:
     case = await store.get_case(case_id)
     if case is None:
@@ -326,11 +365,20 @@ async def _get(store: Store, case_id: str) -> k.CaseRecord:
 
 def change_command(args: argparse.Namespace) -> int:
     centre = centre_for(args)
+    tz = ZoneInfo(centre.info.timezone)
     actor = args.by or current_user()
-    now = time.time()
+    now = _at(args, centre)
+    if getattr(args, "note", None) is not None and not args.note.strip():
+        raise UsageError("--note: empty; say what was done or why")
 
     async def work(store: Store) -> int:
         case = await _get(store, args.case_id)
+        await _refuse_while_live(store, case)
+        steps = await store.case_steps(case.case_id)
+        if steps and now < steps[-1].at:
+            raise UsageError(
+                f"--at: {_iso(now, tz)} is before the case's last step ({steps[-1].action} at {_iso(steps[-1].at, tz)})"
+            )
         try:
             if args.cases_command == "escalate":
                 priority = k.Priority.URGENT if args.urgent else None
@@ -351,7 +399,6 @@ def change_command(args: argparse.Namespace) -> int:
         except k.CaseError as exc:
             raise UsageError(str(exc)) from None
         await store.update_case(case, step)
-        tz = ZoneInfo(centre.info.timezone)
         print(
             f"{case.case_id}: {step.action} by {actor}; now {case.status}, {case.tier}, owner {case.owner or '–'}, "
             f"due {_short(case.due_at, tz)}"
@@ -389,7 +436,7 @@ def write_cases(out: IO[str], cases: Iterable[k.CaseRecord], tz: ZoneInfo, at: f
                 _iso(c.closed_at, tz),
                 "1" if c.overdue(at) else "0",
                 c.disposition or "",
-                c.notes or "",
+                (c.notes if unmasked else c.notes and mask_text(c.notes)) or "",
             ]
         )
         n += 1

@@ -186,7 +186,9 @@ _CASES_HELP = """\
 Every call creates a case when it enters the queue. The answering agent's
 wrap-up closes it or escalates it (second-line, third-line, vendor); a caller
 who hung up leaves it in call-back. Cases are due 7 days (urgent: 3) after
-they are created or escalated; past that they are overdue and chased.
+they are created or escalated ([cases] in the centre file); past that they
+are overdue and chased. While its call is in progress or in wrap-up a case
+belongs to the server, and these commands refuse to change it.
 
   cti cases list --db demo.db --overdue --at 2026-12-01
   cti cases chase --db demo.db --at 2026-12-01
@@ -281,6 +283,9 @@ def _add_cases(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         p.add_argument("case_id", metavar="ID")
         _db(p)
         p.add_argument("--by", metavar="NAME", help="who does it (default: $CTI_USER or the login name)")
+        p.add_argument(
+            "--at", help="when, in centre time (HH:MM today or ISO-8601; default now); not before the case's last step"
+        )
         p.set_defaults(run=_lazy("cti.casework", "change_command"))
         return p
 

@@ -37,6 +37,15 @@ ALL_RUNS = 1 << 62
 _PLAIN = re.compile(r"0[0-9 -]{6,31}")
 
 
+def is_phone_key(key: str | None) -> bool:
+    """Whether a :func:`caller_key` is a real phone number (seven digits or more).
+
+    Anything else (a withheld or placeholder number, an internal extension)
+    identifies nobody: it is never looked up, linked or used to pool history.
+    """
+    return key is not None and len(key) >= 7 and key.isdigit()
+
+
 def caller_key(number: str) -> str:
     """The lookup key of a caller's number; numbers too short to be phones key as themselves."""
     if _PLAIN.fullmatch(number):  # the usual domestic form, keyed without the general parser
@@ -81,6 +90,8 @@ class Directory:
 
         ``key``: the number's :func:`caller_key`, if the caller has it already."""
         key = key or caller_key(number)
+        if not is_phone_key(key):
+            return None
         if key in self._found:
             return self._found[key]
         person_id = self._linked.get(key)
@@ -100,27 +111,48 @@ class Directory:
         self._linked[key] = person_id
         self._found.pop(key, None)
 
-    def earlier_contacts(self, *, person_id: str | None, key: str, before_run: int, limit: int = 5) -> list[CallRecord]:
-        """The last ``limit`` calls of a person (or of a number, for unknown callers) from earlier runs."""
-        column, value = ("person_id", person_id) if person_id is not None else ("caller_key", key)
+    def _keys_of(self, person_id: str, key: str | None) -> list[str]:
+        """Every number of a person: a call from one before it was known is theirs too."""
+        keys = [r[0] for r in self._db.execute("SELECT phone_key FROM people_phones WHERE person_id = ?", (person_id,))]
+        keys += [k for k, pid in self._linked.items() if pid == person_id]
+        if is_phone_key(key):
+            keys.append(key)
+        return sorted(set(keys))
+
+    def _whose(self, person_id: str | None, key: str | None, calls: str, persons: str) -> tuple[str, list[str]]:
+        """A WHERE clause for a person's (or a number's) rows, with its parameters."""
+        if person_id is None:
+            return f"{persons} IS NULL AND {calls} = ?", [key or ""]
+        keys = self._keys_of(person_id, key)
+        if not keys:
+            return f"{persons} = ?", [person_id]
+        marks = ", ".join("?" * len(keys))
+        return f"({persons} = ? OR ({persons} IS NULL AND {calls} IN ({marks})))", [person_id, *keys]
+
+    def earlier_contacts(
+        self, *, person_id: str | None, key: str | None, before_run: int, limit: int = 5
+    ) -> list[CallRecord]:
+        """The last ``limit`` calls of a person (from any of their numbers) or of a number, from earlier runs."""
+        if person_id is None and not is_phone_key(key):
+            return []
+        where, params = self._whose(person_id, key, "caller_key", "person_id")
         rows = self._db.execute(
-            f"SELECT {', '.join(CALL_COLUMNS)} FROM calls WHERE {column} = ? AND run_id < ? "
+            f"SELECT {', '.join(CALL_COLUMNS)} FROM calls WHERE {where} AND run_id < ? "
             "ORDER BY arrived_at DESC, call_id DESC LIMIT ?",
-            (value, before_run, limit),
+            (*params, before_run, limit),
         ).fetchall()
         return [CallRecord(*row) for row in rows]
 
-    def earlier_open_cases(self, *, person_id: str | None, key: str, before_run: int) -> list[CaseRecord]:
+    def earlier_open_cases(self, *, person_id: str | None, key: str | None, before_run: int) -> list[CaseRecord]:
         """Open cases of a person (or of a number) that did not come from calls of this run."""
+        if person_id is None and not is_phone_key(key):
+            return []
         cols = ", ".join(f"k.{c}" for c in CASE_COLUMNS)
-        if person_id is not None:
-            where, value = "k.person_id = ?", person_id
-        else:
-            where, value = "c.caller_key = ? AND k.person_id IS NULL", key
+        where, params = self._whose(person_id, key, "c.caller_key", "k.person_id")
         rows = self._db.execute(
             f"SELECT {cols} FROM cases k LEFT JOIN calls c ON c.call_id = k.call_id "
             f"WHERE {where} AND k.status != 'closed' AND (c.run_id IS NULL OR c.run_id < ?) "
             "ORDER BY k.created_at, k.case_id",
-            (value, before_run),
+            (*params, before_run),
         ).fetchall()
         return [CaseRecord(*row) for row in rows]

@@ -28,3 +28,12 @@ def mask_phone(number: str) -> str:
 def mask_national_id(value: str) -> str:
     """Keep the letter and the last three digits: ``A123456789`` -> ``A******789``."""
     return NATIONAL_ID.sub(lambda m: f"{m.group(1)}******{m.group(4)}", value)
+
+
+# A phone number inside free text: a domestic or +886 number, with or without separators.
+_PHONE_IN_TEXT = re.compile(r"(?<![\d+])(?:\+886[\s-]?|0)\d{1,3}[\s-]?\d{3,4}[\s-]?\d{3,4}(?!\d)")
+
+
+def mask_text(text: str) -> str:
+    """Mask national IDs and phone numbers wherever they appear in free text (notes, messages)."""
+    return _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group(0)), mask_national_id(text))

@@ -30,7 +30,7 @@ from simulator.traffic import TrafficProfile
 EXIT_OK = 0
 
 
-def parse_start(text: str, timezone: str) -> float:
+def parse_start(text: str, timezone: str, option: str = "--start") -> float:
     """``HH:MM`` (today, in the centre's time zone) or an ISO-8601 date and time."""
     tz = ZoneInfo(timezone)
     try:
@@ -39,7 +39,7 @@ def parse_start(text: str, timezone: str) -> float:
             return datetime.combine(datetime.now(tz).date(), clock_time, tz).timestamp()
         when = datetime.fromisoformat(text)
     except ValueError:
-        raise UsageError(f"--start: {text!r} is neither HH:MM nor an ISO-8601 date and time") from None
+        raise UsageError(f"{option}: {text!r} is neither HH:MM nor an ISO-8601 date and time") from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=tz)
     return when.timestamp()

@@ -782,6 +782,10 @@ class Store:
             )
         return found
 
+    async def person(self, person_id: str) -> Person | None:
+        rows = await self._fetch(f"SELECT {', '.join(PERSON_COLUMNS)} FROM people WHERE person_id = ?", (person_id,))
+        return person_from_row(rows[0]) if rows else None
+
     async def people(self, *, limit: int | None = None) -> list[Person]:
         """Directory entries in id order (the first ``limit``)."""
         await self.flush()
