@@ -26,8 +26,8 @@ from pathlib import Path
 from benchmarks.routing import machine, update_docs
 from cti.clock import ScaledClock
 from cti.config import load_default
-from cti.directory import Directory, caller_key
-from cti.people import generate_people
+from cti.directory import Directory
+from cti.people import caller_key, generate_people
 from cti.store import Store
 
 BEGIN, END = "<!-- directory:begin -->", "<!-- directory:end -->"

@@ -14,9 +14,9 @@ from rich.table import Table
 from cti.access import audit_unmasked, supervisor
 from cti.casedesk import screen_pop
 from cti.casework import EXIT_OK, centre_for, console, pop_for_view, print_pop, with_store
-from cti.directory import ALL_RUNS, Directory, caller_key, is_phone_key
+from cti.directory import ALL_RUNS, Directory
 from cti.errors import UsageError
-from cti.people import PeopleError, generate_people, read_people_csv
+from cti.people import PeopleError, caller_key, generate_people, is_phone_key, read_people_csv
 from cti.privacy import mask_phone, mask_text
 from cti.store import Store
 
@@ -30,6 +30,11 @@ def generate_command(args: argparse.Namespace) -> int:
             people = generate_people([a.id for a in centre.agencies], args.per_agency, args.seed, start=start)
         except ValueError as exc:
             raise UsageError(f"--per-agency: {exc}") from None
+        if await store.directory_clashes(people) is not None:
+            raise UsageError(
+                f"--seed {args.seed}: these people would share numbers or IDs with the directory already in "
+                f"{args.db}; add more with the seed used before, or use a new database"
+            )
         added = await store.add_people(people, f"synthetic (seed {args.seed})")
         print(f"added {added} synthetic people ({args.per_agency} per agency, seed {args.seed}) to {args.db}")
         return EXIT_OK
@@ -51,12 +56,20 @@ def import_command(args: argparse.Namespace) -> int:
 
     async def work(store: Store) -> int:
         start = await store.people_count() + 1
+        lines: list[int] = []
         try:
-            people = read_people_csv(text, source, agencies={a.id for a in centre.agencies}, start=start)
+            people = read_people_csv(text, source, agencies={a.id for a in centre.agencies}, start=start, lines=lines)
         except PeopleError as exc:
-            raise UsageError(str(exc)) from None
+            raise UsageError(mask_text(str(exc))) from None  # the line and column find it; the value stays private
+        clash = await store.directory_clashes(people)
+        if clash is not None:
+            index, column, clashes = clash
+            raise UsageError(
+                f"{source}:{lines[index]}: {column}: already in the directory in {args.db}; nothing was added "
+                f"({clashes} value(s) of the file clash in all)"
+            )
         added = await store.add_people(people, source)
-        print(f"imported {added} people from {source} into {args.db}")
+        print(f"imported {added} {'person' if added == 1 else 'people'} from {source} into {args.db}")
         return EXIT_OK
 
     return with_store(args.db, work)

@@ -26,8 +26,8 @@ import msgspec
 
 from cti import cases as k
 from cti import messages as m
-from cti.directory import Directory, caller_key, is_phone_key
-from cti.people import Person
+from cti.directory import Directory
+from cti.people import Person, caller_key, is_phone_key
 from cti.privacy import mask_national_id
 from cti.store import CallRecord, Store
 from routing.centre import Centre
@@ -234,7 +234,7 @@ class CaseDesk:
             )
             seq = int(rows[0][0] or 0)
         self._seqs[day] = seq + 1
-        return f"C{day}-{seq + 1:05d}"  # as cases.case_id_for
+        return k.case_id(day, seq + 1)
 
     def _profile(self, person: Person) -> m.Profile:
         profile = self._profiles.get(person)

@@ -98,7 +98,7 @@ class CaseStep:
     case_id: str
     at: float
     actor: str
-    action: str  # created, call-back, closed, escalated, reopened, reassigned, linked, answered, note
+    action: str  # created, answered, call-back, closed, escalated, reopened, reassigned, linked
     status: str
     tier: str
     owner: str | None
@@ -106,10 +106,14 @@ class CaseStep:
     note: str | None = None
 
 
-def case_id_for(created_at: float, timezone: str, seq: int) -> str:
-    """``C`` + the centre-local date + a per-day sequence: ``C20261122-00012``."""
-    day = datetime.fromtimestamp(created_at, ZoneInfo(timezone)).strftime("%Y%m%d")
+def case_id(day: str, seq: int) -> str:
+    """``C`` + the centre-local date (``YYYYMMDD``) + a per-day sequence: ``C20261122-00012``."""
     return f"C{day}-{seq:05d}"
+
+
+def case_id_for(created_at: float, timezone: str, seq: int) -> str:
+    """The id of the ``seq``-th case of the centre-local day of ``created_at``."""
+    return case_id(datetime.fromtimestamp(created_at, ZoneInfo(timezone)).strftime("%Y%m%d"), seq)
 
 
 def due(rules: CaseRules, priority: str, at: float) -> float:

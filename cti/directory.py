@@ -15,13 +15,12 @@ memory until the store commits them.
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from pathlib import Path
 from typing import Any
 
 from cti.cases import CASE_COLUMNS, CaseRecord
-from cti.people import Person, phone_key
+from cti.people import Person, caller_key, is_phone_key
 from cti.store import CALL_COLUMNS, CallRecord, person_from_row
 
 _PERSON = "SELECT person_id, name, agency, title, office_phone, mobile, email, national_id, synthetic FROM people"
@@ -33,29 +32,6 @@ _BY_PHONE = (
 
 #: ``before_run`` for reads that take every run.
 ALL_RUNS = 1 << 62
-
-_PLAIN = re.compile(r"0[0-9 -]{6,31}")
-
-
-def is_phone_key(key: str | None) -> bool:
-    """Whether a :func:`caller_key` is a real phone number (seven digits or more).
-
-    Anything else (a withheld or placeholder number, an internal extension)
-    identifies nobody: it is never looked up, linked or used to pool history.
-    """
-    return key is not None and len(key) >= 7 and key.isdigit()
-
-
-def caller_key(number: str) -> str:
-    """The lookup key of a caller's number; numbers too short to be phones key as themselves."""
-    if _PLAIN.fullmatch(number):  # the usual domestic form, keyed without the general parser
-        key = number.replace("-", "").replace(" ", "")
-        if len(key) >= 7:
-            return key
-    try:
-        return phone_key(number)
-    except ValueError:
-        return number
 
 
 class Directory:

@@ -102,6 +102,30 @@ def phone_key(number: str) -> str:
     return digits
 
 
+_PLAIN = re.compile(r"0[0-9 -]{6,31}")
+
+
+def is_phone_key(key: str | None) -> bool:
+    """Whether a :func:`caller_key` is a real phone number (seven digits or more).
+
+    Anything else (a withheld or placeholder number, an internal extension)
+    identifies nobody: it is never looked up, linked or used to pool history.
+    """
+    return key is not None and len(key) >= 7 and key.isdigit()
+
+
+def caller_key(number: str) -> str:
+    """The lookup key of a caller's number; numbers too short to be phones key as themselves."""
+    if _PLAIN.fullmatch(number):  # the usual domestic form, keyed without the general parser
+        key = number.replace("-", "").replace(" ", "")
+        if len(key) >= 7:
+            return key
+    try:
+        return phone_key(number)
+    except ValueError:
+        return number
+
+
 # ----------------------------------------------------------- national IDs
 
 _NATIONAL_ID = re.compile(r"[A-Z][1289][0-9]{8}")
@@ -480,13 +504,15 @@ def _check_row(value: dict[str, str], known: frozenset[str] | None) -> tuple[str
     return None
 
 
-def read_people_csv(text: str, source: str, *, agencies: Collection[str] | None = None, start: int = 1) -> list[Person]:
+def read_people_csv(
+    text: str, source: str, *, agencies: Collection[str] | None = None, start: int = 1, lines: list[int] | None = None
+) -> list[Person]:
     """People from a directory CSV: a header row, then one person a row.
 
     Columns: name, agency, title, office_phone, mobile, email, national_id and
     optionally person_id (blank ones become ``P{start:07d}`` upward in row
     order). The first bad or repeated value raises :class:`PeopleError`
-    naming its line and column.
+    naming its line and column. ``lines``, if given, gets each person's line.
     """
     if start < 0:
         raise ValueError(f"start must be 0 or more, not {start}")
@@ -532,6 +558,8 @@ def read_people_csv(text: str, source: str, *, agencies: Collection[str] | None 
             phone_lines[key] = (line, name)
         id_lines[person_id] = line
         national_id_lines[national_id] = line
+        if lines is not None:
+            lines.append(line)
         people.append(
             Person(
                 person_id,

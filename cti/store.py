@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from enum import StrEnum
 from operator import attrgetter
@@ -36,7 +36,7 @@ import aiosqlite
 from cti.cases import CASE_COLUMNS, CaseRecord, CaseStatus, CaseStep
 from cti.clock import Clock
 from cti.errors import CtiError
-from cti.people import Person, phone_key
+from cti.people import Person, caller_key, is_phone_key, phone_key
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: the first schema
@@ -704,19 +704,6 @@ class Store:
         rows = await self._fetch("SELECT pop FROM screen_pops WHERE call_id = ?", (call_id,))
         return str(rows[0][0]) if rows else None
 
-    async def case_seqs(self) -> dict[str, int]:
-        """The highest case sequence number used on each day (``C20261122-00012`` -> 12)."""
-        await self.flush()
-        rows = await self._fetch(
-            "SELECT substr(case_id, 2, 8), MAX(CAST(substr(case_id, 11) AS INTEGER)) FROM cases "
-            "WHERE case_id GLOB 'C[0-9]*-[0-9]*' GROUP BY 1"
-        )
-        return {str(day): int(n) for day, n in rows}
-
-    async def open_case_dues(self) -> dict[str, float]:
-        await self.flush()
-        return dict(await self._fetch("SELECT case_id, due_at FROM cases WHERE status != 'closed'"))
-
     async def people_count(self) -> int:
         rows = await self._fetch("SELECT COUNT(*) FROM people")
         return int(rows[0][0])
@@ -734,7 +721,14 @@ class Store:
             for p in people
             for key, kind in ((phone_key(p.office_phone), "office"), (phone_key(p.mobile), "mobile"))
         ]
-        await self._refuse_clashes(people, phones, source)
+        clash = await self.directory_clashes(people)
+        if clash is not None:
+            index, column, clashes = clash
+            p = people[index]
+            raise StoreError(
+                f"{source}: {p.person_id} ({p.name}): {column} already in the directory in {self.path}; "
+                f"nothing was added ({clashes} value(s) clash in all)"
+            )
         with self._clock.io():
             await self._db.execute("BEGIN")
             try:
@@ -748,28 +742,26 @@ class Store:
             await self._db.commit()
         return len(rows)
 
-    async def _refuse_clashes(
-        self, people: Sequence[Person], phones: Sequence[tuple[str, str, str]], source: str
-    ) -> None:
-        if not await self.people_count():
-            return
+    async def directory_clashes(self, people: Sequence[Person]) -> tuple[int, str, int] | None:
+        """The first of ``people`` the directory already holds: (its index, the field, how many values clash)."""
+        if not people or not await self.people_count():
+            return None
         ids = await self._existing("people", "person_id", [p.person_id for p in people])
         national_ids = await self._existing("people", "national_id", [p.national_id for p in people])
-        keys = await self._existing("people_phones", "phone_key", [key for key, _, _ in phones])
-        for p in people:
+        keys = await self._existing(
+            "people_phones", "phone_key", [phone_key(n) for p in people for n in (p.office_phone, p.mobile)]
+        )
+        clashes = len(ids) + len(national_ids) + len(keys)
+        for index, p in enumerate(people):
             if p.person_id in ids:
-                what = "person_id"
-            elif p.national_id in national_ids:
-                what = "national ID"
-            elif phone_key(p.office_phone) in keys or phone_key(p.mobile) in keys:
-                what = "phone number"
-            else:
-                continue
-            clashes = len(ids) + len(national_ids) + len(keys)
-            raise StoreError(
-                f"{source}: {p.person_id} ({p.name}): the {what} is already in the directory in {self.path}; "
-                f"nothing was added ({clashes} value(s) clash in all)"
-            )
+                return index, "person_id", clashes
+            if p.national_id in national_ids:
+                return index, "national_id", clashes
+            if phone_key(p.office_phone) in keys:
+                return index, "office_phone", clashes
+            if phone_key(p.mobile) in keys:
+                return index, "mobile", clashes
+        return None
 
     async def _existing(self, table: str, column: str, values: Sequence[str]) -> set[str]:
         """Which of ``values`` the column already holds."""
@@ -823,4 +815,21 @@ async def _migrate(db: aiosqlite.Connection, path: Path) -> None:
             f"{path}: database schema version {version} is newer than this program knows ({len(MIGRATIONS)})"
         )
     for number in range(version + 1, len(MIGRATIONS) + 1):
-        await db.executescript(f"BEGIN; {MIGRATIONS[number - 1]} PRAGMA user_version = {number}; COMMIT;")
+        await db.executescript(f"BEGIN; {MIGRATIONS[number - 1]}")
+        after = _AFTER_MIGRATION.get(number)
+        if after is not None:
+            await after(db)
+        await db.execute(f"PRAGMA user_version = {number}")
+        await db.commit()
+
+
+async def _key_earlier_calls(db: aiosqlite.Connection) -> None:
+    """Migration 2: calls recorded before it get their caller key, so they count in contact history."""
+    cur = await db.execute("SELECT call_id, caller FROM calls")
+    rows = await cur.fetchall()
+    await cur.close()
+    keyed = [(key, call_id) for call_id, caller in rows if is_phone_key(key := caller_key(caller))]
+    await db.executemany("UPDATE calls SET caller_key = ? WHERE call_id = ?", keyed)
+
+
+_AFTER_MIGRATION: dict[int, Callable[[aiosqlite.Connection], Awaitable[None]]] = {2: _key_earlier_calls}

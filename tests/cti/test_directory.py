@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from cti.access import audit_unmasked, supervisor
 from cti.clock import ScaledClock, run
 from cti.config import load_default
-from cti.directory import Directory, caller_key
-from cti.people import Person, phone_key
+from cti.directory import Directory
+from cti.people import Person, caller_key, phone_key
 from cti.store import Store
 
 CHEN = Person("P1", "陳怡君", "moi", "科員", "02-2397-5123", "0912-345-678", "p1@moi.gov.tw", "A123456789", True)

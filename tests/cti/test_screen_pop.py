@@ -295,3 +295,51 @@ def test_the_kpi_snapshot_counts_open_and_overdue_cases(tmp_path: Path) -> None:
     stats = c.bus.retained(m.STATS)
     assert isinstance(stats, m.Stats)
     assert (stats.open_cases, stats.overdue_cases) == (2, 1)  # "old" (overdue) and "newer"
+
+
+def test_calls_from_a_number_before_it_was_in_the_directory_count_in_that_persons_history(tmp_path: Path) -> None:
+    db = tmp_path / "c.db"
+    later_known = Person(
+        "P0000009", "王小明", "a1", "科員", UNKNOWN, "0955-000-111", "w@a1.gov.tw", "A123456789", False
+    )
+
+    async def before(c: Live) -> None:
+        c.dial("old", caller=UNKNOWN)  # not in the directory yet
+        await c.at(1)
+        c.caller_hangs_up("old")
+        await c.at(2)
+
+    async def after(c: Live) -> None:
+        c.agent(m.Login(agent_id="N1"))
+        await c.at(500)
+        c.dial("new", caller=later_known.mobile)  # from the person's other number
+        await c.at(501)
+
+    live(one_agent(), db, before)
+    c = live(one_agent(), db, after, people=[later_known])  # imported before this run
+    [(_, offer)] = c.offers("N1")
+    assert offer.pop is not None
+    assert offer.pop.profile is not None
+    assert [h.call_id for h in offer.pop.history] == ["old"]
+    assert [k.status for k in offer.pop.open_cases] == ["call-back"]
+
+
+def test_a_withheld_or_short_number_pools_nobodys_history_and_cannot_be_linked(tmp_path: Path) -> None:
+    async def script(c: Live) -> None:
+        c.agent(m.Login(agent_id="N1"))
+        await c.at(1)
+        c.dial("c1", caller="0")
+        await c.at(2)
+        c.agent(m.Answer(agent_id="N1", call_id="c1"))
+        await c.at(3)
+        c.agent(m.LinkCaller(agent_id="N1", call_id="c1", person_id="P0000002"))
+        c.agent(m.HangUp(agent_id="N1", call_id="c1"))
+        await c.at(40)
+        c.dial("c2", caller="0")
+        await c.at(41)
+
+    c = live(one_agent(), tmp_path / "c.db", script, people=[LIN])
+    assert [e.code for e in c.errors()] == ["not-a-phone-number"]
+    second = c.offers("N1")[-1][1].pop
+    assert second is not None
+    assert (second.profile, second.history, second.open_cases) == (None, [], [])

@@ -87,3 +87,27 @@ def test_recovery_closes_open_calls_as_interrupted_with_their_last_state_and_ses
     assert recovery.closed_sessions == 1
     assert recovery.unfinished_runs == (1,)
     assert (states[-1].status, states[-1].reason) == ("logged-out", "interrupted")
+
+
+def test_calls_from_before_the_directory_get_their_caller_key_when_the_schema_is_upgraded(tmp_path: Path) -> None:
+    db = tmp_path / "old.db"
+    with sqlite3.connect(db) as con:  # a database written by the first schema
+        con.executescript(MIGRATIONS[0] + "PRAGMA user_version = 1;")
+        con.execute("INSERT INTO runs (run_id, started_at, centre, timezone) VALUES (1, 0, 'c', 'UTC')")
+        for call_id, caller in (("c1", "049-2345-678"), ("c2", "+886 2 2397 5123"), ("c3", "0")):
+            con.execute(
+                "INSERT INTO calls (call_id, run_id, channel, caller, dialled, system, agency, arrived_at, state) "
+                "VALUES (?, 1, 'voice', ?, '1999', 'webhr', 'moi', 0, 'done')",
+                (call_id, caller),
+            )
+
+    async def main() -> None:
+        async with await Store.open(db, CLOCK):
+            pass
+
+    run(main(), CLOCK)
+    with sqlite3.connect(db) as con:
+        keys = dict(con.execute("SELECT call_id, caller_key FROM calls").fetchall())
+        version = con.execute("PRAGMA user_version").fetchone()[0]
+    assert keys == {"c1": "0492345678", "c2": "0223975123", "c3": None}  # "0" identifies nobody
+    assert version == len(MIGRATIONS)
