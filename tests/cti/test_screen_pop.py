@@ -343,3 +343,19 @@ def test_a_withheld_or_short_number_pools_nobodys_history_and_cannot_be_linked(t
     second = c.offers("N1")[-1][1].pop
     assert second is not None
     assert (second.profile, second.history, second.open_cases) == (None, [], [])
+
+
+def test_the_wrap_up_form_is_refused_once_wrap_up_is_over(tmp_path: Path) -> None:
+    async def script(c: Live) -> None:
+        c.agent(m.Login(agent_id="N1"))
+        await c.at(1)
+        c.dial("c1", caller=CHEN.office_phone)
+        await c.at(2)
+        await answer_and_hang_up(c, "c1", 2)  # wrap-up (5 s) ends without a form
+        c.agent(form("c1"))
+        await c.at(30)
+
+    c = live(one_agent(), tmp_path / "c.db", script, people=[CHEN])
+    assert [e.code for e in c.errors()] == ["wrap-up-over"]
+    with sqlite3.connect(tmp_path / "c.db") as con:
+        assert con.execute("SELECT status, tier, owner FROM cases").fetchone() == ("open", "first-line", "N1")
