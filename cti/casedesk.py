@@ -255,7 +255,7 @@ class CaseDesk:
             )
         earlier_calls, earlier_cases = earlier
         this_run = self._open.get(who, {})
-        cases = [c for c in (*earlier_cases, *this_run.values()) if c.case_id != case_id]
+        cases = [*earlier_cases, *this_run.values()]  # this call's case joins them only after its pop
         person = self._persons.get(rec.call_id)
         return screen_pop(
             rec.caller,
