@@ -279,7 +279,8 @@ def _add_cases(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     show.set_defaults(run=_lazy("cti.casework", "show_command"))
 
     def change(name: str, help_: str) -> argparse.ArgumentParser:
-        p = actions.add_parser(name, help=help_, description=help_ + " The step is journalled with who and when.")
+        short = help_[0].lower() + help_[1:].rstrip(".")
+        p = actions.add_parser(name, help=short, description=help_ + " The step is journalled with who and when.")
         p.add_argument("case_id", metavar="ID")
         _db(p)
         p.add_argument("--by", metavar="NAME", help="who does it (default: $CTI_USER or the login name)")
