@@ -124,11 +124,15 @@ class Directory:
         if person_id is None and not is_phone_key(key):
             return []
         cols = ", ".join(f"k.{c}" for c in CASE_COLUMNS)
-        where, params = self._whose(person_id, key, "c.caller_key", "k.person_id")
-        rows = self._db.execute(
+        keys = self._keys_of(person_id, key) if person_id is not None else [key or ""]
+        marks = ", ".join("?" * len(keys))
+        # Two indexed halves: the person's cases, and cases of calls from their numbers made before they were known.
+        sql = (
             f"SELECT {cols} FROM cases k LEFT JOIN calls c ON c.call_id = k.call_id "
-            f"WHERE {where} AND k.status != 'closed' AND (c.run_id IS NULL OR c.run_id < ?) "
-            "ORDER BY k.created_at, k.case_id",
-            (*params, before_run),
-        ).fetchall()
+            "WHERE k.person_id = ? AND k.status != 'closed' AND (c.run_id IS NULL OR c.run_id < ?) "
+            f"UNION SELECT {cols} FROM calls c JOIN cases k ON k.call_id = c.call_id "
+            f"WHERE c.caller_key IN ({marks}) AND k.person_id IS NULL AND k.status != 'closed' AND c.run_id < ? "
+            f"ORDER BY {CASE_COLUMNS.index('created_at') + 1}, 1"  # created_at, case_id
+        )
+        rows = self._db.execute(sql, (person_id, before_run, *keys, before_run)).fetchall()
         return [CaseRecord(*row) for row in rows]

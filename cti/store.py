@@ -132,6 +132,7 @@ MIGRATIONS: tuple[str, ...] = (
         person_id  TEXT NOT NULL REFERENCES people(person_id),
         kind       TEXT NOT NULL
     ) WITHOUT ROWID;
+    CREATE INDEX people_phones_person ON people_phones(person_id);
     ALTER TABLE calls ADD COLUMN caller_key TEXT;
     ALTER TABLE calls ADD COLUMN person_id TEXT;
     ALTER TABLE calls ADD COLUMN case_id TEXT;
