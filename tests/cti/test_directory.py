@@ -67,3 +67,24 @@ def test_an_unmasked_view_is_audited_and_committed_before_it_returns(tmp_path: P
 
     run(main(), CLOCK)
     assert seen == [("S01", "supervisor", "export-calls-unmasked")]
+
+
+def test_every_read_of_a_callers_first_sight_uses_an_index_not_a_scan(tmp_path: Path) -> None:
+    """With a million people a scan costs tens of milliseconds per call; the plans must stay indexed."""
+    directory = Directory(directory_with(tmp_path, CHEN))
+    plans: list[str] = []
+    real = directory._db
+
+    class Planner:
+        def execute(self, sql: str, params: tuple[object, ...] = ()) -> sqlite3.Cursor:
+            plans.extend(row[3] for row in real.execute("EXPLAIN QUERY PLAN " + sql, params))
+            return real.execute(sql, params)
+
+    directory._db = Planner()  # type: ignore[assignment]
+    for person_id in ("P1", None):
+        directory.lookup("0912-345-679")
+        directory.earlier_contacts(person_id=person_id, key="0223975123", before_run=9)
+        directory.earlier_open_cases(person_id=person_id, key="0223975123", before_run=9)
+    scans = [p for p in plans if p.startswith("SCAN")]
+    assert plans
+    assert scans == []
