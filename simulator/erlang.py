@@ -26,6 +26,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 
 def offered_load(calls: float, interval_s: float, aht_s: float) -> float:
     """Erlangs offered by ``calls`` arriving over ``interval_s`` seconds, each needing ``aht_s`` seconds."""
@@ -87,3 +89,97 @@ def agents_for_service_level(load: float, aht_s: float, threshold_s: float, targ
         if sl is not None and sl >= target:
             return n
         n += 1
+
+
+@dataclass(frozen=True, slots=True)
+class ErlangA:
+    """Erlang A (M/M/n+M) figures for one interval: always stable, because callers give up.
+
+    ``service_level`` is answered within the threshold ÷ offered; ``asa_s`` the
+    mean wait of answered calls (zero waits included); ``p_abandon`` the share
+    of callers who hang up before being answered.
+    """
+
+    agents: int
+    load: float
+    p_wait: float
+    p_abandon: float
+    service_level: float
+    asa_s: float
+    occupancy: float
+
+
+def erlang_a(agents: int, load: float, aht_s: float, threshold_s: float, patience_s: float) -> ErlangA:
+    """Erlang A: Erlang C's queue where each waiting caller hangs up at rate ``1 / patience_s``.
+
+    The number of callers in the system is a birth-death chain: arrivals at
+    rate λ, completions at ``min(k, n)·μ`` and abandonments at ``(k − n)·θ``.
+    Its stationary distribution (summed in logs, so it holds for thousands of
+    agents) is what an arriving caller sees. A caller who finds ``j − 1``
+    ahead moves up at rate ``n·μ + (j − 1)·θ`` and gives up at rate θ, so the
+    chance of being served is ``Π q_i`` with ``q_i = ρ_i / (ρ_i + θ)``; the
+    wait of served callers and the service level follow from the same chain
+    (the latter by uniformization).
+    """
+    if agents < 1 or load < 0 or aht_s <= 0 or patience_s <= 0 or threshold_s < 0:
+        raise ValueError("agents ≥ 1, load ≥ 0, and handle time and patience > 0 are needed")
+    mu, theta = 1.0 / aht_s, 1.0 / patience_s
+    lam = load * mu
+    if lam == 0:
+        return ErlangA(agents, load, 0.0, 0.0, 1.0, 0.0, 0.0)
+    # log of the unnormalised stationary probabilities, k = 0, 1, ... until negligible
+    logs = [0.0]
+    k = 0
+    while True:
+        k += 1
+        out = min(k, agents) * mu + max(k - agents, 0) * theta
+        logs.append(logs[-1] + math.log(lam / out))
+        if k > agents and logs[-1] < max(logs) - 60:  # e^-60: beyond double precision of the total
+            break
+        if k > agents + 10_000_000:
+            raise ValueError(f"patience {patience_s:g} s is too long for this load: the queue would not settle")
+    top = max(logs)
+    weights = np.exp(np.array(logs) - top)
+    pi = weights / weights.sum()
+    p_wait = float(pi[agents:].sum())
+    queued = pi[agents:]  # an arrival finding k = n + j - 1 is j-th in the queue
+    j = np.arange(1, len(queued) + 1)
+    rho = agents * mu + (j - 1) * theta  # moving up from position j
+    served_if = np.cumprod(rho / (rho + theta))  # served before giving up, from position j
+    mean_wait_if = np.cumsum(1.0 / (rho + theta))
+    p_served_queued = float((queued * served_if).sum())
+    p_served = float(pi[:agents].sum()) + p_served_queued
+    wait_served = float((queued * served_if * mean_wait_if).sum())
+    served_by_t = _served_within(queued, rho, theta, threshold_s)
+    busy = float((np.minimum(np.arange(len(pi)), agents) * pi).sum())
+    return ErlangA(
+        agents=agents,
+        load=load,
+        p_wait=p_wait,
+        p_abandon=1.0 - p_served,
+        service_level=float(pi[:agents].sum()) + served_by_t,
+        asa_s=wait_served / p_served if p_served > 0 else 0.0,
+        occupancy=busy / agents,
+    )
+
+
+def _served_within(start: np.ndarray, rho: np.ndarray, theta: float, t: float) -> float:
+    """Mass served within ``t``: callers at positions 1.. (``start``) move up at ``rho`` and leave at ``theta``."""
+    if t == 0:
+        return 0.0
+    rate = float(rho.max()) + theta  # uniformization: steps at this rate, some of them "stay"
+    move, leave = rho / rate, theta / rate
+    x = rate * t
+    steps = int(x + 12 * math.sqrt(x) + 30)
+    p = start.astype(float).copy()
+    served = 0.0
+    total = 0.0
+    log_x = math.log(x)
+    for m in range(steps + 1):
+        weight = math.exp(m * log_x - x - math.lgamma(m + 1))  # Poisson(m; x)
+        total += weight * served
+        moved = p * move
+        served += float(moved[0])
+        p = p * (1 - move - leave)
+        p[:-1] += moved[1:]
+    return total
