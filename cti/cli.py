@@ -130,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     _unmasking(export_cases)
     export_cases.set_defaults(run=_lazy("cti.casework", "export_cases_command"))
 
+    _add_erlang(commands)
     _add_directory(commands)
     _add_cases(commands)
     _add_calls(commands)
@@ -171,6 +172,20 @@ def _unmasking(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--config", metavar="FILE", help="centre file (default: the shipped DGPA centre)")
 
 
+_ERLANG_HELP = """\
+The analytic answer for one interval. Erlang C assumes callers wait for ever;
+with --patience (the mean of exponential patience) it is Erlang A, where
+waiting callers give up. Service level = answered within --threshold seconds
+÷ offered; ASA = mean wait of answered calls, zero waits included.
+
+  cti erlang --calls 100 --interval 1800 --aht 180 --agents 13
+  cti erlang --calls 100 --interval 1800 --aht 180 --target-sl 0.8
+  cti erlang --calls 100 --interval 1800 --aht 180 --agents 11 --patience 120 --json
+
+Erlang C with no more agents than the offered load prints "unstable"
+("stable": false in the JSON) instead of figures.
+"""
+
 _DIRECTORY_HELP = """\
 The caller directory: civil servants (name, agency, title, office phone,
 mobile, e-mail, national ID) looked up by the number they call from, for the
@@ -196,6 +211,25 @@ belongs to the server, and these commands refuse to change it.
   cti cases escalate C20261122-00012 --to third-line --note "data fix needed" --db demo.db
   cti cases close C20261122-00012 --note "fixed by the owner" --db demo.db
 """
+
+
+def _add_erlang(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    erlang = commands.add_parser(
+        "erlang",
+        help="analytic figures for one interval: Erlang C, or Erlang A with --patience",
+        description=_ERLANG_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    erlang.add_argument("--calls", type=_non_negative, required=True, help="calls offered in the interval")
+    erlang.add_argument("--interval", type=_positive, default=1800.0, help="interval length, s (default 1800)")
+    erlang.add_argument("--aht", type=_positive, required=True, help="average handle time, s")
+    staffing = erlang.add_mutually_exclusive_group(required=True)
+    staffing.add_argument("--agents", type=_count, help="agents on duty")
+    staffing.add_argument("--target-sl", type=_share, help="instead: the fewest agents reaching this service level")
+    erlang.add_argument("--threshold", type=_non_negative, default=20.0, help="service-level threshold, s (default 20)")
+    erlang.add_argument("--patience", type=_positive, help="mean caller patience, s (exponential): Erlang A")
+    erlang.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    erlang.set_defaults(run=_lazy("cti.capacity", "erlang_command"))
 
 
 def _add_directory(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -356,6 +390,13 @@ def _number(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
+    return value
+
+
+def _share(text: str) -> float:
+    value = _number(text)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be a share between 0 and 1 (e.g. 0.8), got {text}")
     return value
 
 

@@ -79,16 +79,35 @@ def erlang_c(agents: int, load: float, aht_s: float, threshold_s: float) -> Erla
     )
 
 
-def agents_for_service_level(load: float, aht_s: float, threshold_s: float, target: float) -> int:
-    """The fewest agents whose Erlang C service level reaches ``target`` (a share, e.g. 0.8)."""
+def agents_for_service_level(
+    load: float, aht_s: float, threshold_s: float, target: float, patience_s: float | None = None
+) -> int:
+    """The fewest agents whose service level reaches ``target`` (a share, e.g. 0.8).
+
+    Erlang C without ``patience_s``; Erlang A with it (where a target the
+    abandonments already make impossible raises :class:`ValueError`).
+    """
     if not 0 < target < 1:
         raise ValueError("the target service level must be between 0 and 1")
-    n = max(1, math.floor(load) + 1)
-    while True:
-        sl = erlang_c(n, load, aht_s, threshold_s).service_level
-        if sl is not None and sl >= target:
-            return n
-        n += 1
+
+    def level(n: int) -> float:
+        if patience_s is None:
+            sl = erlang_c(n, load, aht_s, threshold_s).service_level
+            return -1.0 if sl is None else sl
+        return erlang_a(n, load, aht_s, threshold_s, patience_s).service_level
+
+    low, high = 0, max(1, math.ceil(load))  # level(low) < target (none at all), search for high
+    while level(high) < target:
+        low, high = high, high * 2
+        if high > 1_000_000:
+            raise ValueError(f"no number of agents reaches a service level of {target:g}")
+    while high - low > 1:  # the service level never falls as agents are added
+        mid = (low + high) // 2
+        if level(mid) >= target:
+            high = mid
+        else:
+            low = mid
+    return high
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,78 @@
+"""``cti erlang``: the analytic answer for one interval (Erlang C, or Erlang A with patience)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+
+from rich.console import Console
+from rich.table import Table
+
+from cti.errors import UsageError
+from simulator.erlang import agents_for_service_level, erlang_a, erlang_c, offered_load
+
+EXIT_OK = 0
+
+
+def erlang_command(args: argparse.Namespace) -> int:
+    load = offered_load(args.calls, args.interval, args.aht)
+    model = "Erlang A (M/M/n+M)" if args.patience is not None else "Erlang C (M/M/n)"
+    if args.target_sl is not None:
+        try:
+            agents = agents_for_service_level(load, args.aht, args.threshold, args.target_sl, args.patience)
+        except ValueError as exc:
+            raise UsageError(f"--target-sl: {exc}") from None
+    else:
+        agents = args.agents
+    doc: dict[str, object] = {"model": model, "load_erlangs": load, "agents": agents}
+    if args.patience is not None:
+        a = erlang_a(agents, load, args.aht, args.threshold, args.patience)
+        doc |= {
+            "stable": True,
+            "p_wait": a.p_wait,
+            "service_level": a.service_level,
+            "asa_s": a.asa_s,
+            "occupancy": a.occupancy,
+            "p_abandon": a.p_abandon,
+        }
+    else:
+        c = erlang_c(agents, load, args.aht, args.threshold)
+        doc |= {
+            "stable": c.stable,
+            "p_wait": c.p_wait,
+            "service_level": c.service_level,
+            "asa_s": c.asa_s,
+            "occupancy": c.occupancy,
+        }
+    if args.json:
+        print(json.dumps(doc, indent=2))
+        return EXIT_OK
+    out = Console(highlight=False)
+    title = (
+        f"{model}: {args.calls:g} calls in {args.interval:g} s, AHT {args.aht:g} s = {load:.2f} erlangs; "
+        f"{agents} agents" + (f" (fewest for {args.target_sl:.0%} in {args.threshold:g} s)" if args.target_sl else "")
+    )
+    if not doc["stable"]:
+        out.print(
+            f"{title}\n[bold red]unstable[/]: {agents} agents cannot keep up with {load:.2f} erlangs; "
+            "the queue grows without end (add agents, or give callers a patience with --patience)"
+        )
+        return EXIT_OK
+    out.print(title)
+    table = Table()
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    table.add_row("P(wait)", _pct(doc["p_wait"]))
+    table.add_row(f"service level ({args.threshold:g} s)", _pct(doc["service_level"]))
+    table.add_row("ASA (s)", f"{doc['asa_s']:.1f}")
+    table.add_row("occupancy", _pct(doc["occupancy"]))
+    if "p_abandon" in doc:
+        table.add_row("P(abandon)", _pct(doc["p_abandon"]))
+    out.print(table)
+    return EXIT_OK
+
+
+def _pct(value: object) -> str:
+    assert isinstance(value, float)
+    return f"{value:.2%}" if math.isfinite(value) else "–"
