@@ -1,3 +1,7 @@
-"""Capacity simulation (SimPy) over the same routing core the live server runs,
-Erlang analytics, staffing search, and the live traffic generator and agent
-bots. Not yet built."""
+"""Capacity planning and simulated people.
+
+Built so far: Erlang B, C and A analytics (:mod:`simulator.erlang`), and the
+live traffic generator and agent bots (:mod:`simulator.traffic`,
+:mod:`simulator.bots`). The SimPy capacity model over the routing core, the
+staffing search and replay are still to come.
+"""
