@@ -131,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     export_cases.set_defaults(run=_lazy("cti.casework", "export_cases_command"))
 
     _add_erlang(commands)
+    _add_simulator(commands)
     _add_directory(commands)
     _add_cases(commands)
     _add_calls(commands)
@@ -230,6 +231,126 @@ def _add_erlang(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     erlang.add_argument("--patience", type=_positive, help="mean caller patience, s (exponential): Erlang A")
     erlang.add_argument("--json", action="store_true", help="print JSON instead of a table")
     erlang.set_defaults(run=_lazy("cti.capacity", "erlang_command"))
+
+
+_SIMULATE_HELP = """\
+Capacity simulation: simulated callers and agents around the real router, day
+after day, replication after replication. The centre file (--config) says who
+answers and how calls are routed; the scenario file says when callers ring,
+about what, how long they talk and wait, and who is on duty (`cti scenario
+example` prints a commented one; without a file that example is run).
+
+  cti simulate scenario.toml --plot day.png --json day.json --csv day.csv
+  cti simulate scenario.toml --set arrivals.webhr*=1.5 --remove-agent T03
+  cti simulate --compare today.toml new-system.toml --plot compare.png
+  cti simulate --single-queue --calls 100 --interval 1800 --aht 180 --agents 13
+  cti simulate --replay --db demo.db --date 2026-11-22 --remove-agent T03
+
+Figures use the live centre's definitions: wait runs from queue entry to
+answer, ringing included; service level = answered within the threshold ÷
+offered; ASA = mean wait of answered calls. Every figure is a mean over
+replications with its 95% confidence interval.
+
+--compare runs B with A's seed and replications (common random numbers) and
+prints B − A per figure with a paired 95% interval; "significant" means the
+interval excludes zero. --single-queue takes cti erlang's flags and prints the
+simulated figures beside the analytic ones. --replay re-runs one day of real
+calls from a live centre's database under the changed configuration.
+"""
+
+_STAFF_HELP = """\
+The fewest agents per site, interval by interval, that meet the scenario's
+targets (target_service_level and/or target_answer_rate). The search starts
+from Erlang A per system and then adds or removes agents, made from the
+scenario's [templates.SITE], simulating each candidate with the same callers
+(common random numbers). The scenario's shifts are replaced by the plan.
+
+  cti staff scenario.toml --plot coverage.png --json plan.json
+"""
+
+
+def _add_simulator(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    scenario = commands.add_parser("scenario", help="print the example scenario, or check a scenario file")
+    scenario_cmds = scenario.add_subparsers(dest="scenario_command", metavar="ACTION", required=True)
+    scenario_cmds.add_parser(
+        "example",
+        help="print the commented example scenario (TOML)",
+        description="Print the commented example scenario to standard output: cti scenario example > scenario.toml",
+    ).set_defaults(run=_lazy("cti.simulate", "scenario_command"))
+    check = scenario_cmds.add_parser("check", help="validate a scenario file against a centre file")
+    check.add_argument("file", metavar="FILE", help="the scenario file")
+    check.add_argument("--config", metavar="FILE", help="centre file (default: the shipped DGPA centre)")
+    check.add_argument("--set", action="append", metavar="PATH=VALUE", help="override a field (repeatable)")
+    check.set_defaults(run=_lazy("cti.simulate", "scenario_command"))
+
+    sim = commands.add_parser(
+        "simulate",
+        help="capacity simulation: answer rates per interval, what-if, compare, replay, one queue",
+        description=_SIMULATE_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sim.add_argument("scenarios", nargs="*", metavar="SCENARIO", help="scenario file (two with --compare)")
+    mode = sim.add_mutually_exclusive_group()
+    mode.add_argument("--compare", action="store_true", help="compare two scenarios with paired replications")
+    mode.add_argument("--single-queue", action="store_true", help="simulate one M/M/n(+M) queue (cti erlang's flags)")
+    mode.add_argument("--replay", action="store_true", help="re-run a real day from --db under the changed setup")
+    _what_if(sim)
+    sim.add_argument("--replications", type=_count, help="replications (default: the scenario's)")
+    sim.add_argument("--seed", type=int, help="seed (default: the scenario's)")
+    sim.add_argument("--days", type=_count, help="days per replication (default: the scenario's)")
+    sim.add_argument("--workers", type=_count, help="processes to use (default: one per core)")
+    sim.add_argument("--json", metavar="PATH", type=Path, help="write the figures as JSON ('-': standard output)")
+    sim.add_argument("--csv", metavar="PATH", type=Path, help="write the figures as CSV ('-': standard output)")
+    sim.add_argument("--plot", metavar="PATH", type=Path, help="write a PNG chart")
+    sim.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no tables")
+    one = sim.add_argument_group("--single-queue (as cti erlang)")
+    one.add_argument("--calls", type=_non_negative, help="calls offered per interval")
+    one.add_argument("--interval", type=_positive, default=1800.0, help="interval length, s (default 1800)")
+    one.add_argument("--aht", type=_positive, help="mean handle time, s (exponential)")
+    one.add_argument("--agents", type=_count, help="agents on duty")
+    one.add_argument("--threshold", type=_non_negative, default=20.0, help="service-level threshold, s (default 20)")
+    one.add_argument("--patience", type=_positive, help="mean caller patience, s (exponential): Erlang A")
+    one.add_argument("--hours", type=_positive, help="hours of arrivals per replication, at most 24 (default 8)")
+    replay = sim.add_argument_group("--replay")
+    replay.add_argument("--db", type=Path, help="the live centre's database")
+    replay.add_argument("--date", help="the day to replay, YYYY-MM-DD in the centre's time zone")
+    sim.set_defaults(run=_lazy("cti.simulate", "simulate_command"))
+
+    staff = commands.add_parser(
+        "staff",
+        help="the fewest agents per site and interval meeting the targets",
+        description=_STAFF_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    staff.add_argument("scenario", nargs="?", metavar="SCENARIO", help="scenario file (default: the example)")
+    _what_if(staff)
+    staff.add_argument("--replications", type=_count, help="replications per candidate (default: the scenario's)")
+    staff.add_argument("--seed", type=int, help="seed (default: the scenario's)")
+    staff.add_argument("--workers", type=_count, help="processes to use (default: one per core)")
+    staff.add_argument("--max-per-site", type=_count, default=60, help="never put more agents at a site (default 60)")
+    staff.add_argument("--json", metavar="PATH", type=Path, help="write the plan as JSON ('-': standard output)")
+    staff.add_argument("--csv", metavar="PATH", type=Path, help="write the plan as CSV ('-': standard output)")
+    staff.add_argument("--plot", metavar="PATH", type=Path, help="write the shift-coverage chart (PNG)")
+    staff.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no tables")
+    staff.set_defaults(run=_lazy("cti.staffing", "staff_command"))
+
+
+def _what_if(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="FILE", help="centre file (default: the shipped DGPA centre)")
+    parser.add_argument(
+        "--set",
+        action="append",
+        metavar="PATH=VALUE",
+        help="override a scenario field: PATH=VALUE, PATH*=FACTOR, PATH+=AMOUNT (e.g. arrivals.webhr*=1.5); repeatable",
+    )
+    parser.add_argument("--remove-agent", action="append", metavar="AGENT", help="take an agent out (repeatable)")
+    parser.add_argument(
+        "--add-agent",
+        action="append",
+        metavar="SITE",
+        help="one more agent at SITE, from its template, all day (repeatable)",
+    )
+    parser.add_argument("--strategy", help="another routing strategy, e.g. best-skill")
 
 
 def _add_directory(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -24,37 +24,7 @@ from zoneinfo import ZoneInfo
 from cti import messages as m
 from cti.bus import Bus
 from simulator.bots import Cancellable, Timekeeper, lognormal
-
-#: Share of the busiest hour's calls in each hour of the day (08:30-18:30 service).
-DEFAULT_HOURLY: tuple[float, ...] = (
-    *(0.0,) * 8,
-    0.45,  # 08:00 (from 08:30)
-    0.90,  # 09:00
-    1.00,  # 10:00 the busy hour
-    0.85,  # 11:00
-    0.35,  # 12:00 lunch
-    0.70,  # 13:00
-    0.95,  # 14:00
-    0.85,  # 15:00
-    0.65,  # 16:00
-    0.40,  # 17:00
-    0.15,  # 18:00 (to 18:30)
-    *(0.0,) * 5,
-)
-
-#: Relative call volume per system in the default centre (others weigh 1).
-DEFAULT_SYSTEM_WEIGHTS: Mapping[str, float] = {
-    "webhr": 6.0,
-    "pemis2k": 5.0,
-    "ecpa": 3.0,
-    "attendance": 3.0,
-    "travelcard": 2.0,
-    "allowance": 2.0,
-    "mydata": 1.5,
-    "elearn": 1.5,
-    "retirement": 1.5,
-    "payroll": 1.5,
-}
+from simulator.profile import DEFAULT_HOURLY, DEFAULT_SYSTEM_WEIGHTS
 
 
 @dataclass(frozen=True, slots=True)

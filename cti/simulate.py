@@ -1,0 +1,555 @@
+"""``cti simulate``, ``cti scenario`` and ``cti staff``: the capacity simulator's command line."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from cti.config import load_centre, load_default, locate
+from cti.errors import UsageError
+from routing.centre import Centre
+from simulator.model import Duty
+from simulator.results import CALL_KEYS, TOTAL, Estimate, SimulationResult, paired_difference
+from simulator.runner import Job, simulate
+from simulator.scenario import Scenario, ScenarioError, apply_overrides, change_centre, scenario_from_mapping
+
+EXIT_OK = 0
+
+
+def example_text() -> str:
+    """The shipped, commented example scenario."""
+    return resources.files("simulator").joinpath("data/scenario.toml").read_text(encoding="utf-8")
+
+
+# ----------------------------------------------------------------------
+# Loading
+# ----------------------------------------------------------------------
+
+
+def load_centre_arg(args: argparse.Namespace) -> Centre:
+    centre = load_centre(args.config).centre if getattr(args, "config", None) else load_default().centre
+    try:
+        return change_centre(
+            centre, remove_agents=getattr(args, "remove_agent", None) or (), strategy=getattr(args, "strategy", None)
+        )
+    except ScenarioError as err:
+        raise UsageError(str(err)) from None
+
+
+def load_scenario_arg(path: str | None, centre: Centre, sets: Sequence[str] = ()) -> Scenario:
+    """A scenario file (or the shipped example) with ``--set`` overrides, checked against the centre."""
+    import tomllib
+
+    source = path or "<example scenario>"
+    if path is None:
+        text = example_text()
+    else:
+        try:
+            text = Path(path).read_bytes().decode("utf-8-sig")
+        except FileNotFoundError:
+            raise UsageError(f"{path}: no such scenario file (`cti scenario example > {path}` writes one)") from None
+        except IsADirectoryError:
+            raise UsageError(f"{path}: is a directory, expected a scenario file (TOML)") from None
+        except UnicodeDecodeError as err:
+            raise UsageError(f"{path}: not UTF-8 text (byte {err.start})") from None
+        except OSError as err:
+            raise UsageError(f"{path}: cannot read: {err.strerror or err}") from None
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise UsageError(f"{source}: not valid TOML: {err}") from None
+    try:
+        doc = apply_overrides(doc, sets)
+        return scenario_from_mapping(doc, centre)
+    except ScenarioError as err:
+        line = None if err.path.startswith("--") else locate(text, err.path)
+        where = f"{source}: line {line}: " if line else f"{source}: "
+        if err.path.startswith("--"):
+            where = ""
+        raise UsageError(f"{where}{err}") from None
+
+
+def _job(args: argparse.Namespace, centre: Centre, scenario: Scenario) -> Job:
+    from simulator.whatif import add_agents
+
+    duty = Duty.from_scenario(scenario, centre)
+    try:
+        centre, duty = add_agents(centre, scenario, duty, getattr(args, "add_agent", None) or ())
+    except ScenarioError as err:
+        raise UsageError(str(err)) from None
+    return Job(centre, scenario, duty)
+
+
+def _with_cli_changes(args: argparse.Namespace, scenario: Scenario) -> Scenario:
+    changes: dict[str, Any] = {}
+    if getattr(args, "replications", None) is not None:
+        changes["replications"] = args.replications
+    if getattr(args, "seed", None) is not None:
+        changes["seed"] = args.seed
+    if getattr(args, "days", None) is not None:
+        changes["days"] = args.days
+    return scenario.with_changes(**changes) if changes else scenario
+
+
+@contextmanager
+def progress_bar(enabled: bool, label: str) -> Iterator[Callable[[int, int], None] | None]:
+    if not enabled:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def run_job(job: Job, args: argparse.Namespace, label: str) -> SimulationResult:
+    quiet = getattr(args, "quiet", False)
+    with progress_bar(not quiet and sys.stderr.isatty(), label) as update:
+        return simulate(job, workers=getattr(args, "workers", None), progress=update)
+
+
+# ----------------------------------------------------------------------
+# Formatting
+# ----------------------------------------------------------------------
+
+
+def _pct(e: Estimate, *, ci: bool = True) -> str:
+    if e.mean is None:
+        return "-"
+    text = f"{e.mean * 100:.1f}%"
+    if ci and e.ci95 is not None:
+        text += f" ±{e.ci95 * 100:.1f}"
+    return text
+
+
+def _num(e: Estimate, digits: int = 1, *, ci: bool = False) -> str:
+    if e.mean is None:
+        return "-"
+    text = f"{e.mean:,.{digits}f}"
+    if ci and e.ci95 is not None:
+        text += f" ±{e.ci95:,.{digits}f}"
+    return text
+
+
+_RATIOS = {"answer_rate", "p_abandon", "service_level", "occupancy"}
+
+
+def fmt(metric: str, e: Estimate, *, ci: bool = True) -> str:
+    if metric in _RATIOS:
+        return _pct(e, ci=ci)
+    if metric in ("offered", "answered", "abandoned", "redials"):
+        return _num(e, 1, ci=ci)
+    return _num(e, 1, ci=ci)
+
+
+def render_result(result: SimulationResult, console: Console) -> None:
+    sc = result.scenario
+    console.print(
+        f"[bold]{sc.name}[/bold]: {sc.days} day(s) × {result.replications} replications, seed {sc.seed}; "
+        f"{result.calls_simulated:,} calls simulated in {result.seconds:.1f} s. "
+        f"Means with 95% confidence intervals; service level = answered within {sc.threshold_s:g} s ÷ offered."
+    )
+    per_day = f" per {sc.days} days" if sc.days > 1 else " per day"
+    totals = Table(title=f"Totals{per_day}, by system", title_justify="left")
+    for col in ("", "offered", "answered", "abandoned", "answer rate", "service level", "ASA s", "p90 wait s", "AHT s"):
+        totals.add_column(col, justify="left" if not col else "right")
+    rows: list[tuple[str, tuple[int, str, str]]] = [("centre", (TOTAL, "all", ""))]
+    rows += [
+        (s, (TOTAL, "system", s))
+        for s in result.systems
+        if (result.estimate((TOTAL, "system", s), "offered").mean or 0) > 0
+    ]
+    for name, key in rows:
+        g = result.group(key)
+        totals.add_row(
+            f"[bold]{name}[/bold]" if name == "centre" else name,
+            fmt("offered", g["offered"], ci=name == "centre"),
+            fmt("answered", g["answered"], ci=False),
+            fmt("abandoned", g["abandoned"], ci=False),
+            fmt("answer_rate", g["answer_rate"], ci=name == "centre"),
+            fmt("service_level", g["service_level"], ci=name == "centre"),
+            fmt("asa_s", g["asa_s"], ci=name == "centre"),
+            fmt("wait_p90_s", g["wait_p90_s"], ci=False),
+            fmt("aht_s", g["aht_s"], ci=False),
+        )
+    console.print(totals)
+    sites = Table(title="By site (calls answered there)", title_justify="left")
+    for col in ("site", "answered", "ASA s", "p90 wait s", "AHT s", "occupancy"):
+        sites.add_column(col, justify="left" if col == "site" else "right")
+    for s in result.sites:
+        g = result.group((TOTAL, "site", s))
+        sites.add_row(
+            s,
+            fmt("answered", g["answered"], ci=False),
+            fmt("asa_s", g["asa_s"]),
+            fmt("wait_p90_s", g["wait_p90_s"], ci=False),
+            fmt("aht_s", g["aht_s"], ci=False),
+            fmt("occupancy", g["occupancy"]),
+        )
+    console.print(sites)
+    if result.intervals():
+        render_intervals(result, console)
+
+
+def render_intervals(result: SimulationResult, console: Console) -> None:
+    sc = result.scenario
+    labels = sc.interval_labels()
+    table = Table(title="Per interval (red: below target)", title_justify="left")
+    cols = ["start", "offered", "service level", "answer rate", "ASA s", "p90 wait s", "occupancy", "waiting"]
+    cols += [f"occ. {s}" for s in result.sites]
+    for col in cols:
+        table.add_column(col, justify="left" if col == "start" else "right")
+    for k in result.intervals():
+        g = result.group((k, "all", ""))
+        sl, ar = g["service_level"], g["answer_rate"]
+        sl_text = fmt("service_level", sl)
+        ar_text = fmt("answer_rate", ar)
+        if sc.target_service_level is not None and sl.mean is not None and sl.mean < sc.target_service_level:
+            sl_text = f"[red]{sl_text}[/red]"
+        if sc.target_answer_rate is not None and ar.mean is not None and ar.mean < sc.target_answer_rate:
+            ar_text = f"[red]{ar_text}[/red]"
+        row = [
+            labels[k],
+            fmt("offered", g["offered"], ci=False),
+            sl_text,
+            ar_text,
+            fmt("asa_s", g["asa_s"], ci=False),
+            fmt("wait_p90_s", g["wait_p90_s"], ci=False),
+            fmt("occupancy", g["occupancy"], ci=False),
+            _num(g["queue_length"], 2),
+        ]
+        row += [fmt("occupancy", result.estimate((k, "site", s), "occupancy"), ci=False) for s in result.sites]
+        table.add_row(*row)
+    console.print(table)
+
+
+def write_outputs(result: SimulationResult, args: argparse.Namespace, console: Console, doc: dict[str, Any]) -> None:
+    if args.json is not None:
+        _write_json(args.json, doc)
+        if str(args.json) != "-":
+            console.print(f"JSON: {args.json}")
+    if getattr(args, "csv", None) is not None:
+        rows = result.csv_rows()
+        _write_csv(args.csv, rows)
+        if str(args.csv) != "-":
+            console.print(f"CSV: {args.csv} ({len(rows)} rows)")
+
+
+def _write_json(path: Path, doc: object) -> None:
+    text = json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False, default=_json_default) + "\n"
+    if str(path) == "-":
+        sys.stdout.write(text)
+    else:
+        _check_writable(path).write_text(text, encoding="utf-8")
+
+
+def _json_default(value: object) -> object:
+    raise TypeError(f"not JSON: {value!r}")
+
+
+def _write_csv(path: Path, rows: list[dict[str, object]]) -> None:
+    def cell(v: object) -> object:
+        if v is None:
+            return ""
+        if isinstance(v, float):
+            return repr(v)
+        return v
+
+    if str(path) == "-":
+        _csv_to(sys.stdout, rows, cell)
+        return
+    with _check_writable(path).open("w", newline="", encoding="utf-8") as fh:
+        _csv_to(fh, rows, cell)
+
+
+def _csv_to(fh: Any, rows: list[dict[str, object]], cell: Callable[[object], object]) -> None:
+    writer = csv.DictWriter(fh, fieldnames=list(rows[0]) if rows else [])
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: cell(v) for k, v in row.items()})
+
+
+def _check_writable(path: Path) -> Path:
+    if path.is_dir():
+        raise UsageError(f"{path}: is a directory, expected a file to write")
+    if not path.parent.exists():
+        raise UsageError(f"{path}: the folder {path.parent} does not exist")
+    return path
+
+
+def _plot(result: SimulationResult, path: Path | None, console: Console, other: SimulationResult | None = None) -> None:
+    if path is None:
+        return
+    from simulator.plots import plot_result
+
+    plot_result(result, _check_writable(path), other=other)
+    console.print(f"Plot: {path}")
+
+
+def _console(args: argparse.Namespace) -> Console:
+    """Tables go to standard output, unless JSON or CSV does."""
+    to_stdout = str(getattr(args, "json", None)) == "-" or str(getattr(args, "csv", None)) == "-"
+    return Console(stderr=to_stdout, quiet=bool(getattr(args, "quiet", False)))
+
+
+# ----------------------------------------------------------------------
+# Commands
+# ----------------------------------------------------------------------
+
+
+def scenario_command(args: argparse.Namespace) -> int:
+    if args.scenario_command == "example":
+        sys.stdout.write(example_text())
+        return EXIT_OK
+    centre = load_centre_arg(args)
+    scenario = load_scenario_arg(args.file, centre, args.set or ())
+    console = Console()
+    console.print(
+        f"{args.file}: valid. {scenario.name!r}: {scenario.days} day(s) {scenario.interval_labels()[0]}–"
+        f"{_hhmm(scenario.close_s)} in {scenario.intervals_per_day} intervals of {scenario.interval_s / 60:g} min; "
+        f"{scenario.daily_calls:,.0f} calls a day; {scenario.replications} replications, seed {scenario.seed}."
+    )
+    return EXIT_OK
+
+
+def _hhmm(seconds: float) -> str:
+    from simulator.scenario import hhmm
+
+    return hhmm(seconds)
+
+
+def simulate_command(args: argparse.Namespace) -> int:
+    if args.single_queue:
+        return _single_queue(args)
+    if args.compare:
+        return _compare(args)
+    if args.replay:
+        from cti.replaying import replay_command
+
+        return replay_command(args)
+    if len(args.scenarios) > 1:
+        raise UsageError("give one scenario file (two only with --compare)")
+    _refuse_single_queue_flags(args)
+    centre = load_centre_arg(args)
+    scenario = _with_cli_changes(
+        args, load_scenario_arg(args.scenarios[0] if args.scenarios else None, centre, args.set or ())
+    )
+    console = _console(args)
+    result = run_job(_job(args, centre, scenario), args, "simulating")
+    render_result(result, console)
+    write_outputs(result, args, console, result.as_dict())
+    _plot(result, args.plot, console)
+    return EXIT_OK
+
+
+_SINGLE_QUEUE_ONLY = ("calls", "aht", "agents", "patience", "hours")
+
+
+def _refuse_single_queue_flags(args: argparse.Namespace) -> None:
+    given = [f"--{name}" for name in _SINGLE_QUEUE_ONLY if getattr(args, name, None) is not None]
+    if given:
+        raise UsageError(f"{', '.join(given)}: only with --single-queue")
+
+
+def _single_queue(args: argparse.Namespace) -> int:
+    from simulator.erlang import erlang_a, erlang_c, offered_load
+    from simulator.singlequeue import single_queue_job
+
+    missing = [f"--{n}" for n in ("calls", "aht", "agents") if getattr(args, n) is None]
+    if missing:
+        raise UsageError(f"--single-queue needs {', '.join(missing)}")
+    if args.scenarios:
+        raise UsageError("--single-queue takes no scenario file")
+    try:
+        job = single_queue_job(
+            calls=args.calls,
+            interval_s=args.interval,
+            aht_s=args.aht,
+            agents=args.agents,
+            threshold_s=args.threshold,
+            patience_s=args.patience,
+            hours=args.hours if args.hours is not None else 8.0,
+            replications=args.replications if args.replications is not None else 10,
+            seed=args.seed if args.seed is not None else 1,
+        )
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    console = _console(args)
+    result = run_job(job, args, "simulating")
+    load = offered_load(args.calls, args.interval, args.aht)
+    g = result.group((TOTAL, "all", ""))
+    analytic: dict[str, float | None]
+    if args.patience is not None:
+        a = erlang_a(args.agents, load, args.aht, args.threshold, args.patience)
+        model = "Erlang A (M/M/n+M)"
+        analytic = {"p_wait": a.p_wait, "service_level": a.service_level, "asa_s": a.asa_s, "occupancy": a.occupancy,
+                    "p_abandon": a.p_abandon}  # fmt: skip
+    else:
+        c = erlang_c(args.agents, load, args.aht, args.threshold)
+        model = "Erlang C (M/M/n)"
+        analytic = {"p_wait": c.p_wait, "service_level": c.service_level, "asa_s": c.asa_s, "occupancy": c.occupancy,
+                    "p_abandon": 0.0 if c.stable else None}  # fmt: skip
+    keys = ["service_level", "asa_s", "occupancy", "p_abandon", "answer_rate", "wait_p90_s", "aht_s", "offered"]
+    doc: dict[str, Any] = {
+        "model": model,
+        "load_erlangs": load,
+        "agents": args.agents,
+        "hours": job.scenario.close_s / 3600,
+        "warmup_min": job.scenario.warmup_s / 60,
+        "replications": result.replications,
+        "seed": job.scenario.seed,
+        "calls_simulated": result.calls_simulated,
+        "simulated": {k: g[k].mean for k in keys},
+        "ci95": {k: g[k].ci95 for k in keys},
+        "analytic": analytic,
+    }
+    table = Table(title=f"One queue: {job.scenario.name}; simulated vs {model}", title_justify="left")
+    for col in ("figure", "simulated (95% CI)", "analytic"):
+        table.add_column(col, justify="left" if col == "figure" else "right")
+    for key in ("service_level", "asa_s", "occupancy", "p_abandon"):
+        value = analytic.get(key)
+        shown = "unstable" if value is None else (f"{value * 100:.1f}%" if key in _RATIOS else f"{value:.1f}")
+        table.add_row(key, fmt(key, g[key]), shown)
+    console.print(table)
+    console.print(
+        f"{result.calls_simulated:,} calls in {result.seconds:.1f} s; {result.replications} replications of "
+        f"{doc['hours']:g} h after a {doc['warmup_min']:g}-minute warm-up."
+    )
+    if args.json is not None:
+        _write_json(args.json, doc)
+    return EXIT_OK
+
+
+def _compare(args: argparse.Namespace) -> int:
+    if len(args.scenarios) != 2:
+        raise UsageError("--compare needs two scenario files: cti simulate --compare A.toml B.toml")
+    centre = load_centre_arg(args)
+    a = _with_cli_changes(args, load_scenario_arg(args.scenarios[0], centre, args.set or ()))
+    b = load_scenario_arg(args.scenarios[1], centre, args.set or ())
+    # Paired replications: B meets A's callers (same seed, same number of replications).
+    b = b.with_changes(seed=a.seed, replications=a.replications)
+    if a.replications < 2:
+        raise UsageError("--compare needs at least 2 replications for confidence intervals")
+    console = _console(args)
+    ra = run_job(_job(args, centre, a), args, "simulating A")
+    rb = run_job(_job(args, centre, b), args, "simulating B")
+    doc = compare_doc(ra, rb, args.scenarios)
+    render_compare(ra, rb, doc, console, args.scenarios)
+    if args.json is not None:
+        _write_json(args.json, doc)
+    if args.csv is not None:
+        _write_csv(args.csv, compare_rows(doc))
+    if args.plot is not None:
+        _plot(ra, args.plot, console, other=rb)
+    return EXIT_OK
+
+
+_COMPARED = ("offered", "answered", "abandoned", "answer_rate", "service_level", "asa_s", "wait_p90_s", "occupancy",
+             "queue_length", "p_abandon")  # fmt: skip
+
+
+def _diff_block(a: SimulationResult, b: SimulationResult, k: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for m in _COMPARED:
+        d = paired_difference(a, b, (k, "all", ""), m)
+        out[m] = {
+            "a": a.estimate((k, "all", ""), m).mean,
+            "b": b.estimate((k, "all", ""), m).mean,
+            "difference": d.mean,
+            "ci95": d.ci95,
+            "significant": d.significant,
+        }
+    return out
+
+
+def compare_doc(a: SimulationResult, b: SimulationResult, names: Sequence[str]) -> dict[str, Any]:
+    labels = a.scenario.interval_labels()
+    intervals = [k for k in a.intervals() if k in b.intervals()]
+    return {
+        "a": {"file": names[0], "scenario": a.scenario.name},
+        "b": {"file": names[1], "scenario": b.scenario.name},
+        "replications": a.replications,
+        "seed": a.scenario.seed,
+        "paired": "common random numbers: B runs with A's seed and replications",
+        "total": _diff_block(a, b, TOTAL),
+        "intervals": [{"start": labels[k], **_diff_block(a, b, k)} for k in intervals],
+        "results": {"a": a.as_dict(), "b": b.as_dict()},
+    }
+
+
+def compare_rows(doc: dict[str, Any]) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    for start, block in [("total", doc["total"]), *((iv["start"], iv) for iv in doc["intervals"])]:
+        for m in _COMPARED:
+            d = block[m]
+            rows.append({"interval": start, "figure": m, **d})
+    return rows
+
+
+def render_compare(a: SimulationResult, b: SimulationResult, doc: dict[str, Any], console: Console,
+                   names: Sequence[str]) -> None:  # fmt: skip
+    console.print(
+        f"A = {names[0]} ({a.scenario.name}); B = {names[1]} ({b.scenario.name}). {a.replications} paired "
+        f"replications with common random numbers (seed {a.scenario.seed}); B − A with its 95% confidence interval."
+    )
+    table = Table(title="Totals", title_justify="left")
+    for col in ("figure", "A", "B", "B − A (95% CI)", "significant"):
+        table.add_column(col, justify="left" if col == "figure" else "right")
+    for m in _COMPARED:
+        d = doc["total"][m]
+        table.add_row(m, _value(m, d["a"]), _value(m, d["b"]), _delta(m, d), "yes" if d["significant"] else "no")
+    console.print(table)
+    per = Table(title="Service level per interval", title_justify="left")
+    for col in ("start", "A", "B", "B − A (95% CI)", "significant"):
+        per.add_column(col, justify="left" if col == "start" else "right")
+    for iv in doc["intervals"]:
+        d = iv["service_level"]
+        per.add_row(iv["start"], _value("service_level", d["a"]), _value("service_level", d["b"]),
+                    _delta("service_level", d), "yes" if d["significant"] else "no")  # fmt: skip
+    console.print(per)
+
+
+def _value(metric: str, v: float | None) -> str:
+    if v is None:
+        return "-"
+    return f"{v * 100:.1f}%" if metric in _RATIOS else f"{v:,.1f}"
+
+
+def _delta(metric: str, d: dict[str, Any]) -> str:
+    if d["difference"] is None:
+        return "-"
+    scale, unit = (100.0, " pt") if metric in _RATIOS else (1.0, "")
+    text = f"{d['difference'] * scale:+,.1f}{unit}"
+    if d["ci95"] is not None:
+        text += f" ±{d['ci95'] * scale:,.1f}"
+    return text
+
+
+def finite(x: float | None) -> bool:
+    return x is not None and math.isfinite(x)
+
+
+__all__ = ["CALL_KEYS", "scenario_command", "simulate_command"]

@@ -1,0 +1,437 @@
+"""The SimPy model of the centre: simulated callers and agents around the real router.
+
+Every routing decision is the :class:`routing.Router`'s, the same object the
+live server drives; the model only plays the world around it in simulated
+time. Callers arrive (drawn by :mod:`simulator.arrivals`), wait with their
+patience, hang up or are answered; agents log in and out by their shifts,
+take breaks, answer an offer after ``ring_delay_s``, talk, and sit through the
+router's wrap-up. The router's own timers (ring timeout, wrap-up, overflow
+windows) run when :meth:`Router.next_timer_at` says.
+
+What is kept per call and per interval is what the figures need
+(:mod:`simulator.results` turns it into figures).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import numpy as np
+import simpy
+
+from routing.agent import AgentStatus
+from routing.call import CallStatus
+from routing.centre import Centre
+from routing.commands import ConnectCall, EndCall, OfferCall, QueueCall, Rule, SetAgentState
+from routing.events import (
+    AgentLoggedIn,
+    AgentLoggedOut,
+    AgentNotReady,
+    AgentReady,
+    CallAnswered,
+    CallArrived,
+    CallHungUp,
+    Event,
+)
+from routing.router import Router
+from simulator.arrivals import Arrivals, replication_rng, sample
+from simulator.scenario import DAY_S, Scenario
+
+ANSWERED, ABANDONED, NO_AGENT, UNFINISHED = 1, 2, 3, 0
+_BUSY = {AgentStatus.TALKING.value, AgentStatus.WRAP_UP.value}
+_AWAY = {AgentStatus.NOT_READY.value, AgentStatus.LOGGED_OUT.value}
+_ON, _BREAK, _OFF = "on", "break", "off"
+_END_OF_SHIFT = "end-of-shift"
+
+
+@dataclass(frozen=True, slots=True)
+class Duty:
+    """When each agent is on duty in a day: spans and breaks, in seconds of the day."""
+
+    spans: dict[str, list[tuple[float, float]]]
+    breaks: dict[str, list[tuple[float, float]]]
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario, centre: Centre) -> Duty:
+        """The scenario's shifts; without any, every voice agent works from open to close."""
+        spans: dict[str, list[tuple[float, float]]] = {}
+        breaks: dict[str, list[tuple[float, float]]] = {}
+        if not scenario.shifts:
+            for a in centre.agents:
+                if a.voice:
+                    spans[a.id] = [(scenario.open_s, scenario.close_s)]
+            return cls(spans, breaks)
+        for shift in scenario.shifts:
+            for agent in shift.agents:
+                spans[agent] = [(shift.start_s, shift.end_s)]
+                breaks[agent] = [(b.start_s, min(shift.end_s, b.start_s + b.minutes * 60)) for b in shift.breaks]
+        return cls(spans, breaks)
+
+    @classmethod
+    def from_plan(cls, scenario: Scenario, staff: dict[str, list[list[str]]]) -> Duty:
+        """A staffing plan: ``staff[site][k]`` lists the agents on in interval ``k``."""
+        spans: dict[str, list[tuple[float, float]]] = {}
+        starts = scenario.interval_starts
+        for per_interval in staff.values():
+            for k, agents in enumerate(per_interval):
+                start = starts[k]
+                end = min(start + scenario.interval_s, scenario.close_s)
+                for agent in agents:
+                    mine = spans.setdefault(agent, [])
+                    if mine and mine[-1][1] == start:
+                        mine[-1] = (mine[-1][0], end)
+                    else:
+                        mine.append((start, end))
+        return cls(spans, {})
+
+
+@dataclass(slots=True)
+class RunRecord:
+    """What one replication leaves behind, as arrays for :mod:`simulator.results`."""
+
+    arrived: np.ndarray
+    system: np.ndarray
+    agency: np.ndarray
+    outcome: np.ndarray
+    answered_at: np.ndarray  # nan if not answered
+    site: np.ndarray  # index of the answering agent's site, -1 if none
+    handle: np.ndarray  # talk + wrap-up, nan if not answered
+    redial: np.ndarray  # bool: a caller ringing again after giving up
+    #: (sites, intervals): seconds available (logged in, not in not-ready) and busy (talking or wrap-up).
+    available: np.ndarray
+    busy: np.ndarray
+    #: (systems, intervals): integral of the number of calls waiting (queued, not ringing).
+    queue_area: np.ndarray
+    #: (intervals,): seconds of each interval counted in the statistics (over all days, warm-up excluded).
+    exposure: np.ndarray
+    end_time: float
+
+
+class CentreModel:
+    """One replication: the router, the simulated world, and the records."""
+
+    def __init__(
+        self,
+        centre: Centre,
+        scenario: Scenario,
+        arrivals: Arrivals,
+        duty: Duty,
+        replication: int,
+        *,
+        ring_delay_s: float | None = None,
+    ) -> None:
+        self.centre = centre
+        self.scenario = scenario
+        self.duty = duty
+        self.env = simpy.Environment(initial_time=scenario.open_s)
+        self.router = Router(centre, rng=random.Random(f"{scenario.seed}/{replication}/router"), now=scenario.open_s)
+        self.ring_delay = scenario.ring_delay_s if ring_delay_s is None else ring_delay_s
+        self.wrap_up = centre.routing.wrap_up_s
+        self.systems = [s.id for s in centre.systems]
+        self.agencies = [a.id for a in centre.agencies]
+        self.sites = [s.id for s in centre.sites]
+        site_index = {s: i for i, s in enumerate(self.sites)}
+        self.agent_site = {a.id: site_index[a.site] for a in centre.agents}
+        self.redial_rng = replication_rng(scenario.seed, replication, 1)
+        self.redial_p = scenario.redial_probability
+        # Calls: parallel lists indexed by the call's number (its id is str(number)).
+        n = len(arrivals)
+        self.arrived: list[float] = arrivals.times.tolist()
+        self.system: list[int] = arrivals.systems.tolist()
+        self.agency: list[int] = arrivals.agencies.tolist()
+        self.talk: list[float] = arrivals.talk.tolist()
+        self.patience: list[float] = arrivals.patience.tolist()
+        self.outcome = [UNFINISHED] * n
+        self.answered_at = [math.nan] * n
+        self.site = [-1] * n
+        self.redial = [False] * n
+        self.queued_since: dict[int, float] = {}
+        self.offer_seq: dict[int, int] = {}
+        # Agents
+        self.status: dict[str, tuple[str, float]] = {}
+        self.want: dict[str, str] = {}
+        self.not_on: set[str] = set()
+        # Intervals
+        k = scenario.intervals_per_day
+        self.k = k
+        self.available = np.zeros((len(self.sites), k))
+        self.busy = np.zeros((len(self.sites), k))
+        self.queue_area = np.zeros((len(self.systems), k))
+        self.stats_from = scenario.open_s + scenario.warmup_s
+        #: Agents whose state changed in a way their shift may want to follow up.
+        self.pending: list[str] = []
+        self.wake_at = math.inf
+
+    # ------------------------------------------------------------------
+    # Running
+    # ------------------------------------------------------------------
+
+    def run(self) -> RunRecord:
+        env = self.env
+        env.process(self._callers())
+        env.process(self._shifts())
+        env.run()
+        end = env.now
+        for agent, (status, since) in self.status.items():
+            self._credit_agent(agent, status, since, end)
+        n = len(self.arrived)
+        handle = np.array(self.answered_at)
+        talk = np.array(self.talk)
+        handle = np.where(np.isnan(handle), np.nan, talk + self.wrap_up)
+        return RunRecord(
+            arrived=np.array(self.arrived),
+            system=np.array(self.system, dtype=np.int64),
+            agency=np.array(self.agency, dtype=np.int64),
+            outcome=np.array(self.outcome, dtype=np.int64),
+            answered_at=np.array(self.answered_at),
+            site=np.array(self.site, dtype=np.int64),
+            handle=handle[:n],
+            redial=np.array(self.redial, dtype=bool),
+            available=self.available,
+            busy=self.busy,
+            queue_area=self.queue_area,
+            exposure=self._exposure(),
+            end_time=end,
+        )
+
+    def _exposure(self) -> np.ndarray:
+        s = self.scenario
+        out = np.zeros(self.k)
+        for k, start in enumerate(s.interval_starts):
+            end = min(start + s.interval_s, s.close_s)
+            out[k] = max(0.0, end - max(start, self.stats_from)) * s.days
+        return out
+
+    def _now(self) -> float:
+        now = self.env.now
+        return now if now >= self.router.now else self.router.now
+
+    def _apply(self, event: Event) -> None:
+        now = self._now()
+        router = self.router
+        self._carry(router.advance(now), now)
+        self._carry(router.apply(event, now), now)
+        self._follow_up(now)
+        self._arm()
+
+    def _follow_up(self, now: float) -> None:
+        while self.pending:
+            agent = self.pending.pop(0)
+            event = self._step_towards(agent)
+            if event is not None:
+                self._carry(self.router.apply(event, now), now)
+
+    def _arm(self) -> None:
+        due = self.router.next_timer_at()
+        if due is not None and due < self.wake_at:
+            self.wake_at = due
+            self.env.timeout(max(0.0, due - self.env.now)).callbacks.append(self._wake)
+
+    def _wake(self, _event: Any) -> None:
+        self.wake_at = math.inf
+        now = self._now()
+        self._carry(self.router.advance(now), now)
+        self._follow_up(now)
+        self._arm()
+
+    # ------------------------------------------------------------------
+    # Callers
+    # ------------------------------------------------------------------
+
+    def _callers(self) -> Any:
+        env = self.env
+        times = self.arrived
+        n = len(times)
+        for i in range(n):
+            t = times[i]
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            self._arrive(i)
+
+    def _arrive(self, i: int) -> None:
+        agency = self.agency[i]
+        self._apply(CallArrived(str(i), self.systems[self.system[i]], self.agencies[agency] if agency >= 0 else None))
+        patience = self.patience[i]
+        if patience != math.inf:
+            self.env.timeout(patience).callbacks.append(partial(self._give_up, i))
+
+    def _give_up(self, i: int, _event: object = None) -> None:
+        call = self.router.calls.get(str(i))
+        if call is None or call.status is CallStatus.TALKING:
+            return
+        self._apply(CallHungUp(str(i)))
+        if self.redial_p > 0 and self.redial_rng.random() < self.redial_p:
+            delay = float(self.redial_rng.exponential(self.scenario.redial_delay_s))
+            self.env.timeout(delay).callbacks.append(partial(self._redial, i))
+
+    def _redial(self, i: int, _event: object = None) -> None:
+        j = len(self.arrived)
+        self.arrived.append(self.env.now)
+        self.system.append(self.system[i])
+        self.agency.append(self.agency[i])
+        self.talk.append(self.talk[i])
+        self.patience.append(float(sample(self.scenario.patience, 1, self.redial_rng)[0]))
+        self.outcome.append(UNFINISHED)
+        self.answered_at.append(math.nan)
+        self.site.append(-1)
+        self.redial.append(True)
+        self._arrive(j)
+
+    def _answer(self, i: int, agent: str, seq: int, _event: object = None) -> None:
+        if self.offer_seq.get(i) != seq:
+            return
+        call = self.router.calls.get(str(i))
+        if call is None or call.status is not CallStatus.RINGING or call.agent != agent:
+            return
+        self._apply(CallAnswered(str(i), agent))
+
+    def _hang_up(self, i: int, _event: object = None) -> None:
+        self._apply(CallHungUp(str(i)))
+
+    # ------------------------------------------------------------------
+    # Agents
+    # ------------------------------------------------------------------
+
+    def _shifts(self) -> Any:
+        """Log agents in and out, and send them on breaks, day after day."""
+        changes: list[tuple[float, int, str, str]] = []
+        order = 0
+        for agent, spans in self.duty.spans.items():
+            for start, end in spans:
+                changes.append((start, order, agent, _ON))
+                changes.append((end, order + 1, agent, _OFF))
+                order += 2
+        for agent, breaks in self.duty.breaks.items():
+            for start, end in breaks:
+                changes.append((start, order, agent, _BREAK))
+                changes.append((end, order + 1, agent, _ON))
+                order += 2
+        changes.sort()
+        env = self.env
+        for day in range(self.scenario.days):
+            base = day * DAY_S
+            for at, _, agent, want in changes:
+                t = base + at
+                if t > env.now:
+                    yield env.timeout(t - env.now)
+                self._want(agent, want)
+
+    def _want(self, agent: str, want: str) -> None:
+        self.want[agent] = want
+        if want == _ON:
+            self.not_on.discard(agent)
+        else:
+            self.not_on.add(agent)
+        self._reconcile(agent)
+
+    def _reconcile(self, agent: str) -> None:
+        event = self._step_towards(agent)
+        if event is not None:
+            self._apply(event)
+
+    def _step_towards(self, agent: str) -> Event | None:
+        """The event that moves the agent towards what its shift wants, as far as the router allows now."""
+        want = self.want.get(agent, _OFF)
+        state = self.router.agents[agent]
+        status = state.status
+        event: Event | None = None
+        if want == _ON:
+            if status is AgentStatus.LOGGED_OUT:
+                event = AgentLoggedIn(agent)
+            elif status is AgentStatus.NOT_READY:
+                event = AgentReady(agent)
+        elif status in (AgentStatus.TALKING, AgentStatus.WRAP_UP):
+            pass  # the change waits for the call and its wrap-up
+        elif want == _BREAK:
+            if status not in (AgentStatus.NOT_READY, AgentStatus.LOGGED_OUT):
+                event = AgentNotReady(agent, "break")
+        elif status is not AgentStatus.LOGGED_OUT:
+            event = AgentLoggedOut(agent)
+        return event
+
+    # ------------------------------------------------------------------
+    # Carrying out the router's commands
+    # ------------------------------------------------------------------
+
+    def _carry(self, commands: Sequence[object], now: float) -> None:
+        for cmd in commands:
+            if type(cmd) is SetAgentState:
+                self._agent_state(cmd, now)
+            elif type(cmd) is OfferCall:
+                i = int(cmd.call_id)
+                self._dequeue(i, now)
+                seq = self.offer_seq.get(i, 0) + 1
+                self.offer_seq[i] = seq
+                if self.ring_delay < cmd.ring_until - now:
+                    agent = cmd.agent_id
+                    self.env.timeout(self.ring_delay).callbacks.append(partial(self._answer, i, agent, seq))
+            elif type(cmd) is QueueCall:
+                self.queued_since[int(cmd.call_id)] = now
+            elif type(cmd) is ConnectCall:
+                i = int(cmd.call_id)
+                self.answered_at[i] = now
+                self.site[i] = self.agent_site[cmd.agent_id]
+                self.outcome[i] = ANSWERED
+                self.env.timeout(self.talk[i]).callbacks.append(partial(self._hang_up, i))
+            elif type(cmd) is EndCall:
+                i = int(cmd.call_id)
+                self._dequeue(i, now)
+                self.offer_seq.pop(i, None)
+                if cmd.rule is Rule.CALLER_HUNG_UP:
+                    self.outcome[i] = ABANDONED
+                elif cmd.rule is Rule.NO_AGENT_GIVE_UP:
+                    self.outcome[i] = NO_AGENT
+
+    def _dequeue(self, i: int, now: float) -> None:
+        since = self.queued_since.pop(i, None)
+        if since is not None:
+            self._credit(self.queue_area[self.system[i]], since, now)
+
+    def _agent_state(self, cmd: SetAgentState, now: float) -> None:
+        agent = cmd.agent_id
+        previous = self.status.get(agent)
+        if previous is not None:
+            self._credit_agent(agent, previous[0], previous[1], now)
+        status = cmd.status
+        self.status[agent] = (status, now)
+        if status == "not-ready" or (agent in self.not_on and status in ("ready", "reject-delay")):
+            self.pending.append(agent)
+
+    def _credit_agent(self, agent: str, status: str, since: float, until: float) -> None:
+        if status in _AWAY:
+            return
+        site = self.agent_site[agent]
+        self._credit(self.available[site], since, until)
+        if status in _BUSY:
+            self._credit(self.busy[site], since, until)
+
+    def _credit(self, row: np.ndarray, start: float, end: float) -> None:
+        """Add the time in [start, end) to ``row`` by interval of the day (counted hours only)."""
+        s = self.scenario
+        while start < end:
+            day = math.floor(start / DAY_S)
+            if day >= s.days:
+                return
+            base = day * DAY_S
+            tod = start - base
+            if tod < self.stats_from - 0.0:
+                start = base + self.stats_from
+                continue
+            if tod >= s.close_s:
+                start = base + DAY_S + self.stats_from
+                continue
+            k = int((tod - s.open_s) // s.interval_s)
+            cell_end = base + min(s.open_s + (k + 1) * s.interval_s, s.close_s)
+            stop = end if end < cell_end else cell_end
+            row[k] += stop - start
+            start = stop
+
+
+def run_replication(centre: Centre, scenario: Scenario, arrivals: Arrivals, duty: Duty, replication: int) -> RunRecord:
+    """Simulate one replication and return its records."""
+    return CentreModel(centre, scenario, arrivals, duty, replication).run()
