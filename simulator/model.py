@@ -43,8 +43,14 @@ from simulator.arrivals import Arrivals, replication_rng, sample
 from simulator.scenario import DAY_S, Scenario
 
 ANSWERED, ABANDONED, NO_AGENT, UNFINISHED = 1, 2, 3, 0
-_BUSY = {AgentStatus.TALKING.value, AgentStatus.WRAP_UP.value}
-_AWAY = {AgentStatus.NOT_READY.value, AgentStatus.LOGGED_OUT.value}
+#: For occupancy an agent's state is one of three kinds; time is credited when the kind changes.
+_AWAY, _IDLE, _BUSY = "away", "idle", "busy"
+_KIND = {
+    AgentStatus.TALKING.value: _BUSY,
+    AgentStatus.WRAP_UP.value: _BUSY,
+    AgentStatus.NOT_READY.value: _AWAY,
+    AgentStatus.LOGGED_OUT.value: _AWAY,
+}
 _ON, _BREAK, _OFF = "on", "break", "off"
 _END_OF_SHIFT = "end-of-shift"
 
@@ -152,7 +158,7 @@ class CentreModel:
         self.redial = [False] * n
         self.queued_since: dict[int, float] = {}
         self.offer_seq: dict[int, int] = {}
-        # Agents
+        # Agents: the kind of state (away, idle, busy) and since when
         self.status: dict[str, tuple[str, float]] = {}
         self.want: dict[str, str] = {}
         self.not_on: set[str] = set()
@@ -165,6 +171,8 @@ class CentreModel:
         self.stats_from = scenario.open_s + scenario.warmup_s
         #: Agents whose state changed in a way their shift may want to follow up.
         self.pending: list[str] = []
+        #: Offers to answer at once (no ring delay): (call, agent, offer number).
+        self.answer_now: list[tuple[int, str, int]] = []
         self.wake_at = math.inf
 
     # ------------------------------------------------------------------
@@ -220,9 +228,14 @@ class CentreModel:
         self._arm()
 
     def _follow_up(self, now: float) -> None:
-        while self.pending:
-            agent = self.pending.pop(0)
-            event = self._step_towards(agent)
+        """Answers at once (no ring delay), then agents following their shift."""
+        while self.answer_now or self.pending:
+            if self.answer_now:
+                i, agent, seq = self.answer_now.pop(0)
+                if self._still_ringing(i, agent, seq):
+                    self._carry(self.router.apply(CallAnswered(str(i), agent), now), now)
+                continue
+            event = self._step_towards(self.pending.pop(0))
             if event is not None:
                 self._carry(self.router.apply(event, now), now)
 
@@ -257,7 +270,8 @@ class CentreModel:
         agency = self.agency[i]
         self._apply(CallArrived(str(i), self.systems[self.system[i]], self.agencies[agency] if agency >= 0 else None))
         patience = self.patience[i]
-        if patience != math.inf:
+        # A caller answered on arrival never gives up: no patience timer needed.
+        if patience != math.inf and self.outcome[i] != ANSWERED:
             self.env.timeout(patience).callbacks.append(partial(self._give_up, i))
 
     def _give_up(self, i: int, _event: object = None) -> None:
@@ -282,13 +296,15 @@ class CentreModel:
         self.redial.append(True)
         self._arrive(j)
 
-    def _answer(self, i: int, agent: str, seq: int, _event: object = None) -> None:
+    def _still_ringing(self, i: int, agent: str, seq: int) -> bool:
         if self.offer_seq.get(i) != seq:
-            return
+            return False
         call = self.router.calls.get(str(i))
-        if call is None or call.status is not CallStatus.RINGING or call.agent != agent:
-            return
-        self._apply(CallAnswered(str(i), agent))
+        return call is not None and call.status is CallStatus.RINGING and call.agent == agent
+
+    def _answer(self, i: int, agent: str, seq: int, _event: object = None) -> None:
+        if self._still_ringing(i, agent, seq):
+            self._apply(CallAnswered(str(i), agent))
 
     def _hang_up(self, i: int, _event: object = None) -> None:
         self._apply(CallHungUp(str(i)))
@@ -367,7 +383,9 @@ class CentreModel:
                 self._dequeue(i, now)
                 seq = self.offer_seq.get(i, 0) + 1
                 self.offer_seq[i] = seq
-                if self.ring_delay < cmd.ring_until - now:
+                if self.ring_delay == 0:
+                    self.answer_now.append((i, cmd.agent_id, seq))
+                elif self.ring_delay < cmd.ring_until - now:
                     agent = cmd.agent_id
                     self.env.timeout(self.ring_delay).callbacks.append(partial(self._answer, i, agent, seq))
             elif type(cmd) is QueueCall:
@@ -394,20 +412,23 @@ class CentreModel:
 
     def _agent_state(self, cmd: SetAgentState, now: float) -> None:
         agent = cmd.agent_id
-        previous = self.status.get(agent)
-        if previous is not None:
-            self._credit_agent(agent, previous[0], previous[1], now)
         status = cmd.status
-        self.status[agent] = (status, now)
+        kind = _KIND.get(status, _IDLE)
+        previous = self.status.get(agent)
+        if previous is None:
+            self.status[agent] = (kind, now)
+        elif previous[0] != kind:
+            self._credit_agent(agent, previous[0], previous[1], now)
+            self.status[agent] = (kind, now)
         if status == "not-ready" or (agent in self.not_on and status in ("ready", "reject-delay")):
             self.pending.append(agent)
 
-    def _credit_agent(self, agent: str, status: str, since: float, until: float) -> None:
-        if status in _AWAY:
+    def _credit_agent(self, agent: str, kind: str, since: float, until: float) -> None:
+        if kind == _AWAY:
             return
         site = self.agent_site[agent]
         self._credit(self.available[site], since, until)
-        if status in _BUSY:
+        if kind == _BUSY:
             self._credit(self.busy[site], since, until)
 
     def _credit(self, row: np.ndarray, start: float, end: float) -> None:
