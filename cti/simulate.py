@@ -38,7 +38,12 @@ def example_text() -> str:
 
 
 def load_centre_arg(args: argparse.Namespace) -> Centre:
-    centre = load_centre(args.config).centre if getattr(args, "config", None) else load_default().centre
+    """The centre file (or the shipped one), as it is: scenarios are checked against this."""
+    return load_centre(args.config).centre if getattr(args, "config", None) else load_default().centre
+
+
+def what_if_centre(args: argparse.Namespace, centre: Centre) -> Centre:
+    """The centre with the command line's what-if changes: --remove-agent, --strategy."""
     try:
         return change_centre(
             centre, remove_agents=getattr(args, "remove_agent", None) or (), strategy=getattr(args, "strategy", None)
@@ -83,6 +88,7 @@ def load_scenario_arg(path: str | None, centre: Centre, sets: Sequence[str] = ()
 def _job(args: argparse.Namespace, centre: Centre, scenario: Scenario) -> Job:
     from simulator.whatif import add_agents
 
+    centre = what_if_centre(args, centre)
     duty = Duty.from_scenario(scenario, centre)
     try:
         centre, duty = add_agents(centre, scenario, duty, getattr(args, "add_agent", None) or ())

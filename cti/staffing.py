@@ -18,6 +18,7 @@ from cti.simulate import (
     load_centre_arg,
     load_scenario_arg,
     progress_bar,
+    what_if_centre,
 )
 from simulator.staffing import StaffingResult, StaffSearch
 
@@ -27,6 +28,7 @@ EXIT_OK = 0
 def staff_command(args: argparse.Namespace) -> int:
     centre = load_centre_arg(args)
     scenario = _with_cli_changes(args, load_scenario_arg(args.scenario, centre, args.set or ()))
+    centre = what_if_centre(args, centre)
     console = _console(args)
     try:
         with progress_bar(not args.quiet, "searching (simulations run)") as update:

@@ -67,6 +67,7 @@ class Duty:
         """The scenario's shifts; without any, every voice agent works from open to close."""
         spans: dict[str, list[tuple[float, float]]] = {}
         breaks: dict[str, list[tuple[float, float]]] = {}
+        present = {a.id for a in centre.agents}  # a what-if may have taken agents out
         if not scenario.shifts:
             for a in centre.agents:
                 if a.voice:
@@ -74,6 +75,8 @@ class Duty:
             return cls(spans, breaks)
         for shift in scenario.shifts:
             for agent in shift.agents:
+                if agent not in present:
+                    continue
                 spans[agent] = [(shift.start_s, shift.end_s)]
                 breaks[agent] = [(b.start_s, min(shift.end_s, b.start_s + b.minutes * 60)) for b in shift.breaks]
         return cls(spans, breaks)
