@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import math
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -20,9 +19,9 @@ from cti.config import load_centre, load_default, locate
 from cti.errors import UsageError
 from routing.centre import Centre
 from simulator.model import Duty
-from simulator.results import CALL_KEYS, TOTAL, Estimate, SimulationResult, paired_difference
+from simulator.results import TOTAL, Estimate, SimulationResult, paired_difference
 from simulator.runner import Job, simulate
-from simulator.scenario import Scenario, ScenarioError, apply_overrides, change_centre, scenario_from_mapping
+from simulator.scenario import Scenario, ScenarioError, apply_overrides, change_centre, hhmm, scenario_from_mapping
 
 EXIT_OK = 0
 
@@ -166,8 +165,6 @@ _RATIOS = {"answer_rate", "p_abandon", "service_level", "occupancy"}
 def fmt(metric: str, e: Estimate, *, ci: bool = True) -> str:
     if metric in _RATIOS:
         return _pct(e, ci=ci)
-    if metric in ("offered", "answered", "abandoned", "redials"):
-        return _num(e, 1, ci=ci)
     return _num(e, 1, ci=ci)
 
 
@@ -335,16 +332,10 @@ def scenario_command(args: argparse.Namespace) -> int:
     console = Console()
     console.print(
         f"{args.file}: valid. {scenario.name!r}: {scenario.days} day(s) {scenario.interval_labels()[0]}–"
-        f"{_hhmm(scenario.close_s)} in {scenario.intervals_per_day} intervals of {scenario.interval_s / 60:g} min; "
+        f"{hhmm(scenario.close_s)} in {scenario.intervals_per_day} intervals of {scenario.interval_s / 60:g} min; "
         f"{scenario.daily_calls:,.0f} calls a day; {scenario.replications} replications, seed {scenario.seed}."
     )
     return EXIT_OK
-
-
-def _hhmm(seconds: float) -> str:
-    from simulator.scenario import hhmm
-
-    return hhmm(seconds)
 
 
 def simulate_command(args: argparse.Namespace) -> int:
@@ -552,10 +543,3 @@ def _delta(metric: str, d: dict[str, Any]) -> str:
     if d["ci95"] is not None:
         text += f" ±{d['ci95'] * scale:,.1f}"
     return text
-
-
-def finite(x: float | None) -> bool:
-    return x is not None and math.isfinite(x)
-
-
-__all__ = ["CALL_KEYS", "scenario_command", "simulate_command"]
