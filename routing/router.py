@@ -125,15 +125,20 @@ class Router:
         if ``now`` is earlier than the last time seen or timers due by ``now``
         have not been run with :meth:`advance` first.
         """
-        self._check_clock(now)
-        if self._live_timer_due(now):
+        if not now >= self.now:  # also rejects NaN
+            raise ClockError(f"time went backwards: {now} < {self.now}")
+        head = self._timers.peek()  # cheap test first: is any timer, live or stale, due?
+        if head is not None and head[0] <= now and self._live_timer_due(now):
             raise ClockError(f"timers are due by {now}: call advance({now}) before apply()")
         handler = _HANDLERS.get(type(event))
         if handler is None:
             raise TypeError(f"not a routing event: {event!r}")
         handler(self, event, now)  # validates first, raises before any change
-        self._run_timers(now)
-        return self._flush()
+        head = self._timers.peek()
+        if head is not None and head[0] <= now:
+            self._run_timers(now)
+        out, self._out = self._out, []
+        return out
 
     def advance(self, now: float) -> list[Command]:
         """Run every timer due by ``now``, each at its own time, and return the commands."""

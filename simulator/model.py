@@ -43,14 +43,8 @@ from simulator.arrivals import Arrivals, replication_rng, sample
 from simulator.scenario import DAY_S, Scenario
 
 ANSWERED, ABANDONED, NO_AGENT, UNFINISHED = 1, 2, 3, 0
-#: For occupancy an agent's state is one of three kinds; time is credited when the kind changes.
-_AWAY, _IDLE, _BUSY = "away", "idle", "busy"
-_KIND = {
-    AgentStatus.TALKING.value: _BUSY,
-    AgentStatus.WRAP_UP.value: _BUSY,
-    AgentStatus.NOT_READY.value: _AWAY,
-    AgentStatus.LOGGED_OUT.value: _AWAY,
-}
+#: States in which an agent is not available (occupancy's denominator leaves them out).
+_AWAY = frozenset({AgentStatus.NOT_READY.value, AgentStatus.LOGGED_OUT.value})
 _ON, _BREAK, _OFF = "on", "break", "off"
 _END_OF_SHIFT = "end-of-shift"
 
@@ -161,22 +155,29 @@ class CentreModel:
         self.redial = [False] * n
         self.queued_since: dict[int, float] = {}
         self.offer_seq: dict[int, int] = {}
-        # Agents: the kind of state (away, idle, busy) and since when
-        self.status: dict[str, tuple[str, float]] = {}
+        # Spans of time, spread over the intervals when the run is over:
+        # calls waiting (start, end, system) and agents available (start, end, site).
+        self.queue_spans: tuple[list[float], list[float], list[int]] = ([], [], [])
+        self.available_spans: tuple[list[float], list[float], list[int]] = ([], [], [])
+        #: Agents logged in and not in not-ready, since when.
+        self.available_since: dict[str, float] = {}
         self.want: dict[str, str] = {}
         self.not_on: set[str] = set()
         # Intervals
-        k = scenario.intervals_per_day
-        self.k = k
-        self.available = np.zeros((len(self.sites), k))
-        self.busy = np.zeros((len(self.sites), k))
-        self.queue_area = np.zeros((len(self.systems), k))
+        self.k = scenario.intervals_per_day
+        self.n_callers = n
+        self.next_caller = 0
+        #: When the router next has a live timer due (as of the last look), so
+        #: that ``advance`` is called only when something is due.
+        self.next_due = math.inf
         self.stats_from = scenario.open_s + scenario.warmup_s
         #: Agents whose state changed in a way their shift may want to follow up.
         self.pending: list[str] = []
         #: Offers to answer at once (no ring delay): (call, agent, offer number).
         self.answer_now: list[tuple[int, str, int]] = []
-        self.wake_at = math.inf
+        #: Callers ringing at an agent, whose patience timer is not set (see ``_arrive``).
+        self.unarmed: set[int] = set()
+        self.ring_timeout = centre.routing.ring_timeout_s
 
     # ------------------------------------------------------------------
     # Running
@@ -184,28 +185,31 @@ class CentreModel:
 
     def run(self) -> RunRecord:
         env = self.env
-        env.process(self._callers())
+        if self.n_callers:
+            env.timeout(self.arrived[0] - env.now).callbacks.append(self._next_caller)
         env.process(self._shifts())
-        env.run()
-        end = env.now
-        for agent, (status, since) in self.status.items():
-            self._credit_agent(agent, status, since, end)
-        n = len(self.arrived)
-        handle = np.array(self.answered_at)
-        talk = np.array(self.talk)
-        handle = np.where(np.isnan(handle), np.nan, talk + self.wrap_up)
+        self._loop()
+        end = max(env.now, self.router.now)
+        for agent, since in self.available_since.items():
+            self._span(self.available_spans, since, end, self.agent_site[agent])
+        answered_at = np.array(self.answered_at)
+        handle = np.where(np.isnan(answered_at), np.nan, np.array(self.talk) + self.wrap_up)
+        site = np.array(self.site, dtype=np.int64)
+        answered = ~np.isnan(answered_at)
+        n_sites = len(self.sites)
         return RunRecord(
             arrived=np.array(self.arrived),
             system=np.array(self.system, dtype=np.int64),
             agency=np.array(self.agency, dtype=np.int64),
             outcome=np.array(self.outcome, dtype=np.int64),
-            answered_at=np.array(self.answered_at),
-            site=np.array(self.site, dtype=np.int64),
-            handle=handle[:n],
+            answered_at=answered_at,
+            site=site,
+            handle=handle,
             redial=np.array(self.redial, dtype=bool),
-            available=self.available,
-            busy=self.busy,
-            queue_area=self.queue_area,
+            available=self.spread(*self.available_spans, n_sites),
+            # an agent is busy from the answer to the end of wrap-up, exactly the call's handle time
+            busy=self.spread(answered_at[answered], (answered_at + handle)[answered], site[answered], n_sites),
+            queue_area=self.spread(*self.queue_spans, len(self.systems)),
             exposure=self._exposure(),
             end_time=end,
         )
@@ -218,64 +222,93 @@ class CentreModel:
             out[k] = max(0.0, end - max(start, self.stats_from)) * s.days
         return out
 
-    def _now(self) -> float:
-        now = self.env.now
-        return now if now >= self.router.now else self.router.now
+    def _loop(self) -> None:
+        """Step SimPy's events, running the router's timers in between, each at its own time.
+
+        The router's timers are not SimPy events: most of them (a ring timeout
+        after the answer, say) are stale by the time they come due, and
+        scheduling each one would cost an event for nothing. Before every
+        SimPy step the router's next live timer is compared with SimPy's next
+        event and run first if it is due first.
+        """
+        env = self.env
+        router = self.router
+        inf = math.inf
+        while True:
+            upcoming = env.peek()
+            due = self.next_due
+            if due <= upcoming and due != inf:
+                now = max(due, router.now)
+                self._carry(router.advance(now), now)
+                if self.answer_now or self.pending:
+                    self._follow_up(now)
+                self._arm()
+                continue
+            if upcoming == inf:
+                return
+            env.step()
+
+    def _at(self, when: float, callback: Any) -> None:
+        """Call ``callback`` at simulated time ``when`` (the router may be ahead of SimPy's clock)."""
+        self.env.timeout(when - self.env.now).callbacks.append(callback)
 
     def _apply(self, event: Event) -> None:
-        now = self._now()
         router = self.router
-        self._carry(router.advance(now), now)
+        now = self.env.now
+        now = max(now, router.now)
+        if self.next_due <= now:
+            self._carry(router.advance(now), now)
         self._carry(router.apply(event, now), now)
-        self._follow_up(now)
+        if self.answer_now or self.pending:
+            self._follow_up(now)
         self._arm()
 
     def _follow_up(self, now: float) -> None:
         """Answers at once (no ring delay), then agents following their shift."""
+        router = self.router
         while self.answer_now or self.pending:
+            event: Event | None
             if self.answer_now:
                 i, agent, seq = self.answer_now.pop(0)
-                if self._still_ringing(i, agent, seq):
-                    self._carry(self.router.apply(CallAnswered(str(i), agent), now), now)
+                event = CallAnswered(str(i), agent) if self._still_ringing(i, agent, seq) else None
+            else:
+                event = self._step_towards(self.pending.pop(0))
+            if event is None:
                 continue
-            event = self._step_towards(self.pending.pop(0))
-            if event is not None:
-                self._carry(self.router.apply(event, now), now)
+            due = router.next_timer_at()
+            if due is not None and due <= now:  # a timer the last step set for this very moment
+                self._carry(router.advance(now), now)
+            self._carry(router.apply(event, now), now)
 
     def _arm(self) -> None:
         due = self.router.next_timer_at()
-        if due is not None and due < self.wake_at:
-            self.wake_at = due
-            self.env.timeout(max(0.0, due - self.env.now)).callbacks.append(self._wake)
-
-    def _wake(self, _event: Any) -> None:
-        self.wake_at = math.inf
-        now = self._now()
-        self._carry(self.router.advance(now), now)
-        self._follow_up(now)
-        self._arm()
+        self.next_due = math.inf if due is None else due
 
     # ------------------------------------------------------------------
     # Callers
     # ------------------------------------------------------------------
 
-    def _callers(self) -> Any:
-        env = self.env
-        times = self.arrived
-        n = len(times)
-        for i in range(n):
-            t = times[i]
-            if t > env.now:
-                yield env.timeout(t - env.now)
-            self._arrive(i)
+    def _next_caller(self, _event: object) -> None:
+        """A caller rings; the next one's ring is scheduled (a chain of callbacks, lighter than a process)."""
+        i = self.next_caller
+        self.next_caller = i + 1
+        if i + 1 < self.n_callers:
+            self.env.timeout(self.arrived[i + 1] - self.env.now).callbacks.append(self._next_caller)
+        self._arrive(i)
 
     def _arrive(self, i: int) -> None:
         agency = self.agency[i]
         self._apply(CallArrived(str(i), self.systems[self.system[i]], self.agencies[agency] if agency >= 0 else None))
         patience = self.patience[i]
-        # A caller answered on arrival never gives up: no patience timer needed.
-        if patience != math.inf and self.outcome[i] != ANSWERED:
-            self.env.timeout(patience).callbacks.append(partial(self._give_up, i))
+        if patience == math.inf or self.outcome[i] == ANSWERED:
+            return  # never gives up, or answered on arrival
+        call = self.router.calls.get(str(i))
+        if call is not None and call.status is CallStatus.RINGING and patience > self.ring_delay < self.ring_timeout:
+            # Ringing now and answered before patience runs out, unless the
+            # offer is withdrawn: the timer is set then (see QueueCall).
+            self.unarmed.add(i)
+            return
+        self._at(self.arrived[i] + patience, partial(self._give_up, i))
 
     def _give_up(self, i: int, _event: object = None) -> None:
         call = self.router.calls.get(str(i))
@@ -389,20 +422,24 @@ class CentreModel:
                 if self.ring_delay == 0:
                     self.answer_now.append((i, cmd.agent_id, seq))
                 elif self.ring_delay < cmd.ring_until - now:
-                    agent = cmd.agent_id
-                    self.env.timeout(self.ring_delay).callbacks.append(partial(self._answer, i, agent, seq))
+                    self._at(now + self.ring_delay, partial(self._answer, i, cmd.agent_id, seq))
             elif type(cmd) is QueueCall:
-                self.queued_since[int(cmd.call_id)] = now
+                i = int(cmd.call_id)
+                self.queued_since[i] = now
+                if i in self.unarmed:  # back in the queue after an offer: patience counts again
+                    self.unarmed.discard(i)
+                    self._at(max(now, self.arrived[i] + self.patience[i]), partial(self._give_up, i))
             elif type(cmd) is ConnectCall:
                 i = int(cmd.call_id)
                 self.answered_at[i] = now
                 self.site[i] = self.agent_site[cmd.agent_id]
                 self.outcome[i] = ANSWERED
-                self.env.timeout(self.talk[i]).callbacks.append(partial(self._hang_up, i))
+                self._at(now + self.talk[i], partial(self._hang_up, i))
             elif type(cmd) is EndCall:
                 i = int(cmd.call_id)
                 self._dequeue(i, now)
                 self.offer_seq.pop(i, None)
+                self.unarmed.discard(i)
                 if cmd.rule is Rule.CALLER_HUNG_UP:
                     self.outcome[i] = ABANDONED
                 elif cmd.rule is Rule.NO_AGENT_GIVE_UP:
@@ -411,49 +448,55 @@ class CentreModel:
     def _dequeue(self, i: int, now: float) -> None:
         since = self.queued_since.pop(i, None)
         if since is not None:
-            self._credit(self.queue_area[self.system[i]], since, now)
+            self._span(self.queue_spans, since, now, self.system[i])
+
+    @staticmethod
+    def _span(spans: tuple[list[float], list[float], list[int]], start: float, end: float, group: int) -> None:
+        spans[0].append(start)
+        spans[1].append(end)
+        spans[2].append(group)
 
     def _agent_state(self, cmd: SetAgentState, now: float) -> None:
         agent = cmd.agent_id
         status = cmd.status
-        kind = _KIND.get(status, _IDLE)
-        previous = self.status.get(agent)
-        if previous is None:
-            self.status[agent] = (kind, now)
-        elif previous[0] != kind:
-            self._credit_agent(agent, previous[0], previous[1], now)
-            self.status[agent] = (kind, now)
-        if status == "not-ready" or (agent in self.not_on and status in ("ready", "reject-delay")):
+        if status in _AWAY:
+            since = self.available_since.pop(agent, None)
+            if since is not None:
+                self._span(self.available_spans, since, now, self.agent_site[agent])
+            if status == "not-ready":
+                self.pending.append(agent)
+            return
+        if agent not in self.available_since:
+            self.available_since[agent] = now
+        if agent in self.not_on and status in ("ready", "reject-delay"):
             self.pending.append(agent)
 
-    def _credit_agent(self, agent: str, kind: str, since: float, until: float) -> None:
-        if kind == _AWAY:
-            return
-        site = self.agent_site[agent]
-        self._credit(self.available[site], since, until)
-        if kind == _BUSY:
-            self._credit(self.busy[site], since, until)
-
-    def _credit(self, row: np.ndarray, start: float, end: float) -> None:
-        """Add the time in [start, end) to ``row`` by interval of the day (counted hours only)."""
+    def spread(
+        self, starts: Sequence[float], ends: Sequence[float], groups: Sequence[int], n_groups: int
+    ) -> np.ndarray:
+        """Seconds of the spans [start, end) in each (group, interval of the day), counted hours only."""
         s = self.scenario
-        while start < end:
-            day = math.floor(start / DAY_S)
-            if day >= s.days:
-                return
+        out = np.zeros((n_groups, self.k))
+        start = np.array(starts, dtype=float)
+        end = np.array(ends, dtype=float)
+        group = np.array(groups, dtype=np.int64)
+        todo = np.nonzero(start < end)[0]
+        while todo.size:
+            st = start[todo]
+            day = np.floor(st / DAY_S)
             base = day * DAY_S
-            tod = start - base
-            if tod < self.stats_from - 0.0:
-                start = base + self.stats_from
-                continue
-            if tod >= s.close_s:
-                start = base + DAY_S + self.stats_from
-                continue
-            k = int((tod - s.open_s) // s.interval_s)
-            cell_end = base + min(s.open_s + (k + 1) * s.interval_s, s.close_s)
-            stop = end if end < cell_end else cell_end
-            row[k] += stop - start
-            start = stop
+            tod = st - base
+            early = tod < self.stats_from
+            late = tod >= s.close_s
+            inside = ~(early | late)
+            k = np.clip(((tod - s.open_s) // s.interval_s).astype(np.int64), 0, self.k - 1)
+            cell_end = base + np.minimum(s.open_s + (k + 1) * s.interval_s, s.close_s)
+            stop = np.minimum(end[todo], cell_end)
+            np.add.at(out, (group[todo][inside], k[inside]), (stop - st)[inside])
+            nxt = np.where(inside, cell_end, np.where(early, base + self.stats_from, base + DAY_S + self.stats_from))
+            start[todo] = nxt
+            todo = todo[(nxt < end[todo]) & (np.floor(nxt / DAY_S) < s.days)]
+        return out
 
 
 def run_replication(centre: Centre, scenario: Scenario, arrivals: Arrivals, duty: Duty, replication: int) -> RunRecord:
