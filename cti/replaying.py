@@ -35,7 +35,7 @@ from rich.table import Table
 
 from cti.errors import UsageError
 from routing.centre import Centre
-from routing.figures import CallFacts, Figures, figures
+from routing.figures import CallFacts, Figures, agent_time, figures
 from simulator.arrivals import Arrivals, replication_rng
 from simulator.model import Duty
 from simulator.results import TOTAL, SimulationResult, paired_difference
@@ -59,6 +59,7 @@ class RealDay:
     sessions: list[tuple[str, float, float]]  # agent, login, logout
     ring_delay_s: float
     facts: list[CallFacts]
+    occupancy: float | None = None
 
     @property
     def patience_mean_s(self) -> float | None:
@@ -89,6 +90,10 @@ def read_day(path: Path, day: date) -> RealDay:
         rows = db.execute(
             "SELECT offered_at, system, agency, outcome, answered_at, ended_at, wrap_up_end_at, rang_at, site "
             "FROM calls WHERE channel = 'voice' AND offered_at >= ? AND offered_at < ? ORDER BY offered_at, call_id",
+            (midnight, next_midnight),
+        ).fetchall()
+        states = db.execute(
+            "SELECT agent_id, site, at, status FROM agent_states WHERE at >= ? AND at < ? ORDER BY seq",
             (midnight, next_midnight),
         ).fetchall()
         sessions = db.execute(
@@ -133,7 +138,17 @@ def read_day(path: Path, day: date) -> RealDay:
         sessions=[(a, max(lo, midnight) - midnight, min(hi, next_midnight) - midnight) for a, lo, hi in sessions],
         ring_delay_s=statistics.median(rings) if rings else 3.0,
         facts=facts,
+        occupancy=_occupancy(states),
     )
+
+
+def _occupancy(states: list[tuple[str, str, float, str]]) -> float | None:
+    """The day's occupancy from the agents' state changes, by the live centre's definition."""
+    if not states:
+        return None
+    times = agent_time(states, {}, max(at for _, _, at, _ in states))
+    available = sum(t.available_s for t in times)
+    return sum(t.busy_s for t in times) / available if available else None
 
 
 def replay_arrivals(real: RealDay, centre: Centre, seed: int, replication: int) -> Arrivals:
@@ -288,7 +303,7 @@ def _replay_doc(real: RealDay, actual: Figures, as_was: SimulationResult, change
     key = (TOTAL, "all", "")
     for m in _REPLAYED:
         d = paired_difference(as_was, changed, key, m)
-        real_value = getattr(actual, m) if m != "occupancy" else None
+        real_value = getattr(actual, m) if m != "occupancy" else real.occupancy
         total[m] = {
             "real": float(real_value) if real_value is not None else None,
             "as_was": as_was.estimate(key, m).mean,

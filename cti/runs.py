@@ -115,7 +115,10 @@ def demo_command(args: argparse.Namespace) -> int:
             f"database: {db}\nlog: {log_path}\n"
             f"per-call rows:  cti export calls --db {db}\n"
             f"open cases:     cti cases list --db {db} --open\n"
-            f"a screen pop:   cti calls show {result.example_call or 'CALL_ID'} --db {db}",
+            f"a screen pop:   cti calls show {result.example_call or 'CALL_ID'} --db {db}\n"
+            f"what if:        cti simulate --replay --db {db} --date "
+            f"{datetime.fromtimestamp(result.started_at, tz):%Y-%m-%d} --remove-agent "
+            f"{next((a.id for a in centre.agents if a.voice), 'AGENT')}",
             highlight=False,
         )
     return EXIT_OK

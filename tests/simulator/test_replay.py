@@ -56,6 +56,7 @@ def test_replayed_as_it_was_the_day_looks_like_the_real_one(replayed: dict) -> N
     total = replayed["total"]
     assert abs(total["service_level"]["as_was"] - total["service_level"]["real"]) < 0.1
     assert abs(total["answer_rate"]["as_was"] - total["answer_rate"]["real"]) < 0.05
+    assert abs(total["occupancy"]["as_was"] - total["occupancy"]["real"]) < 0.1
 
 
 def test_three_agents_fewer_would_have_answered_fewer_calls_in_time(replayed: dict) -> None:  # type: ignore[type-arg]
