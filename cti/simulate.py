@@ -159,7 +159,7 @@ def _num(e: Estimate, digits: int = 1, *, ci: bool = False) -> str:
     return text
 
 
-_RATIOS = {"answer_rate", "p_abandon", "service_level", "occupancy"}
+_RATIOS = {"answer_rate", "p_abandon", "p_wait", "service_level", "occupancy"}
 
 
 def fmt(metric: str, e: Estimate, *, ci: bool = True) -> str:
@@ -409,7 +409,17 @@ def _single_queue(args: argparse.Namespace) -> int:
         model = "Erlang C (M/M/n)"
         analytic = {"p_wait": c.p_wait, "service_level": c.service_level, "asa_s": c.asa_s, "occupancy": c.occupancy,
                     "p_abandon": 0.0 if c.stable else None}  # fmt: skip
-    keys = ["service_level", "asa_s", "occupancy", "p_abandon", "answer_rate", "wait_p90_s", "aht_s", "offered"]
+    keys = [
+        "p_wait",
+        "service_level",
+        "asa_s",
+        "occupancy",
+        "p_abandon",
+        "answer_rate",
+        "wait_p90_s",
+        "aht_s",
+        "offered",
+    ]
     doc: dict[str, Any] = {
         "model": model,
         "load_erlangs": load,
@@ -426,7 +436,7 @@ def _single_queue(args: argparse.Namespace) -> int:
     table = Table(title=f"One queue: {job.scenario.name}; simulated vs {model}", title_justify="left")
     for col in ("figure", "simulated (95% CI)", "analytic"):
         table.add_column(col, justify="left" if col == "figure" else "right")
-    for key in ("service_level", "asa_s", "occupancy", "p_abandon"):
+    for key in ("p_wait", "service_level", "asa_s", "occupancy", "p_abandon"):
         value = analytic.get(key)
         shown = "unstable" if value is None else (f"{value * 100:.1f}%" if key in _RATIOS else f"{value:.1f}")
         table.add_row(key, fmt(key, g[key]), shown)

@@ -105,6 +105,7 @@ class RunRecord:
     site: np.ndarray  # index of the answering agent's site, -1 if none
     handle: np.ndarray  # talk + wrap-up, nan if not answered
     redial: np.ndarray  # bool: a caller ringing again after giving up
+    waited: np.ndarray  # bool: no agent was offered the call when it arrived: it queued
     #: (sites, intervals): seconds available (logged in, not in not-ready) and busy (talking or wrap-up).
     available: np.ndarray
     busy: np.ndarray
@@ -153,6 +154,7 @@ class CentreModel:
         self.answered_at = [math.nan] * n
         self.site = [-1] * n
         self.redial = [False] * n
+        self.waited = [False] * n
         self.queued_since: dict[int, float] = {}
         self.offer_seq: dict[int, int] = {}
         # Spans of time, spread over the intervals when the run is over:
@@ -206,6 +208,7 @@ class CentreModel:
             site=site,
             handle=handle,
             redial=np.array(self.redial, dtype=bool),
+            waited=np.array(self.waited, dtype=bool),
             available=self.spread(*self.available_spans, n_sites),
             # an agent is busy from the answer to the end of wrap-up, exactly the call's handle time
             busy=self.spread(answered_at[answered], (answered_at + handle)[answered], site[answered], n_sites),
@@ -299,10 +302,12 @@ class CentreModel:
     def _arrive(self, i: int) -> None:
         agency = self.agency[i]
         self._apply(CallArrived(str(i), self.systems[self.system[i]], self.agencies[agency] if agency >= 0 else None))
+        call = self.router.calls.get(str(i))
+        if self.outcome[i] != ANSWERED and (call is None or call.status is CallStatus.QUEUED):
+            self.waited[i] = True
         patience = self.patience[i]
         if patience == math.inf or self.outcome[i] == ANSWERED:
             return  # never gives up, or answered on arrival
-        call = self.router.calls.get(str(i))
         if call is not None and call.status is CallStatus.RINGING and patience > self.ring_delay < self.ring_timeout:
             # Ringing now and answered before patience runs out, unless the
             # offer is withdrawn: the timer is set then (see QueueCall).
@@ -330,6 +335,7 @@ class CentreModel:
         self.answered_at.append(math.nan)
         self.site.append(-1)
         self.redial.append(True)
+        self.waited.append(False)
         self._arrive(j)
 
     def _still_ringing(self, i: int, agent: str, seq: int) -> bool:

@@ -29,6 +29,7 @@ CALL_KEYS = (
     "answered",
     "abandoned",
     "redials",
+    "p_wait",
     "answer_rate",
     "p_abandon",
     "service_level",
@@ -59,6 +60,7 @@ def _call_figures(
     wait: np.ndarray,
     handle: np.ndarray,
     redial: np.ndarray,
+    waited: np.ndarray,
     threshold: float,
     occupancy: float | None,
     queue_length: float | None,
@@ -73,6 +75,7 @@ def _call_figures(
         "answered": float(answered),
         "abandoned": float(abandoned),
         "redials": float(redial.sum()),
+        "p_wait": _ratio(float(waited.sum()), offered),
         "answer_rate": _ratio(answered, offered),
         "p_abandon": _ratio(abandoned, offered),
         "service_level": _ratio(float((waits <= threshold).sum()), offered),
@@ -108,6 +111,7 @@ def replication_figures(
     wait = (rec.answered_at - rec.arrived)[counted]
     handle = rec.handle[counted]
     redial = rec.redial[counted]
+    waited = rec.waited[counted]
     system = rec.system[counted]
     site = rec.site[counted]
     interval = interval[counted]
@@ -134,6 +138,7 @@ def replication_figures(
             wait[in_k],
             handle[in_k],
             redial[in_k],
+            waited[in_k],
             threshold,
             occupancy(slice(None), k),
             queue(slice(None), k),
@@ -141,7 +146,7 @@ def replication_figures(
         for s, name in enumerate(systems):
             m = in_k & (system == s)
             out[(key_k, "system", name)] = _call_figures(
-                outcome[m], wait[m], handle[m], redial[m], threshold, None, queue(s, k)
+                outcome[m], wait[m], handle[m], redial[m], waited[m], threshold, None, queue(s, k)
             )
         for s, name in enumerate(sites):
             m = in_k & answered & (site == s)

@@ -79,6 +79,7 @@ def merge(records: list[RunRecord]) -> RunRecord:
         site=cat([r.site for r in records]),
         handle=cat([r.handle for r in records]),
         redial=cat([r.redial for r in records]),
+        waited=cat([r.waited for r in records]),
         available=sum((r.available for r in records), np.zeros_like(records[0].available)),
         busy=sum((r.busy for r in records), np.zeros_like(records[0].busy)),
         queue_area=sum((r.queue_area for r in records), np.zeros_like(records[0].queue_area)),

@@ -55,6 +55,7 @@ def check(result: SimulationResult, metric: str, expected: float, tolerance: flo
 def test_single_queue_matches_erlang_c(agents: int, load: float, replications: int) -> None:
     result = run(agents, load, replications, None, seed=11)
     c = erlang_c(agents, load, AHT, THRESHOLD)
+    check(result, "p_wait", c.p_wait, 0.015)
     check(result, "service_level", c.service_level, 0.015)
     check(result, "asa_s", c.asa_s, 0.08 * c.asa_s)
     check(result, "occupancy", c.occupancy, 0.01)
@@ -69,4 +70,5 @@ def test_single_queue_matches_erlang_a(agents: int, load: float, patience: float
     result = run(agents, load, replications, patience, seed=12)
     a = erlang_a(agents, load, AHT, THRESHOLD, patience)
     check(result, "p_abandon", a.p_abandon, 0.01)
+    check(result, "p_wait", a.p_wait, 0.015)
     check(result, "service_level", a.service_level, 0.015)
