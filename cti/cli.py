@@ -296,7 +296,7 @@ def _add_simulator(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     mode.add_argument("--replay", action="store_true", help="re-run a real day from --db under the changed setup")
     _what_if(sim)
     sim.add_argument("--replications", type=_count, help="replications (default: the scenario's)")
-    sim.add_argument("--seed", type=int, help="seed (default: the scenario's)")
+    sim.add_argument("--seed", type=_seed, help="seed (default: the scenario's)")
     sim.add_argument("--days", type=_count, help="days per replication (default: the scenario's)")
     sim.add_argument("--workers", type=_count, help="processes to use (default: one per core)")
     sim.add_argument("--json", metavar="PATH", type=Path, help="write the figures as JSON ('-': standard output)")
@@ -305,10 +305,10 @@ def _add_simulator(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     sim.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no tables")
     one = sim.add_argument_group("--single-queue (as cti erlang)")
     one.add_argument("--calls", type=_non_negative, help="calls offered per interval")
-    one.add_argument("--interval", type=_positive, default=1800.0, help="interval length, s (default 1800)")
+    one.add_argument("--interval", type=_positive, help="interval length, s (default 1800)")
     one.add_argument("--aht", type=_positive, help="mean handle time, s (exponential)")
     one.add_argument("--agents", type=_count, help="agents on duty")
-    one.add_argument("--threshold", type=_non_negative, default=20.0, help="service-level threshold, s (default 20)")
+    one.add_argument("--threshold", type=_non_negative, help="service-level threshold, s (default 20)")
     one.add_argument("--patience", type=_positive, help="mean caller patience, s (exponential): Erlang A")
     one.add_argument("--hours", type=_positive, help="hours of arrivals per replication, at most 24 (default 8)")
     replay = sim.add_argument_group("--replay")
@@ -323,9 +323,9 @@ def _add_simulator(commands: argparse._SubParsersAction[argparse.ArgumentParser]
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     staff.add_argument("scenario", nargs="?", metavar="SCENARIO", help="scenario file (default: the example)")
-    _what_if(staff)
+    _what_if(staff, add_agent=False)  # the search adds agents itself
     staff.add_argument("--replications", type=_count, help="replications per candidate (default: the scenario's)")
-    staff.add_argument("--seed", type=int, help="seed (default: the scenario's)")
+    staff.add_argument("--seed", type=_seed, help="seed (default: the scenario's)")
     staff.add_argument("--workers", type=_count, help="processes to use (default: one per core)")
     staff.add_argument("--max-per-site", type=_count, default=60, help="never put more agents at a site (default 60)")
     staff.add_argument("--json", metavar="PATH", type=Path, help="write the plan as JSON ('-': standard output)")
@@ -335,7 +335,7 @@ def _add_simulator(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     staff.set_defaults(run=_lazy("cti.staffing", "staff_command"))
 
 
-def _what_if(parser: argparse.ArgumentParser) -> None:
+def _what_if(parser: argparse.ArgumentParser, *, add_agent: bool = True) -> None:
     parser.add_argument("--config", metavar="FILE", help="centre file (default: the shipped DGPA centre)")
     parser.add_argument(
         "--set",
@@ -344,12 +344,13 @@ def _what_if(parser: argparse.ArgumentParser) -> None:
         help="override a scenario field: PATH=VALUE, PATH*=FACTOR, PATH+=AMOUNT (e.g. arrivals.webhr*=1.5); repeatable",
     )
     parser.add_argument("--remove-agent", action="append", metavar="AGENT", help="take an agent out (repeatable)")
-    parser.add_argument(
-        "--add-agent",
-        action="append",
-        metavar="SITE",
-        help="one more agent at SITE, from its template, all day (repeatable)",
-    )
+    if add_agent:
+        parser.add_argument(
+            "--add-agent",
+            action="append",
+            metavar="SITE",
+            help="one more agent at SITE, from its template, all day (repeatable)",
+        )
     parser.add_argument("--strategy", help="another routing strategy, e.g. best-skill")
 
 
@@ -528,6 +529,16 @@ def _count(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be 1 or more, got {text}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 2**63 - 1, got {text}")
     return value
 
 

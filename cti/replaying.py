@@ -6,16 +6,17 @@ who hung up (their wait). What the store cannot know is drawn, seeded:
 
 * the talk time of a caller who was never answered, from the day's answered
   calls of the same system (or of the whole day);
-* the patience of a caller who was answered. Patience is fitted to the day as
-  an exponential distribution with censoring (callers answered before they
-  gave up tell only that their patience was longer than their wait): the mean
-  is total waiting time ÷ callers who gave up. Being memoryless, an answered
-  caller's patience is then their wait plus a draw from it.
+* the patience of a caller who did not hang up (answered, or given up on by
+  the centre). Patience is fitted to the day as an exponential distribution
+  with censoring (such callers tell only that their patience was longer than
+  their wait): the mean is total waiting time ÷ callers who hung up. Being
+  memoryless, such a caller's patience is their wait plus a draw from it.
 
-Agents are on duty as they were logged in (``agent_sessions``), and answer
-after the day's median ring time. The day is replayed as it was (a check on
-the model) and with the changes (--remove-agent, --add-agent, --strategy,
---set), both with the same draws; the difference is the change's.
+Agents are on duty as they were logged in (``agent_sessions``; their breaks
+and other not-ready time are not replayed), and answer after the day's
+median ring time. The day is replayed as it was (a check on the model) and
+with the changes (--remove-agent, --add-agent, --strategy), both with the
+same draws; the difference is the change's.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
+from rich.console import Console
 from rich.table import Table
 
 from cti.errors import UsageError
@@ -173,8 +175,8 @@ def replay_arrivals(real: RealDay, centre: Centre, seed: int, replication: int) 
             pool = by_system.get(real.systems[i]) or everyone
             talk[i] = pool[int(rng.integers(len(pool)))]
         wait = real.waits[i]
-        if real.outcomes[i] in ("abandoned", "no-agent") and wait is not None:
-            patience[i] = wait
+        if real.outcomes[i] == "abandoned" and wait is not None:
+            patience[i] = wait  # they hung up: their patience, exactly
         elif mean_patience is None:
             patience[i] = math.inf
         else:
@@ -221,7 +223,7 @@ def replay_scenario(real: RealDay, centre: Centre, base: Scenario | None, replic
 
 def replay_command(args: argparse.Namespace) -> int:
     from cti.config import load_centre, load_default
-    from cti.simulate import _console, _delta, _value, _write_json, load_scenario_arg, run_job
+    from cti.simulate import _console, load_scenario_arg, run_job
     from simulator.scenario import change_centre
 
     if args.db is None or args.date is None:
@@ -232,6 +234,8 @@ def replay_command(args: argparse.Namespace) -> int:
         raise UsageError(f"--date: not a date: {args.date!r} (expected YYYY-MM-DD)") from None
     if len(args.scenarios) > 1:
         raise UsageError("--replay takes at most one scenario file (for its templates and targets)")
+    if args.set and not args.scenarios:
+        raise UsageError("--set with --replay changes the scenario file given for templates and targets; give one")
     base_centre = load_centre(args.config).centre if args.config else load_default().centre
     real = read_day(args.db, day)
     unknown = sorted(set(real.systems) - {s.id for s in base_centre.systems})
@@ -259,9 +263,18 @@ def replay_command(args: argparse.Namespace) -> int:
     changed = run_job(Job(changed_centre, scenario, changed_duty, fixed), args, "replaying with the changes")
     actual = figures(real.facts, scenario.threshold_s, None)
     doc = _replay_doc(real, actual, as_was, changed, args)
+    _report(real, doc, as_was, changed, args, console)
+    return 0
+
+
+def _report(real: RealDay, doc: dict[str, Any], as_was: SimulationResult, changed: SimulationResult,
+            args: argparse.Namespace, console: Console) -> None:  # fmt: skip
+    """The replay's table and note, and its JSON, CSV and plot."""
+    from cti.simulate import _delta, _value, _write_csv, _write_json
+
     table = Table(
-        title=f"Replay of {day.isoformat()} ({real.timezone}): {len(real.arrived)} calls, "
-        f"{replications} replications; changes: {doc['changes'] or 'none'}",
+        title=f"Replay of {real.day.isoformat()} ({real.timezone}): {len(real.arrived)} calls, "
+        f"{as_was.replications} replications; changes: {doc['changes'] or 'none'}",
         title_justify="left",
     )
     for col in ("figure", "real day", "replayed as it was", "with the changes", "change (95% CI)", "significant"):
@@ -286,7 +299,13 @@ def replay_command(args: argparse.Namespace) -> int:
     )
     if args.json is not None:
         _write_json(args.json, doc)
-    return 0
+    if args.csv is not None:
+        _write_csv(args.csv, [{"figure": m, **row} for m, row in doc["total"].items()])
+    if args.plot is not None:
+        from simulator.plots import plot_result
+
+        plot_result(as_was, args.plot, other=changed, other_tag=" (changed)")
+        console.print(f"Plot: {args.plot} (as it was; with the changes dashed)")
 
 
 _REPLAYED = ("offered", "answered", "abandoned", "answer_rate", "service_level", "asa_s", "occupancy")

@@ -77,10 +77,13 @@ def load_scenario_arg(path: str | None, centre: Centre, sets: Sequence[str] = ()
         doc = apply_overrides(doc, sets)
         return scenario_from_mapping(doc, centre)
     except ScenarioError as err:
-        line = None if err.path.startswith("--") else locate(text, err.path)
-        where = f"{source}: line {line}: " if line else f"{source}: "
         if err.path.startswith("--"):
-            where = ""
+            raise UsageError(str(err)) from None
+        overridden = [s.split("=")[0].rstrip("*+").strip() for s in sets]
+        if any(err.path == p or err.path.startswith(p + ".") or err.path.startswith(p + "[") for p in overridden):
+            raise UsageError(f"--set: {err}") from None  # the value came from the command line, not the file
+        line = locate(text, err.path)
+        where = f"{source}: line {line}: " if line else f"{source}: "
         raise UsageError(f"{where}{err}") from None
 
 
@@ -97,6 +100,13 @@ def _job(args: argparse.Namespace, centre: Centre, scenario: Scenario) -> Job:
 
 
 def _with_cli_changes(args: argparse.Namespace, scenario: Scenario) -> Scenario:
+    """The scenario with --replications, --seed and --days, held to the scenario file's limits."""
+    from simulator.scenario import MAX_DAYS, MAX_REPLICATIONS
+
+    for flag, limit in (("replications", MAX_REPLICATIONS), ("days", MAX_DAYS)):
+        value = getattr(args, flag, None)
+        if value is not None and value > limit:
+            raise UsageError(f"--{flag}: at most {limit:,}, got {value:,}")
     changes: dict[str, Any] = {}
     if getattr(args, "replications", None) is not None:
         changes["replications"] = args.replications
@@ -295,6 +305,19 @@ def _csv_to(fh: Any, rows: list[dict[str, object]], cell: Callable[[object], obj
         writer.writerow({k: cell(v) for k, v in row.items()})
 
 
+def check_outputs(args: argparse.Namespace) -> None:
+    """Refuse unwritable output paths before a long run, not after it."""
+    for flag in ("json", "csv", "plot"):
+        path = getattr(args, flag, None)
+        if path is not None and str(path) != "-":
+            _check_writable(path)
+    plot = getattr(args, "plot", None)
+    if plot is not None and Path(plot).suffix.lower() != ".png":
+        raise UsageError(f"--plot: {plot}: the chart is a PNG; give a file name ending in .png")
+    if plot is not None and str(plot) == "-":
+        raise UsageError("--plot: give a file name ending in .png")
+
+
 def _check_writable(path: Path) -> Path:
     if path.is_dir():
         raise UsageError(f"{path}: is a directory, expected a file to write")
@@ -339,8 +362,14 @@ def scenario_command(args: argparse.Namespace) -> int:
 
 
 def simulate_command(args: argparse.Namespace) -> int:
+    check_outputs(args)
     if args.single_queue:
         return _single_queue(args)
+    _refuse_single_queue_flags(args)
+    if not args.replay:
+        given = [f"--{f}" for f in ("db", "date") if getattr(args, f, None) is not None]
+        if given:
+            raise UsageError(f"{', '.join(given)}: only with --replay")
     if args.compare:
         return _compare(args)
     if args.replay:
@@ -349,7 +378,6 @@ def simulate_command(args: argparse.Namespace) -> int:
         return replay_command(args)
     if len(args.scenarios) > 1:
         raise UsageError("give one scenario file (two only with --compare)")
-    _refuse_single_queue_flags(args)
     centre = load_centre_arg(args)
     scenario = _with_cli_changes(
         args, load_scenario_arg(args.scenarios[0] if args.scenarios else None, centre, args.set or ())
@@ -362,7 +390,13 @@ def simulate_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-_SINGLE_QUEUE_ONLY = ("calls", "aht", "agents", "patience", "hours")
+_SINGLE_QUEUE_ONLY = ("calls", "aht", "agents", "patience", "hours", "interval", "threshold")
+
+
+def _refuse(args: argparse.Namespace, mode: str, flags: Sequence[str]) -> None:
+    given = [f"--{f.replace('_', '-')}" for f in flags if getattr(args, f, None) not in (None, [], ())]
+    if given:
+        raise UsageError(f"{', '.join(given)}: not with {mode}")
 
 
 def _refuse_single_queue_flags(args: argparse.Namespace) -> None:
@@ -380,6 +414,10 @@ def _single_queue(args: argparse.Namespace) -> int:
         raise UsageError(f"--single-queue needs {', '.join(missing)}")
     if args.scenarios:
         raise UsageError("--single-queue takes no scenario file")
+    _refuse(args, "--single-queue", ("csv", "plot", "set", "remove_agent", "add_agent", "strategy", "config", "days",
+                                     "db", "date"))  # fmt: skip
+    args.interval = 1800.0 if args.interval is None else args.interval
+    args.threshold = 20.0 if args.threshold is None else args.threshold
     try:
         job = single_queue_job(
             calls=args.calls,
@@ -455,7 +493,13 @@ def _compare(args: argparse.Namespace) -> int:
         raise UsageError("--compare needs two scenario files: cti simulate --compare A.toml B.toml")
     centre = load_centre_arg(args)
     a = _with_cli_changes(args, load_scenario_arg(args.scenarios[0], centre, args.set or ()))
-    b = load_scenario_arg(args.scenarios[1], centre, args.set or ())
+    b = _with_cli_changes(args, load_scenario_arg(args.scenarios[1], centre, args.set or ()))
+    if (a.open_s, a.close_s, a.interval_s, a.days) != (b.open_s, b.close_s, b.interval_s, b.days):
+        raise UsageError(
+            "--compare: A and B must have the same days, opening hours and interval length "
+            f"(A: {a.days} day(s) {hhmm(a.open_s)}-{hhmm(a.close_s)} by {a.interval_s / 60:g} min; "
+            f"B: {b.days} day(s) {hhmm(b.open_s)}-{hhmm(b.close_s)} by {b.interval_s / 60:g} min)"
+        )
     # Paired replications: B meets A's callers (same seed, same number of replications).
     b = b.with_changes(seed=a.seed, replications=a.replications)
     if a.replications < 2:

@@ -15,6 +15,7 @@ from cti.simulate import (
     _with_cli_changes,
     _write_csv,
     _write_json,
+    check_outputs,
     load_centre_arg,
     load_scenario_arg,
     progress_bar,
@@ -26,6 +27,7 @@ EXIT_OK = 0
 
 
 def staff_command(args: argparse.Namespace) -> int:
+    check_outputs(args)
     centre = load_centre_arg(args)
     scenario = _with_cli_changes(args, load_scenario_arg(args.scenario, centre, args.set or ()))
     centre = what_if_centre(args, centre)
@@ -96,7 +98,10 @@ def staffing_doc(found: StaffingResult) -> dict[str, Any]:
         "target_answer_rate": sc.target_answer_rate,
         "simulations": found.simulations,
         "agent_hours": found.agent_hours(),
-        "erlang_a_agent_hours": sum(found.erlang_start) * sc.interval_s / 3600,
+        "erlang_a_agent_hours": found.erlang_agent_hours(),
+        "met": not found.unmet,
+        "unmet": [sc.interval_labels()[k] for k in found.unmet],
+        "not_judged": [sc.interval_labels()[k] for k in found.unjudged],
         "service_level": total["service_level"].mean,
         "answer_rate": total["answer_rate"].mean,
         "intervals": intervals,
@@ -115,9 +120,11 @@ def render_staffing(found: StaffingResult, doc: dict[str, Any], console: Console
     cols = ["start", "offered", "Erlang A", *found.sites, "total", "service level", "answer rate", "occupancy"]
     for col in cols:
         table.add_column(col, justify="left" if col == "start" else "right")
+    unmet = set(doc["unmet"])
     for iv in doc["intervals"]:
+        start = f"[red]{iv['start']}[/red]" if iv["start"] in unmet else iv["start"]
         table.add_row(
-            iv["start"],
+            start,
             _f(iv["offered"], "{:.1f}"),
             str(iv["erlang_a"]),
             *(str(iv["agents"][s]) for s in found.sites),
@@ -133,6 +140,13 @@ def render_staffing(found: StaffingResult, doc: dict[str, Any], console: Console
         f"{found.simulations} simulations of {sc.replications} replications each, same callers every time "
         f"(seed {sc.seed})."
     )
+    if doc["not_judged"]:
+        console.print(f"Inside the warm-up, not judged (kept at the Erlang A start): {', '.join(doc['not_judged'])}.")
+    if doc["unmet"]:
+        console.print(
+            f"[red]Targets missed even with every site at --max-per-site: {', '.join(doc['unmet'])}.[/red] "
+            "More agents would not help there within the cap; check skills and templates, or raise --max-per-site.",
+        )
 
 
 def _f(v: float | None, spec: str) -> str:

@@ -46,7 +46,9 @@ ANSWERED, ABANDONED, NO_AGENT, UNFINISHED = 1, 2, 3, 0
 #: States in which an agent is not available (occupancy's denominator leaves them out).
 _AWAY = frozenset({AgentStatus.NOT_READY.value, AgentStatus.LOGGED_OUT.value})
 _ON, _BREAK, _OFF = "on", "break", "off"
-_END_OF_SHIFT = "end-of-shift"
+#: At the same instant: a shift ends, then one starts, then a break starts (a break at the
+#: start of a shift begins once the agent has logged in).
+_RANK = {_OFF: 0, _ON: 1, _BREAK: 2}
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,15 +269,20 @@ class CentreModel:
         self._arm()
 
     def _follow_up(self, now: float) -> None:
-        """Answers at once (no ring delay), then agents following their shift."""
+        """Agents following their shift, then answers at once (no ring delay).
+
+        Shift changes come first: an agent whose break is due and who was just
+        offered the next call declines it (it goes back to its place) instead
+        of answering and working through the break.
+        """
         router = self.router
         while self.answer_now or self.pending:
             event: Event | None
-            if self.answer_now:
+            if self.pending:
+                event = self._step_towards(self.pending.pop(0))
+            else:
                 i, agent, seq = self.answer_now.pop(0)
                 event = CallAnswered(str(i), agent) if self._still_ringing(i, agent, seq) else None
-            else:
-                event = self._step_towards(self.pending.pop(0))
             if event is None:
                 continue
             due = router.next_timer_at()
@@ -322,7 +329,13 @@ class CentreModel:
         self._apply(CallHungUp(str(i)))
         if self.redial_p > 0 and self.redial_rng.random() < self.redial_p:
             delay = float(self.redial_rng.exponential(self.scenario.redial_delay_s))
-            self.env.timeout(delay).callbacks.append(partial(self._redial, i))
+            if self._open_at(self.env.now + delay):  # a caller who would ring while closed does not
+                self.env.timeout(delay).callbacks.append(partial(self._redial, i))
+
+    def _open_at(self, t: float) -> bool:
+        s = self.scenario
+        day = math.floor(t / DAY_S)
+        return day < s.days and s.open_s <= t - day * DAY_S < s.close_s
 
     def _redial(self, i: int, _event: object = None) -> None:
         j = len(self.arrived)
@@ -357,23 +370,24 @@ class CentreModel:
 
     def _shifts(self) -> Any:
         """Log agents in and out, and send them on breaks, day after day."""
-        changes: list[tuple[float, int, str, str]] = []
+        changes: list[tuple[float, int, int, str, str]] = []
         order = 0
         for agent, spans in self.duty.spans.items():
             for start, end in spans:
-                changes.append((start, order, agent, _ON))
-                changes.append((end, order + 1, agent, _OFF))
+                changes.append((start, _RANK[_ON], order, agent, _ON))
+                changes.append((end, _RANK[_OFF], order + 1, agent, _OFF))
                 order += 2
-        for agent, breaks in self.duty.breaks.items():
-            for start, end in breaks:
-                changes.append((start, order, agent, _BREAK))
-                changes.append((end, order + 1, agent, _ON))
+            for start, end in self.duty.breaks.get(agent, ()):
+                changes.append((start, _RANK[_BREAK], order, agent, _BREAK))
+                # a break that lasts to the end of the shift has no "back on"
+                if any(s <= start < e and end < e for s, e in spans):
+                    changes.append((end, _RANK[_ON], order + 1, agent, _ON))
                 order += 2
         changes.sort()
         env = self.env
         for day in range(self.scenario.days):
             base = day * DAY_S
-            for at, _, agent, want in changes:
+            for at, _, _, agent, want in changes:
                 t = base + at
                 if t > env.now:
                     yield env.timeout(t - env.now)
@@ -431,6 +445,7 @@ class CentreModel:
                     self._at(now + self.ring_delay, partial(self._answer, i, cmd.agent_id, seq))
             elif type(cmd) is QueueCall:
                 i = int(cmd.call_id)
+                self._dequeue(i, now)  # moved to the general queue: close the span so far
                 self.queued_since[i] = now
                 if i in self.unarmed:  # back in the queue after an offer: patience counts again
                     self.unarmed.discard(i)

@@ -28,7 +28,9 @@ def _series(result: SimulationResult, kind: str, ident: str, metric: str) -> tup
     return means, errs
 
 
-def plot_result(result: SimulationResult, path: Path, *, other: SimulationResult | None = None) -> Path:
+def plot_result(
+    result: SimulationResult, path: Path, *, other: SimulationResult | None = None, other_tag: str = " (B)"
+) -> Path:
     """Service level and answer rate per interval against the targets, queue length, occupancy per site.
 
     With ``other`` (``--compare``), both scenarios are drawn, B dashed.
@@ -38,7 +40,7 @@ def plot_result(result: SimulationResult, path: Path, *, other: SimulationResult
     labels = [sc.interval_labels()[k] for k in result.intervals()]
     x = list(range(len(labels)))
     fig, axes = plt.subplots(3, 1, figsize=(11, 10), sharex=True)
-    runs = [(result, "-", "")] + ([(other, "--", " (B)")] if other is not None else [])
+    runs = [(result, "-", "")] + ([(other, "--", other_tag)] if other is not None else [])
     ax = axes[0]
     for res, style, tag in runs:
         sl, sl_err = _series(res, "all", "", "service_level")

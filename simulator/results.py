@@ -105,7 +105,7 @@ def replication_figures(
     k_count = scenario.intervals_per_day
     tod = rec.arrived - np.floor(rec.arrived / DAY_S) * DAY_S
     stats_from = scenario.open_s + scenario.warmup_s
-    counted = (tod >= stats_from) | (tod < scenario.open_s)
+    counted = (tod >= stats_from) & (tod < scenario.close_s)
     interval = np.clip(((tod - scenario.open_s) // scenario.interval_s).astype(np.int64), 0, k_count - 1)
     outcome = rec.outcome[counted]
     wait = (rec.answered_at - rec.arrived)[counted]

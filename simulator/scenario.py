@@ -13,6 +13,7 @@ path (``talk_time.webhr.cv``), what was found and what would be accepted.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import tomllib
@@ -303,6 +304,13 @@ def scenario_from_mapping(doc: Mapping[str, Any], centre: Centre) -> Scenario:
     if target_ar is not None:
         target_ar = _number("scenario.target_answer_rate", target_ar, minimum=0, maximum=1)
     ring_delay = _number("scenario.ring_delay_s", head.get("ring_delay_s", 3), minimum=0, maximum=3600)
+    if ring_delay >= centre.routing.ring_timeout_s:
+        raise ScenarioError(
+            "scenario.ring_delay_s",
+            "not shorter than the centre's ring_timeout_s",
+            head.get("ring_delay_s"),
+            f"less than {centre.routing.ring_timeout_s:g} s, or no call would ever be answered",
+        )
 
     n_intervals = math.ceil((close_s - open_s) / interval_s - 1e-9)
     systems = [s.id for s in centre.systems]
@@ -432,7 +440,7 @@ def _shifts(raw: object, centre: Centre, open_s: float) -> tuple[Shift, ...]:
         if ("agents" in table) == ("site" in table):
             raise ScenarioError(path, "needs agents or site", None, "agents = ['N01', …] or site = 'taipei'")
         if "site" in table:
-            if table["site"] not in sites:
+            if not isinstance(table["site"], str) or table["site"] not in sites:
                 raise ScenarioError(f"{path}.site", "unknown site", table["site"], "a site id of the centre")
             agents = tuple(a.id for a in centre.agents if a.site == table["site"] and a.voice)
         else:
@@ -440,7 +448,7 @@ def _shifts(raw: object, centre: Centre, open_s: float) -> tuple[Shift, ...]:
             if not isinstance(listed, list) or not listed:
                 raise ScenarioError(f"{path}.agents", "wrong type", listed, "a non-empty list of agent ids")
             for j, agent in enumerate(listed):
-                if agent not in voice:
+                if not isinstance(agent, str) or agent not in voice:
                     raise ScenarioError(f"{path}.agents[{j}]", "unknown voice agent", agent, "a voice agent's id")
             agents = tuple(listed)
         start = _clock(f"{path}.start", table.get("start"))
@@ -461,6 +469,15 @@ def _shifts(raw: object, centre: Centre, open_s: float) -> tuple[Shift, ...]:
             if not start <= bstart < end:
                 raise ScenarioError(f"{path}.breaks[{j}].start", "outside the shift", bt.get("start"))
             breaks.append(Break(bstart, minutes))
+        ordered = sorted(range(len(breaks)), key=lambda j: breaks[j].start_s)
+        for a, b in itertools.pairwise(ordered):
+            if breaks[a].start_s + breaks[a].minutes * 60 > breaks[b].start_s:
+                raise ScenarioError(
+                    f"{path}.breaks[{b}].start",
+                    "overlaps another break",
+                    raw_breaks[b].get("start"),
+                    f"a time after breaks[{a}] ends",
+                )
         for agent in agents:
             if agent in seen:
                 raise ScenarioError(
@@ -489,6 +506,10 @@ def _templates(doc: Mapping[str, Any], centre: Centre) -> dict[str, Template]:
         channels = table.get("channels", ["voice"])
         if not isinstance(channels, list) or Channel.VOICE.value not in channels:
             raise ScenarioError(f"{path}.channels", "no voice channel", channels, "a list including 'voice'")
+        try:
+            AgentProfile("template", "template", site, tuple(channels), False, {})
+        except CentreError as err:
+            raise ScenarioError(f"{path}.{err.path}", err.problem, err.value, err.expected) from None
         out[site] = Template(dict(skills), tuple(channels))
     return out
 

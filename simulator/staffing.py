@@ -45,12 +45,25 @@ class StaffingResult:
     result: SimulationResult
     simulations: int
     history: list[int] = field(default_factory=list)  # agents in total after each simulation
+    #: Intervals whose figures miss a target even so (every site at --max-per-site).
+    unmet: list[int] = field(default_factory=list)
+    #: Intervals wholly inside the warm-up: not judged, kept at the Erlang A start.
+    unjudged: list[int] = field(default_factory=list)
 
     def totals(self) -> list[int]:
         return [sum(self.plan[s][k] for s in self.sites) for k in range(len(self.erlang_start))]
 
     def agent_hours(self) -> float:
-        return sum(self.totals()) * self.scenario.interval_s / 3600
+        return sum(n * length for n, length in zip(self.totals(), interval_lengths(self.scenario), strict=True)) / 3600
+
+    def erlang_agent_hours(self) -> float:
+        lengths = interval_lengths(self.scenario)
+        return sum(n * length for n, length in zip(self.erlang_start, lengths, strict=True)) / 3600
+
+
+def interval_lengths(scenario: Scenario) -> list[float]:
+    """Seconds in each interval of the day (the last may be cut short by ``close``)."""
+    return [min(s + scenario.interval_s, scenario.close_s) - s for s in scenario.interval_starts]
 
 
 def mean_handle_s(scenario: Scenario, centre: Centre, system: str) -> float:
@@ -66,17 +79,17 @@ def erlang_start(scenario: Scenario, centre: Centre) -> tuple[list[int], dict[st
     systems = [s.id for s in centre.systems]
     total: list[int] = []
     by_system: dict[str, list[int]] = {s: [] for s in systems}
-    for k in range(scenario.intervals_per_day):
+    for k, length in enumerate(interval_lengths(scenario)):
         load_k = 0.0
         calls_k = 0.0
         for s in systems:
             calls = scenario.calls[s][k]
             aht = mean_handle_s(scenario, centre, s)
-            load = calls * aht / scenario.interval_s
+            load = calls * aht / length
             load_k += load
             calls_k += calls
             by_system[s].append(_agents(load, aht, scenario.threshold_s, target, patience_s))
-        aht_k = load_k * scenario.interval_s / calls_k if calls_k else 1.0
+        aht_k = load_k * length / calls_k if calls_k else 1.0
         total.append(_agents(load_k, aht_k, scenario.threshold_s, target, patience_s))
     return total, by_system
 
@@ -110,6 +123,12 @@ class StaffSearch:
         self.simulations = 0
         self.history: list[int] = []
         self.k = scenario.intervals_per_day
+        warm_until = scenario.open_s + scenario.warmup_s
+        self.judged = [
+            k
+            for k, s in enumerate(scenario.interval_starts)
+            if min(s + scenario.interval_s, scenario.close_s) > warm_until
+        ]
         sl, ar = scenario.target_service_level, scenario.target_answer_rate
         if sl is None and ar is None:
             raise ValueError("the scenario sets no target: target_service_level and/or target_answer_rate")
@@ -177,7 +196,7 @@ class StaffSearch:
         tight: set[int] = set()
         result = self.evaluate(plan)
         for _ in range(200):  # a safety net; the search ends far sooner
-            failing = [k for k in range(self.k) if not self.meets(result, k)]
+            failing = [k for k in self.judged if not self.meets(result, k)]
             if failing:
                 grew = False
                 for k in failing:
@@ -193,7 +212,7 @@ class StaffSearch:
                 continue
             trial = {s: list(v) for s, v in plan.items()}
             removed: dict[int, str] = {}
-            for k in range(self.k):
+            for k in self.judged:
                 if k in tight:
                     continue
                 staffed = [s for s in self.sites if trial[s][k] > 0]
@@ -215,4 +234,15 @@ class StaffSearch:
             if kept == 0:
                 break
             result = self.evaluate(plan) if kept != len(removed) else trial_result
-        return StaffingResult(self.scenario, self.sites, start, by_system, plan, result, self.simulations, self.history)
+        return StaffingResult(
+            self.scenario,
+            self.sites,
+            start,
+            by_system,
+            plan,
+            result,
+            self.simulations,
+            self.history,
+            unmet=[k for k in self.judged if not self.meets(result, k)],
+            unjudged=[k for k in range(self.k) if k not in self.judged],
+        )

@@ -193,3 +193,59 @@ def test_the_routing_strategy_is_the_routers(centre: Centre, example: Scenario) 
     b = one_run(best, example)
     assert np.array_equal(a.arrived[: len(a.arrived) // 2], b.arrived[: len(a.arrived) // 2])
     assert not np.array_equal(a.site, b.site)
+
+
+def test_a_break_running_to_the_end_of_the_shift_ends_the_day(centre: Centre, example: Scenario) -> None:
+    from simulator.scenario import Break, Shift
+
+    nantou = tuple(a.id for a in centre.agents if a.site == "nantou" and a.voice)
+    sc = replace(example, days=2, shifts=(Shift(nantou, 8.5 * H, 12 * H, (Break(11.5 * H, 60),)),))
+    rec = one_run(centre, sc)
+    answered = rec.answered_at[rec.outcome == ANSWERED]
+    tod = answered % 86_400
+    assert len(answered) > 50
+    assert (tod < 11.5 * H).all()
+    assert (answered > 86_400).any()  # the second day starts again at 08:30
+
+
+def test_without_ring_delay_agents_still_take_their_breaks(centre: Centre, example: Scenario) -> None:
+    from simulator.scenario import Break, Shift
+
+    nantou = tuple(a.id for a in centre.agents if a.site == "nantou" and a.voice)
+    shift = Shift(nantou, 8.5 * H, 14 * H, (Break(11 * H, 30),))
+    sc = replace(
+        example, ring_delay_s=0.0, shifts=(shift,), calls={s: tuple(3 * v for v in c) for s, c in example.calls.items()}
+    )
+    answered = one_run(centre, sc).answered_at
+    assert not ((answered >= 11 * H) & (answered < 11.5 * H)).any()
+    assert ((answered >= 11.5 * H) & (answered < 12 * H)).any()
+
+
+def test_callers_ring_again_only_while_the_centre_is_open(centre: Centre, example: Scenario) -> None:
+    sc = replace(example, days=2, redial_probability=1.0, redial_delay_s=3600.0)
+    rec = one_run(centre, sc)
+    tod = rec.arrived % 86_400
+    assert rec.redial.sum() > 10
+    assert ((tod >= sc.open_s) & (tod < sc.close_s)).all()
+    assert (rec.arrived < 2 * 86_400).all()
+
+
+def test_queue_time_counts_the_wait_before_a_no_agent_fallback(centre: Centre, example: Scenario) -> None:
+    from simulator.scenario import Distribution, Shift
+
+    taipei = tuple(a.id for a in centre.agents if a.site == "taipei" and a.voice)
+    # Taipei alone: hrdb calls (a Nantou skill) wait 60 s, then go to the general queue. No ring delay and
+    # no hanging up, so every second a call waits is queue time.
+    shift = Shift(taipei, example.open_s, example.close_s + 4 * H)
+    sc = replace(example, ring_delay_s=0.0, patience=Distribution("none"), redial_probability=0.0, shifts=(shift,))
+    rec = one_run(centre, sc)
+    hrdb = systems(centre).index("hrdb")
+    assert (rec.outcome == ANSWERED).all()
+    assert (rec.answered_at - rec.arrived)[rec.system == hrdb].min() >= 60
+    waits = (rec.answered_at - rec.arrived).sum()
+    counted_before_close = rec.queue_area.sum()
+    # queue time after close is outside the intervals: compare only calls answered before close
+    late = rec.answered_at >= example.close_s
+    assert counted_before_close == pytest.approx(
+        waits - (rec.answered_at - np.maximum(rec.arrived, example.close_s))[late].sum()
+    )

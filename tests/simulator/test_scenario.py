@@ -182,3 +182,41 @@ def test_template_agents_take_the_site_template(centre: Centre) -> None:
 def test_hhmm() -> None:
     assert hhmm(8.5 * 3600) == "08:30"
     assert hhmm(86_400) == "24:00"
+
+
+def test_overlapping_breaks_are_refused(centre: Centre) -> None:
+    doc = example()
+    doc["shifts"] = [
+        {"agents": ["N01"], "start": "08:30", "end": "17:30",
+         "breaks": [{"start": "09:00", "minutes": 30}, {"start": "09:10", "minutes": 5}]},
+    ]  # fmt: skip
+    with pytest.raises(ScenarioError) as err:
+        scenario_from_mapping(doc, centre)
+    assert (err.value.path, err.value.problem) == ("shifts[0].breaks[1].start", "overlaps another break")
+
+
+def test_a_ring_delay_as_long_as_the_ring_timeout_is_refused(centre: Centre) -> None:
+    with pytest.raises(ScenarioError, match="not shorter than the centre's ring_timeout_s"):
+        scenario_from_mapping(with_change("scenario.ring_delay_s", centre.routing.ring_timeout_s), centre)
+
+
+@pytest.mark.parametrize(
+    ("shift", "where"),
+    [
+        ({"agents": [["N01"]], "start": "08:30", "end": "17:30"}, "shifts[0].agents[0]"),
+        ({"site": ["taipei"], "start": "08:30", "end": "17:30"}, "shifts[0].site"),
+    ],
+)
+def test_a_list_where_an_id_belongs_is_named(centre: Centre, shift: dict[str, Any], where: str) -> None:
+    doc = example()
+    doc["shifts"] = [shift]
+    with pytest.raises(ScenarioError) as err:
+        scenario_from_mapping(doc, centre)
+    assert err.value.path == where
+
+
+@pytest.mark.parametrize("channels", [["voice", "fax"], ["voice", "voice"]])
+def test_template_channels_are_checked_like_the_centres(centre: Centre, channels: list[str]) -> None:
+    with pytest.raises(ScenarioError) as err:
+        scenario_from_mapping(with_change("templates.taipei", {"skills": {"webhr": 3}, "channels": channels}), centre)
+    assert err.value.path.startswith("templates.taipei.channels")

@@ -193,3 +193,75 @@ def test_what_if_flags_change_the_run(tmp_path: Path) -> None:
     after = json.loads(out.read_text())["total"]
     assert after["offered"] > 1.3 * before["offered"]
     assert after["service_level"] < before["service_level"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["simulate", "--plot", "chart.jpg"], "--plot: chart.jpg: the chart is a PNG"),
+        (["simulate", "--json", "/no/such/folder/r.json"], "the folder /no/such/folder does not exist"),
+        (["simulate", "--set", "arrivals.webhr=-5"], "--set: arrivals.webhr: negative"),
+        (["simulate", "--threshold", "60"], "--threshold: only with --single-queue"),
+        (["simulate", "--db", "x.db"], "--db: only with --replay"),
+        (["simulate", "--days", "5000"], "--days: at most 3,660"),
+        (
+            ["simulate", "--single-queue", "--calls", "9", "--aht", "9", "--agents", "2", "--csv", "x.csv"],
+            "--csv: not with --single-queue",
+        ),
+        (
+            ["simulate", "--replay", "--db", "x.db", "--date", "2026-11-20", "--set", "scenario.seed=2"],
+            "--set with --replay",
+        ),
+    ],
+)
+def test_bad_options_are_refused_before_anything_runs(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([*args, "-q"]) == 1
+    assert message in capsys.readouterr().err
+
+
+def test_a_negative_seed_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["simulate", "--seed", "-1"])
+    assert exit_.value.code == 2
+    assert "--seed: must be from 0" in capsys.readouterr().err
+
+
+def test_compare_refuses_different_interval_grids(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    a = tmp_path / "a.toml"
+    b = tmp_path / "b.toml"
+    a.write_text(example_text())
+    b.write_text(example_text().replace("interval_min = 30", "interval_min = 15"))
+    assert main(["simulate", "--compare", str(a), str(b), "-q"]) == 1
+    assert "must have the same days, opening hours and interval length" in capsys.readouterr().err
+
+
+def test_compare_applies_days_to_both(tmp_path: Path) -> None:
+    a = tmp_path / "a.toml"
+    a.write_text(example_text())
+    out = tmp_path / "c.json"
+    args = ["simulate", "--compare", str(a), str(a), "--days", "2", "--replications", "2", "-q", "--json", str(out)]
+    assert main(args) == 0
+    doc = json.loads(out.read_text())
+    assert doc["results"]["a"]["days"] == doc["results"]["b"]["days"] == 2
+    assert doc["total"]["offered"]["difference"] == 0
+
+
+def test_staff_says_when_the_cap_keeps_it_from_the_targets(tmp_path: Path) -> None:
+    out = tmp_path / "plan.json"
+    args = ["staff", "--set", "scenario.open='09:00'", "--set", "scenario.close='10:00'", "--replications", "2"]
+    assert main([*args, "--max-per-site", "1", "-q", "--json", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    assert doc["met"] is False
+    assert doc["unmet"] == ["09:00", "09:30"]
+
+
+def test_staff_keeps_warm_up_intervals_at_the_erlang_start(tmp_path: Path) -> None:
+    out = tmp_path / "plan.json"
+    args = ["staff", "--set", "scenario.open='09:00'", "--set", "scenario.close='10:30'", "--replications", "2"]
+    assert main([*args, "--set", "scenario.warmup_min=30", "-q", "--json", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    assert doc["not_judged"] == ["09:00"]
+    first = doc["intervals"][0]
+    assert first["total"] == first["erlang_a"] > 0
