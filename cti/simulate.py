@@ -426,8 +426,8 @@ def _single_queue(args: argparse.Namespace) -> int:
             agents=args.agents,
             threshold_s=args.threshold,
             patience_s=args.patience,
-            hours=args.hours if args.hours is not None else 8.0,
-            replications=args.replications if args.replications is not None else 10,
+            hours=args.hours if args.hours is not None else 24.0,
+            replications=args.replications if args.replications is not None else 20,
             seed=args.seed if args.seed is not None else 1,
         )
     except ValueError as err:
