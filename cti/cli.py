@@ -310,7 +310,11 @@ def _add_simulator(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     one.add_argument("--agents", type=_count, help="agents on duty")
     one.add_argument("--threshold", type=_non_negative, help="service-level threshold, s (default 20)")
     one.add_argument("--patience", type=_positive, help="mean caller patience, s (exponential): Erlang A")
-    one.add_argument("--hours", type=_positive, help="hours of arrivals per replication, at most 24 (default 24; replications default 20)")
+    one.add_argument(
+        "--hours",
+        type=_positive,
+        help="hours of arrivals per replication, at most 24 (default 24; replications default 20)",
+    )
     replay = sim.add_argument_group("--replay")
     replay.add_argument("--db", type=Path, help="the live centre's database")
     replay.add_argument("--date", help="the day to replay, YYYY-MM-DD in the centre's time zone")
