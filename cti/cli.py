@@ -299,10 +299,7 @@ def _add_simulator(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     sim.add_argument("--seed", type=_seed, help="seed (default: the scenario's)")
     sim.add_argument("--days", type=_count, help="days per replication (default: the scenario's)")
     sim.add_argument("--workers", type=_count, help="processes to use (default: one per core)")
-    sim.add_argument("--json", metavar="PATH", type=Path, help="write the figures as JSON ('-': standard output)")
-    sim.add_argument("--csv", metavar="PATH", type=Path, help="write the figures as CSV ('-': standard output)")
-    sim.add_argument("--plot", metavar="PATH", type=Path, help="write a PNG chart")
-    sim.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no tables")
+    _outputs(sim, "the figures", "a PNG chart")
     one = sim.add_argument_group("--single-queue (as cti erlang)")
     one.add_argument("--calls", type=_non_negative, help="calls offered per interval")
     one.add_argument("--interval", type=_positive, help="interval length, s (default 1800)")
@@ -332,11 +329,16 @@ def _add_simulator(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     staff.add_argument("--seed", type=_seed, help="seed (default: the scenario's)")
     staff.add_argument("--workers", type=_count, help="processes to use (default: one per core)")
     staff.add_argument("--max-per-site", type=_count, default=60, help="never put more agents at a site (default 60)")
-    staff.add_argument("--json", metavar="PATH", type=Path, help="write the plan as JSON ('-': standard output)")
-    staff.add_argument("--csv", metavar="PATH", type=Path, help="write the plan as CSV ('-': standard output)")
-    staff.add_argument("--plot", metavar="PATH", type=Path, help="write the shift-coverage chart (PNG)")
-    staff.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no tables")
+    _outputs(staff, "the plan", "the shift-coverage chart (PNG)")
     staff.set_defaults(run=_lazy("cti.staffing", "staff_command"))
+
+
+def _outputs(parser: argparse.ArgumentParser, what: str, chart: str) -> None:
+    """--json, --csv, --plot and --quiet, as every capacity command has them."""
+    parser.add_argument("--json", metavar="PATH", type=Path, help=f"write {what} as JSON ('-': standard output)")
+    parser.add_argument("--csv", metavar="PATH", type=Path, help=f"write {what} as CSV ('-': standard output)")
+    parser.add_argument("--plot", metavar="PATH", type=Path, help=f"write {chart}")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no tables")
 
 
 def _what_if(parser: argparse.ArgumentParser, *, add_agent: bool = True) -> None:

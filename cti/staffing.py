@@ -45,7 +45,7 @@ def staff_command(args: argparse.Namespace) -> int:
     if args.json is not None:
         _write_json(args.json, doc)
     if args.csv is not None:
-        _write_csv(args.csv, doc["intervals"] and [_flat(iv) for iv in doc["intervals"]])
+        _write_csv(args.csv, [_flat(iv) for iv in doc["intervals"]])
     if args.plot is not None:
         from simulator.plots import plot_staffing
 
