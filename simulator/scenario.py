@@ -19,7 +19,6 @@ import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 from routing.centre import AgentProfile, Centre, Channel, Strategy
@@ -246,26 +245,6 @@ _SCENARIO_KEYS = {
 _TOP = {"scenario", "arrivals", "agencies", "talk_time", "patience", "shifts", "templates"}
 DEFAULT_TALK = Distribution("lognormal", mean=200.0, cv=0.6)
 DEFAULT_PATIENCE = Distribution("lognormal", mean=180.0, cv=1.0)
-
-
-def load_scenario(path: str | Path, centre: Centre) -> tuple[Scenario, dict[str, Any]]:
-    """Read, parse and check a scenario file against ``centre``; also return the raw document."""
-    source = str(path)
-    try:
-        text = Path(path).read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise ScenarioError(source, "no such file") from None
-    except IsADirectoryError:
-        raise ScenarioError(source, "is a directory", None, "a scenario file (TOML)") from None
-    except UnicodeDecodeError as err:
-        raise ScenarioError(source, f"not UTF-8 text (byte {err.start})") from None
-    except OSError as err:
-        raise ScenarioError(source, f"cannot read: {err.strerror or err}") from None
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(source, f"not valid TOML: {err}") from None
-    return scenario_from_mapping(doc, centre), doc
 
 
 def scenario_from_mapping(doc: Mapping[str, Any], centre: Centre) -> Scenario:
