@@ -249,3 +249,12 @@ def test_queue_time_counts_the_wait_before_a_no_agent_fallback(centre: Centre, e
     assert counted_before_close == pytest.approx(
         waits - (rec.answered_at - np.maximum(rec.arrived, example.close_s))[late].sum()
     )
+
+
+def test_each_week_of_a_long_run_meets_its_own_callers(centre: Centre, example: Scenario) -> None:
+    from simulator.runner import _run_block
+
+    sc = replace(example, days=14, replications=1)
+    job = Job(centre, sc, Duty.from_scenario(sc, centre))
+    first, second = _run_block(job, 0, 0, 7), _run_block(job, 0, 1, 7)
+    assert not np.array_equal(first.arrived[:50], second.arrived[:50])

@@ -265,3 +265,16 @@ def test_staff_keeps_warm_up_intervals_at_the_erlang_start(tmp_path: Path) -> No
     assert doc["not_judged"] == ["09:00"]
     first = doc["intervals"][0]
     assert first["total"] == first["erlang_a"] > 0
+
+
+def test_compare_runs_b_with_as_seed(tmp_path: Path) -> None:
+    a = tmp_path / "a.toml"
+    b = tmp_path / "b.toml"
+    a.write_text(example_text())
+    b.write_text(example_text().replace("seed = 1 ", "seed = 99 ", 1))
+    assert "seed = 99" in b.read_text()
+    out = tmp_path / "c.json"
+    assert main(["simulate", "--compare", str(a), str(b), "--replications", "2", "-q", "--json", str(out)]) == 0
+    total = json.loads(out.read_text())["total"]
+    assert total["offered"]["difference"] == 0
+    assert total["service_level"]["difference"] == 0
