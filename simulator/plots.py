@@ -18,6 +18,16 @@ def _pyplot() -> Any:
     return plt
 
 
+def _save(plt: Any, fig: Any, bottom: Any, x: list[int], labels: Sequence[str], path: Path) -> Path:
+    """Label the shared interval axis on the bottom panel and write the PNG."""
+    bottom.set_xticks(x, labels, rotation=45)
+    bottom.set_xlabel("interval start")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
 def _series(result: SimulationResult, kind: str, ident: str, metric: str) -> tuple[list[float], list[float]]:
     means: list[float] = []
     errs: list[float] = []
@@ -72,12 +82,7 @@ def plot_result(
     ax.set_ylabel("occupancy")
     ax.legend(loc="lower left", fontsize=8, ncols=4)
     ax.grid(alpha=0.3)
-    ax.set_xticks(x, labels, rotation=45)
-    ax.set_xlabel("interval start")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, ax, x, labels, path)
 
 
 def plot_staffing(
@@ -109,9 +114,4 @@ def plot_staffing(
     bottom.set_ylabel("service level")
     bottom.legend(loc="lower left", fontsize=8)
     bottom.grid(alpha=0.3)
-    bottom.set_xticks(x, labels, rotation=45)
-    bottom.set_xlabel("interval start")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, bottom, x, labels, path)
