@@ -1,15 +1,17 @@
-"""The store: SQLite (through aiosqlite, in WAL mode) with numbered migrations.
+"""The store on SQLite (through aiosqlite, in WAL mode).
 
-Tables:
+Tables (the schema and its migrations are in :mod:`cti.store.schema`):
 
 * ``runs`` — one row per start of the centre on this database.
 * ``calls`` — one row per call, written from the same events as the journal
   and in the same transaction; ``outcome`` is NULL while the call is in
   progress and ``state`` is its last known state.
 * ``call_events`` — the append-only call journal, a superset of Asterisk's
-  ``queue_log`` (see :class:`Journal`).
+  ``queue_log`` (see :class:`cti.store.records.Journal`).
 * ``agent_sessions`` and ``agent_states`` — logins and every state change,
   with the reason and the routing rule behind it.
+* ``people`` and ``people_phones`` (the caller directory), ``screen_pops``,
+  ``cases`` and ``case_events``, and ``audit``.
 
 Writes are *group-committed*: components append rows without waiting, and a
 writer task commits everything gathered since the last commit every
@@ -17,296 +19,48 @@ writer task commits everything gathered since the last commit every
 reader (statistics, export, the summary) flushes first. A process killed
 mid-traffic loses at most the last batch; :meth:`Store.recover`, run at the
 next start, closes every call left in progress as ``interrupted`` with its
-last known state, and every open agent session.
+last known state, and every open agent session (:mod:`cti.store.recovery`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, fields
-from enum import StrEnum
-from operator import attrgetter
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
-from cti.cases import CASE_COLUMNS, CaseRecord, CaseStatus, CaseStep
+from cti.cases import CASE_COLUMNS, CaseRecord, CaseStep
 from cti.clock import Clock
-from cti.errors import CtiError
-from cti.people import Person, caller_key, is_phone_key, phone_key
-
-MIGRATIONS: tuple[str, ...] = (
-    # 1: the first schema
-    """
-    CREATE TABLE runs (
-        run_id      INTEGER PRIMARY KEY,
-        started_at  REAL NOT NULL,
-        ended_at    REAL,
-        clean       INTEGER,
-        centre      TEXT NOT NULL,
-        timezone    TEXT NOT NULL,
-        seed        INTEGER,
-        speed       TEXT
-    );
-    CREATE TABLE calls (
-        call_id         TEXT PRIMARY KEY,
-        run_id          INTEGER NOT NULL REFERENCES runs(run_id),
-        channel         TEXT NOT NULL,
-        caller          TEXT NOT NULL,
-        dialled         TEXT NOT NULL,
-        system          TEXT NOT NULL,
-        agency          TEXT NOT NULL,
-        queue           TEXT,
-        site            TEXT,
-        agent           TEXT,
-        arrived_at      REAL NOT NULL,
-        offered_at      REAL,
-        rang_at         REAL,
-        answered_at     REAL,
-        ended_at        REAL,
-        wrap_up_end_at  REAL,
-        outcome         TEXT,
-        state           TEXT NOT NULL,
-        ended_by        TEXT,
-        entry_position  INTEGER,
-        offers          INTEGER NOT NULL DEFAULT 0
-    );
-    CREATE INDEX calls_run ON calls(run_id);
-    CREATE INDEX calls_open ON calls(outcome) WHERE outcome IS NULL;
-    CREATE INDEX calls_offered ON calls(offered_at);
-    CREATE TABLE call_events (
-        seq      INTEGER PRIMARY KEY,
-        at       REAL NOT NULL,
-        call_id  TEXT NOT NULL,
-        queue    TEXT,
-        agent    TEXT,
-        event    TEXT NOT NULL,
-        rule     TEXT,
-        data1    TEXT,
-        data2    TEXT,
-        data3    TEXT
-    );
-    CREATE INDEX call_events_call ON call_events(call_id);
-    CREATE TABLE agent_sessions (
-        session_id  INTEGER PRIMARY KEY,
-        run_id      INTEGER NOT NULL REFERENCES runs(run_id),
-        agent_id    TEXT NOT NULL,
-        site        TEXT NOT NULL,
-        login_at    REAL NOT NULL,
-        logout_at   REAL,
-        end_reason  TEXT
-    );
-    CREATE INDEX agent_sessions_open ON agent_sessions(agent_id) WHERE logout_at IS NULL;
-    CREATE TABLE agent_states (
-        seq       INTEGER PRIMARY KEY,
-        run_id    INTEGER NOT NULL REFERENCES runs(run_id),
-        at        REAL NOT NULL,
-        agent_id  TEXT NOT NULL,
-        site      TEXT NOT NULL,
-        status    TEXT NOT NULL,
-        reason    TEXT,
-        rule      TEXT,
-        call_id   TEXT
-    );
-    CREATE INDEX agent_states_run ON agent_states(run_id, agent_id, seq);
-    """,
-    # 2: the caller directory, contact history, screen pops, cases and the audit trail
-    """
-    CREATE TABLE people (
-        person_id     TEXT PRIMARY KEY,
-        name          TEXT NOT NULL,
-        agency        TEXT NOT NULL,
-        title         TEXT NOT NULL,
-        office_phone  TEXT NOT NULL,
-        mobile        TEXT NOT NULL,
-        email         TEXT NOT NULL,
-        national_id   TEXT NOT NULL UNIQUE,
-        synthetic     INTEGER NOT NULL,
-        source        TEXT NOT NULL
-    );
-    CREATE TABLE people_phones (
-        phone_key  TEXT PRIMARY KEY,
-        person_id  TEXT NOT NULL REFERENCES people(person_id),
-        kind       TEXT NOT NULL
-    ) WITHOUT ROWID;
-    CREATE INDEX people_phones_person ON people_phones(person_id);
-    ALTER TABLE calls ADD COLUMN caller_key TEXT;
-    ALTER TABLE calls ADD COLUMN person_id TEXT;
-    ALTER TABLE calls ADD COLUMN case_id TEXT;
-    ALTER TABLE calls ADD COLUMN ivr TEXT;
-    ALTER TABLE calls ADD COLUMN disposition TEXT;
-    ALTER TABLE calls ADD COLUMN notes TEXT;
-    CREATE INDEX calls_person ON calls(person_id, arrived_at) WHERE person_id IS NOT NULL;
-    CREATE INDEX calls_caller_key ON calls(caller_key, arrived_at);
-    CREATE TABLE screen_pops (
-        call_id  TEXT PRIMARY KEY,
-        at       REAL NOT NULL,
-        pop      TEXT NOT NULL
-    );
-    CREATE TABLE cases (
-        case_id      TEXT PRIMARY KEY,
-        call_id      TEXT,
-        person_id    TEXT,
-        caller       TEXT NOT NULL,
-        system       TEXT NOT NULL,
-        agency       TEXT NOT NULL,
-        channel      TEXT NOT NULL,
-        status       TEXT NOT NULL,
-        tier         TEXT NOT NULL,
-        owner        TEXT,
-        priority     TEXT NOT NULL,
-        created_at   REAL NOT NULL,
-        due_at       REAL NOT NULL,
-        closed_at    REAL,
-        disposition  TEXT,
-        notes        TEXT
-    );
-    CREATE INDEX cases_open_due ON cases(due_at) WHERE status != 'closed';
-    CREATE INDEX cases_person ON cases(person_id) WHERE person_id IS NOT NULL;
-    CREATE INDEX cases_call ON cases(call_id);
-    CREATE TABLE case_events (
-        seq      INTEGER PRIMARY KEY,
-        case_id  TEXT NOT NULL,
-        at       REAL NOT NULL,
-        actor    TEXT NOT NULL,
-        action   TEXT NOT NULL,
-        status   TEXT NOT NULL,
-        tier     TEXT NOT NULL,
-        owner    TEXT,
-        due_at   REAL NOT NULL,
-        note     TEXT
-    );
-    CREATE INDEX case_events_case ON case_events(case_id, seq);
-    CREATE TABLE audit (
-        seq     INTEGER PRIMARY KEY,
-        at      REAL NOT NULL,
-        actor   TEXT NOT NULL,
-        role    TEXT,
-        action  TEXT NOT NULL,
-        target  TEXT NOT NULL,
-        detail  TEXT
-    );
-    """,
+from cti.people import Person, phone_key
+from cti.store.errors import StoreError
+from cti.store.records import (
+    CALL_COLUMNS,
+    INSERT_EVENT,
+    INSERT_STATE,
+    INSERT_STEP,
+    PERSON_COLUMNS,
+    UPSERT_CALL,
+    UPSERT_CASE,
+    AgentStateRow,
+    CallRecord,
+    EventRow,
+    Journal,
+    Recovery,
+    StateRow,
+    call_row,
+    case_row,
+    person_from_row,
+    state_row,
+    step_row,
 )
+from cti.store.recovery import recover
+from cti.store.schema import migrate
 
-
-class Journal(StrEnum):
-    """Call-journal event names: Asterisk's ``queue_log`` verbs and a few more.
-
-    data1..data3 follow ``queue_log`` where the verb exists there.
-    """
-
-    ENTERQUEUE = "ENTERQUEUE"  # data1 position at entry
-    REQUEUE = "REQUEUE"  # back at its original place; data1 position
-    QUEUECHANGE = "QUEUECHANGE"  # moved to the general queue; data1 new queue
-    RINGING = "RINGING"  # offered to agent; data1 ring_until, data2 overflow, data3 backup
-    RINGNOANSWER = "RINGNOANSWER"  # data1 ring time in ms
-    RINGCANCELED = "RINGCANCELED"  # data1 ring time in ms, data2 why
-    CONNECT = "CONNECT"  # data1 wait (hold) s, data2 ring s
-    COMPLETECALLER = "COMPLETECALLER"  # data1 wait s, data2 talk s
-    COMPLETEAGENT = "COMPLETEAGENT"  # data1 wait s, data2 talk s
-    ABANDON = "ABANDON"  # data1 position (0 = was ringing), data2 position at entry, data3 wait s
-    EXITEMPTY = "EXITEMPTY"  # no voice agent logged in: given up; data1..3 as ABANDON
-    WRAPUPEND = "WRAPUPEND"  # the answering agent finished wrap-up
-    INTERRUPTED = "INTERRUPTED"  # closed at restart; data1 last known state
-
-
-class Outcome(StrEnum):
-    ANSWERED = "answered"
-    ABANDONED = "abandoned"
-    NO_AGENT = "no-agent"
-    INTERRUPTED = "interrupted"
-
-
-@dataclass(slots=True)
-class CallRecord:
-    """One row of ``calls``; the server keeps the live ones in memory."""
-
-    call_id: str
-    run_id: int
-    channel: str
-    caller: str
-    dialled: str
-    system: str
-    agency: str
-    arrived_at: float
-    queue: str | None = None
-    site: str | None = None
-    agent: str | None = None
-    offered_at: float | None = None
-    rang_at: float | None = None
-    answered_at: float | None = None
-    ended_at: float | None = None
-    wrap_up_end_at: float | None = None
-    outcome: str | None = None
-    state: str = "new"
-    ended_by: str | None = None
-    entry_position: int | None = None
-    offers: int = 0
-    caller_key: str | None = None
-    person_id: str | None = None
-    case_id: str | None = None
-    ivr: str | None = None  # the caller's IVR choices, as JSON
-    disposition: str | None = None
-    notes: str | None = None
-
-
-CALL_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(CallRecord))
-_call_row = attrgetter(*CALL_COLUMNS)
-_UPSERT_CALL = (
-    f"INSERT INTO calls ({', '.join(CALL_COLUMNS)}) VALUES ({', '.join('?' * len(CALL_COLUMNS))}) "
-    f"ON CONFLICT(call_id) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in CALL_COLUMNS if c != "call_id")
-)
-_case_row = attrgetter(*CASE_COLUMNS)
-_UPSERT_CASE = (
-    f"INSERT INTO cases ({', '.join(CASE_COLUMNS)}) VALUES ({', '.join('?' * len(CASE_COLUMNS))}) "
-    f"ON CONFLICT(case_id) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in CASE_COLUMNS if c != "case_id")
-)
-_step_row = attrgetter(*(f.name for f in fields(CaseStep)))
-_INSERT_STEP = (
-    "INSERT INTO case_events (case_id, at, actor, action, status, tier, owner, due_at, note) VALUES (?,?,?,?,?,?,?,?,?)"
-)
-PERSON_COLUMNS = ("person_id", "name", "agency", "title", "office_phone", "mobile", "email", "national_id", "synthetic")
-_INSERT_EVENT = (
-    "INSERT INTO call_events (at, call_id, queue, agent, event, rule, data1, data2, data3) VALUES (?,?,?,?,?,?,?,?,?)"
-)
-_INSERT_STATE = (
-    "INSERT INTO agent_states (run_id, at, agent_id, site, status, reason, rule, call_id) VALUES (?,?,?,?,?,?,?,?)"
-)
-
-EventRow = tuple[float, str, str | None, str | None, str, str | None, Any, Any, Any]
-StateRow = tuple[int, float, str, str, str, str | None, str | None, str | None]
-
-
-@dataclass(frozen=True, slots=True)
-class AgentStateRow:
-    run_id: int
-    at: float
-    agent_id: str
-    site: str
-    status: str
-    reason: str | None
-    rule: str | None
-    call_id: str | None
-
-
-_state_row = attrgetter(*(f.name for f in fields(AgentStateRow)))
-
-
-@dataclass(frozen=True, slots=True)
-class Recovery:
-    """What :meth:`Store.recover` closed."""
-
-    interrupted_calls: tuple[str, ...]
-    closed_sessions: int
-    unfinished_runs: tuple[int, ...]
-
-
-class StoreError(CtiError):
-    """The database cannot be used (newer schema, not a store, ...)."""
+#: The driver's error for a file that is not a usable database, for callers that must not import the driver.
+DatabaseError = sqlite3.DatabaseError
 
 
 class Store:
@@ -337,7 +91,7 @@ class Store:
                 await db.execute("PRAGMA journal_mode=WAL")
                 await db.execute("PRAGMA synchronous=NORMAL")
                 await db.execute("PRAGMA foreign_keys=ON")
-                await _migrate(db, path)
+                await migrate(db, path)
             except BaseException:
                 await db.close()
                 raise
@@ -390,7 +144,7 @@ class Store:
         self._wake.set()
 
     def agent_state(self, row: AgentStateRow) -> None:
-        self._states.append(_state_row(row))
+        self._states.append(state_row(row))
         self._wake.set()
 
     def session_start(self, run_id: int, agent_id: str, site: str, at: float) -> None:
@@ -417,7 +171,7 @@ class Store:
         self._wake.set()
 
     def case_step(self, step: CaseStep) -> None:
-        self._steps.append(_step_row(step))
+        self._steps.append(step_row(step))
         self._wake.set()
 
     def screen_pop(self, call_id: str, at: float, pop: str) -> None:
@@ -454,22 +208,22 @@ class Store:
             self._calls, self._events, self._states, self._misc = {}, [], [], []
             self._cases, self._steps, self._pops = {}, [], []
             self._wake.clear()
-            rows = [_call_row(r) for r in calls.values()]
-            case_rows = [_case_row(r) for r in cases.values()]
+            rows = [call_row(r) for r in calls.values()]
+            case_rows = [case_row(r) for r in cases.values()]
             with self._clock.io():
                 if misc:
                     for sql, params in misc:
                         await self._db.execute(sql, params)
                 if rows:
-                    await self._db.executemany(_UPSERT_CALL, rows)
+                    await self._db.executemany(UPSERT_CALL, rows)
                 if events:
-                    await self._db.executemany(_INSERT_EVENT, events)
+                    await self._db.executemany(INSERT_EVENT, events)
                 if states:
-                    await self._db.executemany(_INSERT_STATE, states)
+                    await self._db.executemany(INSERT_STATE, states)
                 if case_rows:
-                    await self._db.executemany(_UPSERT_CASE, case_rows)
+                    await self._db.executemany(UPSERT_CASE, case_rows)
                 if steps:
-                    await self._db.executemany(_INSERT_STEP, steps)
+                    await self._db.executemany(INSERT_STEP, steps)
                 if pops:
                     await self._db.executemany(
                         "INSERT OR REPLACE INTO screen_pops (call_id, at, pop) VALUES (?,?,?)", pops
@@ -508,71 +262,11 @@ class Store:
     async def recover(self) -> Recovery:
         """Close what a killed process left open: calls as ``interrupted``, sessions, runs.
 
-        Each interrupted call keeps its last known ``state``; it ends at the
-        time of its last journal event, and the journal gets an INTERRUPTED
-        entry. Agents get a ``logged-out`` state at their last known time.
+        See :mod:`cti.store.recovery` for what each becomes.
         """
         await self.flush()
         with self._clock.io():
-            open_calls = await self._fetch(
-                "SELECT c.call_id, c.state, c.queue, c.agent, "
-                "COALESCE((SELECT MAX(at) FROM call_events e WHERE e.call_id = c.call_id), c.arrived_at) "
-                "FROM calls c WHERE c.outcome IS NULL ORDER BY c.arrived_at, c.call_id"
-            )
-            for call_id, state, queue, agent, last_at in open_calls:
-                await self._db.execute(
-                    "UPDATE calls SET outcome = ?, ended_at = ? WHERE call_id = ?",
-                    (Outcome.INTERRUPTED.value, last_at, call_id),
-                )
-                await self._db.execute(
-                    _INSERT_EVENT,
-                    (last_at, call_id, queue, agent, Journal.INTERRUPTED.value, "restart", state, None, None),
-                )
-                if state in {"new", "queued", "ringing"}:
-                    cur = await self._db.execute(
-                        "UPDATE cases SET status = ? WHERE call_id = ? AND status = ? "
-                        "RETURNING case_id, tier, owner, due_at",
-                        (CaseStatus.CALL_BACK.value, call_id, CaseStatus.OPEN.value),
-                    )
-                    for case_id, tier, owner, due_at in await cur.fetchall():
-                        await self._db.execute(
-                            _INSERT_STEP,
-                            (
-                                case_id,
-                                last_at,
-                                "centre",
-                                "call-back",
-                                CaseStatus.CALL_BACK.value,
-                                tier,
-                                owner,
-                                due_at,
-                                "interrupted",
-                            ),
-                        )
-                    await cur.close()
-            last_states = await self._fetch(
-                "SELECT s.run_id, s.agent_id, s.site, s.at, s.status FROM agent_states s "
-                "WHERE s.seq = (SELECT MAX(seq) FROM agent_states t WHERE t.agent_id = s.agent_id)"
-                " ORDER BY s.agent_id"
-            )
-            for run_id, agent_id, site, at, status in last_states:
-                if status != "logged-out":
-                    await self._db.execute(
-                        _INSERT_STATE, (run_id, at, agent_id, site, "logged-out", "interrupted", "restart", None)
-                    )
-            cur = await self._db.execute(
-                "UPDATE agent_sessions SET logout_at = COALESCE((SELECT MAX(at) FROM agent_states s "
-                "WHERE s.agent_id = agent_sessions.agent_id), login_at), end_reason = 'interrupted' "
-                "WHERE logout_at IS NULL"
-            )
-            sessions = cur.rowcount
-            runs = await self._fetch("SELECT run_id FROM runs WHERE ended_at IS NULL ORDER BY run_id")
-            await self._db.execute(
-                "UPDATE runs SET clean = 0, ended_at = COALESCE((SELECT MAX(at) FROM call_events), started_at) "
-                "WHERE ended_at IS NULL"
-            )
-            await self._db.commit()
-        return Recovery(tuple(r[0] for r in open_calls), sessions, tuple(r[0] for r in runs))
+            return await recover(self._db)
 
     # ------------------------------------------------------------------
     # Reading (flushes first)
@@ -799,38 +493,3 @@ class Store:
             rows = await cur.fetchall()
             await cur.close()
         return [tuple(r) for r in rows]
-
-
-def person_from_row(row: Sequence[Any]) -> Person:
-    """A directory entry from a row of :data:`PERSON_COLUMNS`."""
-    pid, name, agency, title, office, mobile, email, national_id, synthetic = row[:9]
-    return Person(pid, name, agency, title, office, mobile, email, national_id, bool(synthetic))
-
-
-async def _migrate(db: aiosqlite.Connection, path: Path) -> None:
-    cur = await db.execute("PRAGMA user_version")
-    row = await cur.fetchone()
-    version = int(row[0]) if row else 0
-    if version > len(MIGRATIONS):
-        raise StoreError(
-            f"{path}: database schema version {version} is newer than this program knows ({len(MIGRATIONS)})"
-        )
-    for number in range(version + 1, len(MIGRATIONS) + 1):
-        await db.executescript(f"BEGIN; {MIGRATIONS[number - 1]}")
-        after = _AFTER_MIGRATION.get(number)
-        if after is not None:
-            await after(db)
-        await db.execute(f"PRAGMA user_version = {number}")
-        await db.commit()
-
-
-async def _key_earlier_calls(db: aiosqlite.Connection) -> None:
-    """Migration 2: calls recorded before it get their caller key, so they count in contact history."""
-    cur = await db.execute("SELECT call_id, caller FROM calls")
-    rows = await cur.fetchall()
-    await cur.close()
-    keyed = [(key, call_id) for call_id, caller in rows if is_phone_key(key := caller_key(caller))]
-    await db.executemany("UPDATE calls SET caller_key = ? WHERE call_id = ?", keyed)
-
-
-_AFTER_MIGRATION: dict[int, Callable[[aiosqlite.Connection], Awaitable[None]]] = {2: _key_earlier_calls}

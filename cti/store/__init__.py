@@ -1,0 +1,27 @@
+"""The store: everything the centre keeps, and the one interface to it.
+
+* :mod:`cti.store.sqlite` — :class:`Store`, the embedded store on SQLite:
+  group-committed writes, reads that flush first, runs and recovery;
+* :mod:`cti.store.schema` — the numbered migrations;
+* :mod:`cti.store.records` — the rows (calls, journal verbs, agent states) and their SQL;
+* :mod:`cti.store.recovery` — closing what a killed process left open;
+"""
+
+from cti.store.errors import StoreError
+from cti.store.records import CALL_COLUMNS, AgentStateRow, CallRecord, Journal, Outcome, Recovery, person_from_row
+from cti.store.schema import MIGRATIONS
+from cti.store.sqlite import DatabaseError, Store
+
+__all__ = [
+    "CALL_COLUMNS",
+    "MIGRATIONS",
+    "AgentStateRow",
+    "CallRecord",
+    "DatabaseError",
+    "Journal",
+    "Outcome",
+    "Recovery",
+    "Store",
+    "StoreError",
+    "person_from_row",
+]

@@ -1,0 +1,202 @@
+"""The schema: numbered migrations, applied in order at every open.
+
+``PRAGMA user_version`` holds the number of the last migration applied. A
+database from a newer program (a higher number than :data:`MIGRATIONS`
+knows) is refused rather than guessed at. A migration that must also change
+rows (not only tables) has a step in ``_AFTER_MIGRATION``, run in the same
+transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import aiosqlite
+
+from cti.people import caller_key, is_phone_key
+from cti.store.errors import StoreError
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the first schema
+    """
+    CREATE TABLE runs (
+        run_id      INTEGER PRIMARY KEY,
+        started_at  REAL NOT NULL,
+        ended_at    REAL,
+        clean       INTEGER,
+        centre      TEXT NOT NULL,
+        timezone    TEXT NOT NULL,
+        seed        INTEGER,
+        speed       TEXT
+    );
+    CREATE TABLE calls (
+        call_id         TEXT PRIMARY KEY,
+        run_id          INTEGER NOT NULL REFERENCES runs(run_id),
+        channel         TEXT NOT NULL,
+        caller          TEXT NOT NULL,
+        dialled         TEXT NOT NULL,
+        system          TEXT NOT NULL,
+        agency          TEXT NOT NULL,
+        queue           TEXT,
+        site            TEXT,
+        agent           TEXT,
+        arrived_at      REAL NOT NULL,
+        offered_at      REAL,
+        rang_at         REAL,
+        answered_at     REAL,
+        ended_at        REAL,
+        wrap_up_end_at  REAL,
+        outcome         TEXT,
+        state           TEXT NOT NULL,
+        ended_by        TEXT,
+        entry_position  INTEGER,
+        offers          INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX calls_run ON calls(run_id);
+    CREATE INDEX calls_open ON calls(outcome) WHERE outcome IS NULL;
+    CREATE INDEX calls_offered ON calls(offered_at);
+    CREATE TABLE call_events (
+        seq      INTEGER PRIMARY KEY,
+        at       REAL NOT NULL,
+        call_id  TEXT NOT NULL,
+        queue    TEXT,
+        agent    TEXT,
+        event    TEXT NOT NULL,
+        rule     TEXT,
+        data1    TEXT,
+        data2    TEXT,
+        data3    TEXT
+    );
+    CREATE INDEX call_events_call ON call_events(call_id);
+    CREATE TABLE agent_sessions (
+        session_id  INTEGER PRIMARY KEY,
+        run_id      INTEGER NOT NULL REFERENCES runs(run_id),
+        agent_id    TEXT NOT NULL,
+        site        TEXT NOT NULL,
+        login_at    REAL NOT NULL,
+        logout_at   REAL,
+        end_reason  TEXT
+    );
+    CREATE INDEX agent_sessions_open ON agent_sessions(agent_id) WHERE logout_at IS NULL;
+    CREATE TABLE agent_states (
+        seq       INTEGER PRIMARY KEY,
+        run_id    INTEGER NOT NULL REFERENCES runs(run_id),
+        at        REAL NOT NULL,
+        agent_id  TEXT NOT NULL,
+        site      TEXT NOT NULL,
+        status    TEXT NOT NULL,
+        reason    TEXT,
+        rule      TEXT,
+        call_id   TEXT
+    );
+    CREATE INDEX agent_states_run ON agent_states(run_id, agent_id, seq);
+    """,
+    # 2: the caller directory, contact history, screen pops, cases and the audit trail
+    """
+    CREATE TABLE people (
+        person_id     TEXT PRIMARY KEY,
+        name          TEXT NOT NULL,
+        agency        TEXT NOT NULL,
+        title         TEXT NOT NULL,
+        office_phone  TEXT NOT NULL,
+        mobile        TEXT NOT NULL,
+        email         TEXT NOT NULL,
+        national_id   TEXT NOT NULL UNIQUE,
+        synthetic     INTEGER NOT NULL,
+        source        TEXT NOT NULL
+    );
+    CREATE TABLE people_phones (
+        phone_key  TEXT PRIMARY KEY,
+        person_id  TEXT NOT NULL REFERENCES people(person_id),
+        kind       TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX people_phones_person ON people_phones(person_id);
+    ALTER TABLE calls ADD COLUMN caller_key TEXT;
+    ALTER TABLE calls ADD COLUMN person_id TEXT;
+    ALTER TABLE calls ADD COLUMN case_id TEXT;
+    ALTER TABLE calls ADD COLUMN ivr TEXT;
+    ALTER TABLE calls ADD COLUMN disposition TEXT;
+    ALTER TABLE calls ADD COLUMN notes TEXT;
+    CREATE INDEX calls_person ON calls(person_id, arrived_at) WHERE person_id IS NOT NULL;
+    CREATE INDEX calls_caller_key ON calls(caller_key, arrived_at);
+    CREATE TABLE screen_pops (
+        call_id  TEXT PRIMARY KEY,
+        at       REAL NOT NULL,
+        pop      TEXT NOT NULL
+    );
+    CREATE TABLE cases (
+        case_id      TEXT PRIMARY KEY,
+        call_id      TEXT,
+        person_id    TEXT,
+        caller       TEXT NOT NULL,
+        system       TEXT NOT NULL,
+        agency       TEXT NOT NULL,
+        channel      TEXT NOT NULL,
+        status       TEXT NOT NULL,
+        tier         TEXT NOT NULL,
+        owner        TEXT,
+        priority     TEXT NOT NULL,
+        created_at   REAL NOT NULL,
+        due_at       REAL NOT NULL,
+        closed_at    REAL,
+        disposition  TEXT,
+        notes        TEXT
+    );
+    CREATE INDEX cases_open_due ON cases(due_at) WHERE status != 'closed';
+    CREATE INDEX cases_person ON cases(person_id) WHERE person_id IS NOT NULL;
+    CREATE INDEX cases_call ON cases(call_id);
+    CREATE TABLE case_events (
+        seq      INTEGER PRIMARY KEY,
+        case_id  TEXT NOT NULL,
+        at       REAL NOT NULL,
+        actor    TEXT NOT NULL,
+        action   TEXT NOT NULL,
+        status   TEXT NOT NULL,
+        tier     TEXT NOT NULL,
+        owner    TEXT,
+        due_at   REAL NOT NULL,
+        note     TEXT
+    );
+    CREATE INDEX case_events_case ON case_events(case_id, seq);
+    CREATE TABLE audit (
+        seq     INTEGER PRIMARY KEY,
+        at      REAL NOT NULL,
+        actor   TEXT NOT NULL,
+        role    TEXT,
+        action  TEXT NOT NULL,
+        target  TEXT NOT NULL,
+        detail  TEXT
+    );
+    """,
+)
+
+
+async def migrate(db: aiosqlite.Connection, path: Path) -> None:
+    """Bring the database at ``path`` up to the newest schema, one migration per transaction."""
+    cur = await db.execute("PRAGMA user_version")
+    row = await cur.fetchone()
+    version = int(row[0]) if row else 0
+    if version > len(MIGRATIONS):
+        raise StoreError(
+            f"{path}: database schema version {version} is newer than this program knows ({len(MIGRATIONS)})"
+        )
+    for number in range(version + 1, len(MIGRATIONS) + 1):
+        await db.executescript(f"BEGIN; {MIGRATIONS[number - 1]}")
+        after = _AFTER_MIGRATION.get(number)
+        if after is not None:
+            await after(db)
+        await db.execute(f"PRAGMA user_version = {number}")
+        await db.commit()
+
+
+async def _key_earlier_calls(db: aiosqlite.Connection) -> None:
+    """Migration 2: calls recorded before it get their caller key, so they count in contact history."""
+    cur = await db.execute("SELECT call_id, caller FROM calls")
+    rows = await cur.fetchall()
+    await cur.close()
+    keyed = [(key, call_id) for call_id, caller in rows if is_phone_key(key := caller_key(caller))]
+    await db.executemany("UPDATE calls SET caller_key = ? WHERE call_id = ?", keyed)
+
+
+_AFTER_MIGRATION: dict[int, Callable[[aiosqlite.Connection], Awaitable[None]]] = {2: _key_earlier_calls}
