@@ -21,12 +21,12 @@ from zoneinfo import ZoneInfo
 
 from cti.bus import LocalBus
 from cti.clock import Clock, ScaledClock, VirtualClock, run
-from cti.logs import make_logger
+from cti.logs import Logger, make_logger
 from cti.messages import STATS, Stats
 from cti.pbx import SimPbx
 from cti.people import generate_people
 from cti.report import run_summary
-from cti.server import CtiServer, Logger
+from cti.server import CtiServer
 from cti.store import Recovery, Store
 from routing import Router
 from routing.centre import Centre

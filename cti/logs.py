@@ -19,6 +19,9 @@ import structlog
 from cti.clock import Clock
 from cti.privacy import mask_national_id, mask_phone
 
+#: What components log with: a structlog logger, bound once per call and per agent.
+Logger = structlog.typing.FilteringBoundLogger
+
 _PHONE_KEYS = frozenset({"caller", "dialled", "phone", "mobile"})
 
 
@@ -44,9 +47,7 @@ class CentreTime:
         return event
 
 
-def make_logger(
-    clock: Clock, stream: TextIO | None = None, *, level: int = logging.INFO
-) -> structlog.typing.FilteringBoundLogger:
+def make_logger(clock: Clock, stream: TextIO | None = None, *, level: int = logging.INFO) -> Logger:
     """A JSON-lines logger writing to ``stream`` (nothing is written if ``stream`` is None)."""
     processors: list[Any] = [
         structlog.processors.add_log_level,
@@ -54,7 +55,7 @@ def make_logger(
         mask_personal_data,
         structlog.processors.JSONRenderer(serializer=_dumps),
     ]
-    logger: structlog.typing.FilteringBoundLogger = structlog.wrap_logger(
+    logger: Logger = structlog.wrap_logger(
         _LineWriter(stream) if stream is not None else structlog.ReturnLogger(),
         wrapper_class=structlog.make_filtering_bound_logger(level if stream is not None else logging.CRITICAL),
         processors=processors,

@@ -18,10 +18,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-import structlog
-
 from cti import messages as m
 from cti.bus import Bus, Delivery
+from cti.logs import Logger
 
 
 class Line(StrEnum):
@@ -31,7 +30,7 @@ class Line(StrEnum):
 
 
 class SimPbx:
-    def __init__(self, bus: Bus, log: structlog.typing.FilteringBoundLogger) -> None:
+    def __init__(self, bus: Bus, log: Logger) -> None:
         self.bus = bus
         self.log = log
         self.epoch = 0
