@@ -24,11 +24,12 @@ import time
 from pathlib import Path
 
 from benchmarks.routing import machine, update_docs
+from cti.casework.people import caller_key
+from cti.casework.synthetic import generate_people
 from cti.clock import ScaledClock
 from cti.config import load_default
-from cti.directory import Directory
-from cti.people import caller_key, generate_people
 from cti.store import Store
+from cti.store.directory import Directory
 
 BEGIN, END = "<!-- directory:begin -->", "<!-- directory:end -->"
 

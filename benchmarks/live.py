@@ -30,17 +30,17 @@ from dataclasses import replace
 from pathlib import Path
 
 from benchmarks.routing import machine, update_docs
-from cti import messages as m
-from cti.bus import LocalBus
+from cti.casework.synthetic import generate_people
 from cti.clock import ScaledClock
 from cti.config import load_default
-from cti.logs import make_logger, open_log
-from cti.pbx import SimPbx
-from cti.people import generate_people
-from cti.server import CtiServer
+from cti.live import messages as m
+from cti.live.bots import AgentBots, BotBehaviour
+from cti.live.bus import LocalBus
+from cti.live.logs import make_logger, open_log
+from cti.live.pbx import SimPbx
+from cti.live.server import CtiServer
 from cti.store import Store
 from routing import Router
-from simulator.bots import AgentBots, BotBehaviour
 
 BEGIN, END = "<!-- live:begin -->", "<!-- live:end -->"
 

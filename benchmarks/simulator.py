@@ -56,8 +56,8 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.routing import machine, update_docs
+from cti.cli.scenario import load_scenario_arg
 from cti.config import load_default
-from cti.simulate import load_scenario_arg
 from simulator.erlang import erlang_c, offered_load
 from simulator.model import Duty
 from simulator.results import summary_line

@@ -1,4 +1,4 @@
-"""Capacity planning and simulated people.
+"""Capacity planning: the SimPy model around the real router, Erlang analytics, staffing, replay.
 
 * :mod:`simulator.model`: the SimPy model of callers and agents around the
   real router; :mod:`simulator.arrivals` draws the callers,
@@ -9,6 +9,11 @@
 * :mod:`simulator.erlang`: Erlang B, C and A; :mod:`simulator.singlequeue`:
   one queue simulated for comparison with them.
 * :mod:`simulator.staffing`: the staffing search; :mod:`simulator.plots`: charts.
-* :mod:`simulator.traffic` and :mod:`simulator.bots`: the live demo's callers
-  and agent bots, which work through the bus.
+* :mod:`simulator.replay`: one real day re-run, read through a narrow reader
+  the caller hands over.
+* :mod:`simulator.profile`: the hotline's typical day, shared with the live
+  traffic generator.
+
+It imports the routing core and third-party libraries only, never the shell
+(``cti``): what it needs from a live centre is handed to it.
 """

@@ -3,7 +3,7 @@
 * :class:`CallRecord`: one row of ``calls`` (the server keeps the live ones in memory);
 * :class:`Journal`: the verbs of the append-only call journal ``call_events``;
 * :class:`AgentStateRow`: one row of ``agent_states``;
-* a directory entry (:class:`cti.people.Person`) as a row of ``people``.
+* a directory entry (:class:`cti.casework.people.Person`) as a row of ``people``.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from enum import StrEnum
 from operator import attrgetter
 from typing import Any
 
-from cti.cases import CASE_COLUMNS, CaseStep
-from cti.people import Person
+from cti.casework.cases import CASE_COLUMNS, CaseStep
+from cti.casework.people import Person
 
 
 class Journal(StrEnum):

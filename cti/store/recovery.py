@@ -20,7 +20,7 @@ from typing import Any
 
 import aiosqlite
 
-from cti.cases import CaseStatus
+from cti.casework.cases import CaseStatus
 from cti.store.records import INSERT_EVENT, INSERT_STATE, INSERT_STEP, Journal, Outcome, Recovery
 
 

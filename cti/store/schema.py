@@ -14,7 +14,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from cti.people import caller_key, is_phone_key
+from cti.casework.people import caller_key, is_phone_key
 from cti.store.errors import StoreError
 
 MIGRATIONS: tuple[str, ...] = (

@@ -32,9 +32,9 @@ from typing import Any
 
 import aiosqlite
 
-from cti.cases import CASE_COLUMNS, CaseRecord, CaseStep
+from cti.casework.cases import CASE_COLUMNS, CaseRecord, CaseStep
+from cti.casework.people import Person, phone_key
 from cti.clock import Clock
-from cti.people import Person, phone_key
 from cti.store.errors import StoreError
 from cti.store.records import (
     CALL_COLUMNS,

@@ -12,13 +12,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from cti import messages as m
-from cti.bus import LocalBus
+from cti.casework.people import Person
 from cti.clock import VirtualClock, run
-from cti.logs import make_logger
-from cti.pbx import SimPbx
-from cti.people import Person
-from cti.server import CtiServer
+from cti.live import messages as m
+from cti.live.bus import LocalBus
+from cti.live.logs import make_logger
+from cti.live.pbx import SimPbx
+from cti.live.server import CtiServer
 from cti.store import Store
 from routing import Router
 from routing.centre import Centre

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cti import messages as m
-from cti.bus import BusError, LocalBus
+from cti.live import messages as m
+from cti.live.bus import BusError, LocalBus
 
 
 def ready(agent_id: str) -> m.Ready:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cti import cases as k
+from cti.casework import cases as k
 from routing.centre import CaseRules
 from routing.testing import agent, centre
 

@@ -13,13 +13,13 @@ from typing import Any
 import msgspec
 import pytest
 
-from cti import messages as m
-from cti.bus import LocalBus, Subscription
+from cti.casework.people import phone_key
+from cti.casework.privacy import mask_phone
 from cti.cli import main
 from cti.config import load_default
-from cti.demo import DemoResult, DemoSettings, default_start, run_demo
-from cti.people import phone_key
-from cti.privacy import mask_phone
+from cti.live import messages as m
+from cti.live.bus import LocalBus, Subscription
+from cti.live.demo import DemoResult, DemoSettings, default_start, run_demo
 
 CENTRE = load_default().centre
 DAY = 86_400.0

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from cti.cli.export import write_calls
 from cti.clock import ScaledClock, run
 from cti.config import load_default
-from cti.demo import DemoResult, DemoSettings, default_start, run_demo
-from cti.export import write_calls
+from cti.live.demo import DemoResult, DemoSettings, default_start, run_demo
 from cti.store import CallRecord, Store
 
 CENTRE = load_default().centre

@@ -8,12 +8,13 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cti.access import audit_unmasked, supervisor
+from cti.casework.access import supervisor
+from cti.casework.people import Person, caller_key, phone_key
+from cti.cli.audit import audit_unmasked
 from cti.clock import ScaledClock, run
 from cti.config import load_default
-from cti.directory import Directory
-from cti.people import Person, caller_key, phone_key
 from cti.store import Store
+from cti.store.directory import Directory
 
 CHEN = Person("P1", "陳怡君", "moi", "科員", "02-2397-5123", "0912-345-678", "p1@moi.gov.tw", "A123456789", True)
 CLOCK = ScaledClock(0.0)

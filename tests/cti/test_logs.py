@@ -5,9 +5,9 @@ from __future__ import annotations
 import io
 import json
 
+from cti.casework.privacy import mask_national_id, mask_phone
 from cti.clock import ScaledClock, run
-from cti.logs import make_logger
-from cti.privacy import mask_national_id, mask_phone
+from cti.live.logs import make_logger
 
 
 def test_a_log_line_is_json_with_the_call_id_bound_and_the_caller_masked() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cti import messages as m
+from cti.live import messages as m
 
 SAMPLES: list[tuple[str, m.Message]] = [
     (m.TRUNK_IN, m.Dial(call_id="c1", caller="049-2345-6789", dialled="02-2397-5000", system="webhr", agency="moi")),

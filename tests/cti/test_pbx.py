@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from cti import messages as m
-from cti.bus import LocalBus
 from cti.clock import ScaledClock
-from cti.logs import make_logger
-from cti.pbx import SimPbx
+from cti.live import messages as m
+from cti.live.bus import LocalBus
+from cti.live.logs import make_logger
+from cti.live.pbx import SimPbx
 
 
 def pbx_with_call() -> tuple[LocalBus, SimPbx, object]:
@@ -18,7 +18,7 @@ def pbx_with_call() -> tuple[LocalBus, SimPbx, object]:
 
 
 def _d(topic: str, msg: m.Message):
-    from cti.bus import Delivery
+    from cti.live.bus import Delivery
 
     return Delivery(topic, msg)
 

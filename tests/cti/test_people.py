@@ -11,18 +11,10 @@ from collections import Counter
 
 import pytest
 
-from cti.people import (
-    MAX_GENERATED,
-    TITLES,
-    PeopleError,
-    Person,
-    generate_people,
-    make_national_id,
-    national_id_valid,
-    phone_key,
-    read_people_csv,
-    write_people_csv,
-)
+from cti.casework.nationalid import make_national_id, national_id_valid
+from cti.casework.people import PeopleError, Person, phone_key
+from cti.casework.people_csv import read_people_csv, write_people_csv
+from cti.casework.synthetic import MAX_GENERATED, TITLES, generate_people
 
 AGENCIES = [f"agency{i}" for i in range(100)]
 

@@ -7,8 +7,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
 
-from cti import messages as m
-from cti.people import Person
+from cti.casework.people import Person
+from cti.live import messages as m
 from routing.centre import CaseRules, Centre
 from routing.testing import agency, agent, centre
 from tests.cti.live import START, Live, live

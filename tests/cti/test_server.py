@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cti import messages as m
+from cti.live import messages as m
 from routing.testing import agency, agent, centre
 from tests.cti.live import Live, live
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
-from cti import messages as m
-from cti.bus import LocalBus
+from cti.casework.people import Person
+from cti.casework.synthetic import generate_people
 from cti.clock import VirtualClock, run
-from cti.people import Person, generate_people
-from simulator.bots import AgentBots, BotBehaviour
-from simulator.traffic import TrafficGenerator, TrafficProfile
+from cti.live import messages as m
+from cti.live.bots import AgentBots, BotBehaviour
+from cti.live.bus import LocalBus
+from cti.live.traffic import TrafficGenerator, TrafficProfile
 
 START = 1_800_000_000.0  # 2027-01-15 16:00 Asia/Taipei
 

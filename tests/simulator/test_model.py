@@ -8,8 +8,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from cti.cli.scenario import load_scenario_arg
 from cti.config import load_default
-from cti.simulate import load_scenario_arg
 from routing.centre import Centre
 from routing.figures import CallFacts, summarize
 from simulator.arrivals import draw_arrivals

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from cti.cli import main
+from cti.cli.replay import read_day
 from cti.config import load_default
-from cti.replaying import read_day, replay_arrivals
+from simulator.replay import replay_arrivals
 
 DAY = "2026-11-20"
 

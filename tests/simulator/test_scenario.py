@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from cti.cli.scenario import example_text
 from cti.config import load_default
-from cti.simulate import example_text
 from routing.centre import Centre
 from simulator.scenario import (
     ScenarioError,

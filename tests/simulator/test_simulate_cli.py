@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from cti.cli import main
-from cti.simulate import example_text
+from cti.cli.scenario import example_text
 
 GOLDEN = Path(__file__).parent / "golden"
 

@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 
+from cti.cli.scenario import load_scenario_arg
 from cti.config import load_default
-from cti.simulate import load_scenario_arg
 from routing.centre import Centre
 from simulator.erlang import agents_for_service_level
 from simulator.scenario import Scenario

@@ -1,0 +1,49 @@
+"""``cti audit``, and the audit trail every unmasked view writes before anything is shown."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from rich.markup import escape
+from rich.table import Table
+
+from cti.cli.options import centre_for, with_store
+from cti.cli.output import console
+from cti.store import Store
+from routing.centre import StaffMember
+
+
+async def audit_unmasked(store: Store, member: StaffMember, action: str, target: str, detail: str = "") -> None:
+    """Record the unmasked view and commit it before any data is shown."""
+    store.audit(time.time(), member.id, member.role.value, action, target, detail or None)
+    await store.flush()
+
+
+def audit_command(args: argparse.Namespace) -> int:
+    """``cti audit``: who saw unmasked personal data, when, and what."""
+    tz = ZoneInfo(centre_for(args).info.timezone)
+
+    async def work(store: Store) -> int:
+        rows = await store.audit_rows()
+        if args.json:
+            keys = ("seq", "at", "actor", "role", "action", "target", "detail")
+            doc = [dict(zip(keys, r, strict=True)) | {"at": _iso(r[1], tz)} for r in rows]
+            print(json.dumps(doc, ensure_ascii=False, indent=2))
+            return 0
+        table = Table(title=f"Audit trail: {len(rows)} entr{'y' if len(rows) == 1 else 'ies'}", title_justify="left")
+        for col in ("when", "who", "role", "action", "target", "detail"):
+            table.add_column(col)
+        for _, at, actor, role, action, target, detail in rows:
+            table.add_row(_iso(at, tz), escape(actor), role or "–", action, escape(target), escape(detail or ""))
+        console().print(table)
+        return 0
+
+    return with_store(args.db, work)
+
+
+def _iso(t: float, tz: ZoneInfo) -> str:
+    return datetime.fromtimestamp(t, tz).isoformat(timespec="seconds")

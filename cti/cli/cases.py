@@ -1,0 +1,281 @@
+"""The ``cti cases`` commands: listing, showing and changing cases, and the chasing list."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import asdict, replace
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from rich.markup import escape
+from rich.table import Table
+
+from cti.casework import cases as k
+from cti.casework.access import current_user, supervisor
+from cti.casework.privacy import mask_phone, mask_text
+from cti.cli.audit import audit_unmasked
+from cti.cli.options import at_or_now, centre_for, with_store
+from cti.cli.output import console
+from cti.cli.screenpop import pop_for_view, print_pop
+from cti.errors import UsageError
+from cti.store import Store
+
+EXIT_OK = 0
+
+
+def _iso(t: float | None, tz: ZoneInfo) -> str:
+    return "" if t is None else datetime.fromtimestamp(t, tz).isoformat(timespec="seconds")
+
+
+def _short(t: float | None, tz: ZoneInfo) -> str:
+    return "–" if t is None else datetime.fromtimestamp(t, tz).strftime("%Y-%m-%d %H:%M")
+
+
+def case_dict(case: k.CaseRecord, tz: ZoneInfo, at: float, *, unmasked: bool) -> dict[str, Any]:
+    row = asdict(case)
+    row["caller"] = case.caller if unmasked else mask_phone(case.caller)
+    row["notes"] = case.notes if unmasked or case.notes is None else mask_text(case.notes)
+    for name in ("created_at", "due_at", "closed_at"):
+        row[name] = _iso(row[name], tz) or None
+    row["overdue"] = case.overdue(at)
+    return row
+
+
+# ----------------------------------------------------------------------
+# cti cases list / chase
+# ----------------------------------------------------------------------
+
+
+def list_command(args: argparse.Namespace) -> int:
+    centre = centre_for(args)
+    tz = ZoneInfo(centre.info.timezone)
+    at = at_or_now(args, centre)
+
+    async def work(store: Store) -> int:
+        found = await store.cases(
+            status=tuple(args.status or ()),
+            tier=args.tier,
+            owner=args.owner,
+            due_before=at if args.overdue else None,
+            open_only=args.overdue or args.open,
+        )
+        if args.json:
+            print(json.dumps([case_dict(c, tz, at, unmasked=False) for c in found], ensure_ascii=False, indent=2))
+            return EXIT_OK
+        out = console()
+        what = "overdue cases" if args.overdue else "cases"
+        table = Table(
+            title=f"{len(found)} {what} as of {_short(at, tz)} ({centre.info.timezone})", title_justify="left"
+        )
+        for col in ("case", "created", "system", "agency", "status", "tier", "owner", "priority", "due", "disposition"):
+            table.add_column(col, no_wrap=col in {"case", "created", "due"})
+        for c in found:
+            due = _short(c.due_at, tz)
+            table.add_row(
+                c.case_id,
+                _short(c.created_at, tz),
+                c.system,
+                c.agency,
+                c.status,
+                c.tier,
+                escape(c.owner or "–"),
+                c.priority,
+                f"[red]{due} overdue[/]" if c.overdue(at) else due,
+                c.disposition or "–",
+            )
+        out.print(table)
+        return EXIT_OK
+
+    return with_store(args.db, work)
+
+
+def chase_command(args: argparse.Namespace) -> int:
+    """The daily chasing list (稽催): open cases past due, by tier and owner, most overdue first."""
+    centre = centre_for(args)
+    tz = ZoneInfo(centre.info.timezone)
+    at = at_or_now(args, centre)
+
+    async def work(store: Store) -> int:
+        overdue = await store.cases(open_only=True, due_before=at)
+        groups: dict[tuple[str, str | None], list[k.CaseRecord]] = {}
+        order = {t.value: i for i, t in enumerate(k.Tier)}
+        for c in sorted(overdue, key=lambda c: (order.get(c.tier, 99), c.owner or "", c.due_at)):
+            groups.setdefault((c.tier, c.owner), []).append(c)
+        if args.json:
+            doc = {
+                "at": _iso(at, tz),
+                "overdue": len(overdue),
+                "groups": [
+                    {
+                        "tier": tier,
+                        "owner": owner,
+                        "cases": [
+                            {"case_id": c.case_id, "due_at": _iso(c.due_at, tz), "days_overdue": _days(at - c.due_at)}
+                            for c in cases
+                        ],
+                    }
+                    for (tier, owner), cases in groups.items()
+                ],
+            }
+            print(json.dumps(doc, ensure_ascii=False, indent=2))
+            return EXIT_OK
+        out = console()
+        table = Table(title=f"Chasing list for {_short(at, tz)}: {len(overdue)} case(s) past due", title_justify="left")
+        for col in ("tier", "owner", "cases", "most overdue", "case ids (most overdue first)"):
+            table.add_column(col, justify="right" if col == "cases" else "left")
+        for (tier, owner), cases in groups.items():
+            ids = ", ".join(c.case_id for c in cases[:6]) + (f" … (+{len(cases) - 6})" if len(cases) > 6 else "")
+            table.add_row(
+                tier,
+                escape(owner or "(call-back queue)"),
+                str(len(cases)),
+                f"{_days(at - cases[0].due_at):g} days",
+                ids,
+            )
+        out.print(table)
+        return EXIT_OK
+
+    return with_store(args.db, work)
+
+
+def _days(seconds: float) -> float:
+    return round(seconds / k.DAY_S, 1)
+
+
+# ----------------------------------------------------------------------
+# cti cases show
+# ----------------------------------------------------------------------
+
+
+def show_command(args: argparse.Namespace) -> int:
+    centre = centre_for(args)
+    tz = ZoneInfo(centre.info.timezone)
+    at = time.time()
+    member = supervisor(centre, args.by) if args.unmasked else None
+
+    async def work(store: Store) -> int:
+        case = await _get(store, args.case_id)
+        if member is not None:
+            await audit_unmasked(store, member, "show-case-unmasked", case.case_id)
+        steps = await store.case_steps(case.case_id)
+        unmasked = member is not None
+        if not unmasked:
+            steps = [replace(s, note=s.note and mask_text(s.note)) for s in steps]
+        stored = await store.screen_pops(case.call_id) if case.call_id else None
+        pop = await pop_for_view(store, json.loads(stored), unmasked) if stored else None
+        if args.json:
+            doc = case_dict(case, tz, at, unmasked=unmasked)
+            doc["journal"] = [{**asdict(s), "at": _iso(s.at, tz), "due_at": _iso(s.due_at, tz)} for s in steps]
+            doc["screen_pop"] = pop
+            print(json.dumps(doc, ensure_ascii=False, indent=2))
+            return EXIT_OK
+        out = console()
+        caller = case.caller if unmasked else mask_phone(case.caller)
+        out.print(f"[bold]Case {case.case_id}[/]  {case.status}, {case.tier}, owner {escape(case.owner or '–')}")
+        out.print(
+            f"call {case.call_id or '–'} from {caller} (person {case.person_id or 'unknown'}), agency {case.agency}, "
+            f"system {case.system}, channel {case.channel}, priority {case.priority}"
+        )
+        out.print(
+            f"created {_short(case.created_at, tz)}, due {_short(case.due_at, tz)}"
+            + (f", closed {_short(case.closed_at, tz)}" if case.closed_at else "")
+            + (" [red]overdue[/]" if case.overdue(at) else "")
+        )
+        notes = case.notes if unmasked or case.notes is None else mask_text(case.notes)
+        out.print(f"disposition {case.disposition or '–'}; notes: {escape(notes or '–')}")
+        table = Table(title="Journal", title_justify="left")
+        for col in ("when", "who", "action", "status", "tier", "owner", "due", "note"):
+            table.add_column(col)
+        for s in steps:
+            table.add_row(
+                _short(s.at, tz),
+                escape(s.actor),
+                s.action,
+                s.status,
+                s.tier,
+                escape(s.owner or "–"),
+                _short(s.due_at, tz),
+                escape(s.note or ""),
+            )
+        out.print(table)
+        if pop is not None:
+            print_pop(out, pop, tz)
+        return EXIT_OK
+
+    return with_store(args.db, work)
+
+
+async def _refuse_while_live(store: Store, case: k.CaseRecord) -> None:
+    """While its call is in progress or in wrap-up, a case belongs to the server that routes the call."""
+    if case.call_id is None:
+        return
+    call = await store.call_by_id(case.call_id)
+    if call is None:
+        return
+    finished = call.outcome is not None and (call.outcome != "answered" or call.wrap_up_end_at is not None)
+    ended = {r[0]: r[2] for r in await store.runs()}.get(call.run_id) is not None
+    if not finished and not ended:
+        raise UsageError(
+            f"case {case.case_id}: its call {call.call_id} is still in progress in run {call.run_id}; the server "
+            "owns the case until the call and its wrap-up end (a run that was killed is recovered at its next start)"
+        )
+
+
+async def _get(store: Store, case_id: str) -> k.CaseRecord:
+    case = await store.get_case(case_id)
+    if case is None:
+        raise UsageError(f"no case {case_id!r} in {store.path}")
+    return case
+
+
+# ----------------------------------------------------------------------
+# cti cases escalate / close / reopen / assign
+# ----------------------------------------------------------------------
+
+
+def change_command(args: argparse.Namespace) -> int:
+    centre = centre_for(args)
+    tz = ZoneInfo(centre.info.timezone)
+    actor = args.by or current_user()
+    now = at_or_now(args, centre)
+    if getattr(args, "note", None) is not None and not args.note.strip():
+        raise UsageError("--note: empty; say what was done or why")
+
+    async def work(store: Store) -> int:
+        case = await _get(store, args.case_id)
+        await _refuse_while_live(store, case)
+        steps = await store.case_steps(case.case_id)
+        if steps and now < steps[-1].at:
+            raise UsageError(
+                f"--at: {_iso(now, tz)} is before the case's last step ({steps[-1].action} at {_iso(steps[-1].at, tz)})"
+            )
+        try:
+            if args.cases_command == "escalate":
+                priority = k.Priority.URGENT if args.urgent else None
+                step = k.escalate(
+                    centre, case, k.Tier(args.to), now, actor, owner=args.owner, priority=priority, note=args.note
+                )
+            elif args.cases_command == "close":
+                if args.disposition is not None and args.disposition not in centre.cases.dispositions:
+                    raise UsageError(
+                        f"--disposition: {args.disposition!r} is not one of: {', '.join(centre.cases.dispositions)}"
+                    )
+                step = k.close(case, now, actor, note=args.note, disposition=args.disposition)
+            elif args.cases_command == "reopen":
+                step = k.reopen(centre.cases, case, now, actor, note=args.note)
+            else:
+                tier = k.Tier(args.tier) if args.tier else None
+                step = k.reassign(centre.cases, case, now, actor, owner=args.owner, tier=tier, note=args.note)
+        except k.CaseError as exc:
+            raise UsageError(str(exc)) from None
+        await store.update_case(case, step)
+        print(
+            f"{case.case_id}: {step.action} by {actor}; now {case.status}, {case.tier}, owner {case.owner or '–'}, "
+            f"due {_short(case.due_at, tz)}"
+        )
+        return EXIT_OK
+
+    return with_store(args.db, work)

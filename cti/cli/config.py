@@ -1,0 +1,104 @@
+"""``cti config default`` and ``cti config check``: the centre file, written out or checked and summarised.
+
+The summary is readable tables: sites and seats, agencies, routing rules and
+the skills matrix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from cti.config import as_mapping, default_centre_text, load_centre
+from routing import Centre
+
+
+def _console() -> Console:
+    # Piped output gets a fixed, wide layout (and no colour) instead of 80 columns.
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console = Console(highlight=False, width=160, no_color=True)
+    return console
+
+
+def print_summary(centre: Centre, source: str, console: Console | None = None) -> None:
+    console = console or _console()
+    info = centre.info
+    console.print(f"[bold]{escape(info.name)}[/]  ({escape(source)}: valid)")
+    console.print(
+        f"time zone {escape(info.timezone)}; service level = answered within {info.service_level_seconds:g} s ÷ offered"
+    )
+
+    sites = Table(title="Sites and seats", title_justify="left")
+    for col in ("site", "name", "voice seats", "of which backup", "e-mail seats", "agents"):
+        sites.add_column(col, justify="right" if "seats" in col or "backup" in col else "left")
+    for site in centre.sites:
+        here = [a for a in centre.agents if a.site == site.id]
+        sites.add_row(
+            site.id,
+            Text(site.name),  # display text from the file: never read as markup
+            str(sum(a.voice for a in here)),
+            str(sum(a.voice and a.backup for a in here)),
+            str(sum("email" in a.channels for a in here)),
+            " ".join(a.id for a in here),
+        )
+    console.print(sites)
+
+    groups = Counter(str(a.group) for a in centre.agencies)
+    prefer = Counter(a.prefer_site for a in centre.agencies if a.prefer_site)
+    prioritised = sum(1 for a in centre.agencies if a.priority)
+    console.print(
+        f"Agencies: {len(centre.agencies)} ("
+        + ", ".join(f"{g} {n}" for g, n in groups.most_common())
+        + "); prefer a site: "
+        + (", ".join(f"{s} {n}" for s, n in sorted(prefer.items())) or "none")
+        + f"; with a priority: {prioritised}"
+    )
+    r = centre.routing
+    console.print(
+        f"Routing: {r.strategy}; ring {r.ring_timeout_s:g} s, wrap-up {r.wrap_up_s:g} s, "
+        f"reject delay {r.reject_delay_s:g} s, not-ready after {r.max_no_answer} misses, "
+        f"overflow after {r.overflow_after_s:g} s,\n         backup seat at {r.backup_seat_when_waiting} waiting, "
+        f"general queue after {r.max_wait_no_agent_s:g} s"
+    )
+
+    matrix = Table(title=f"Skills matrix: {len(centre.systems)} systems (level 1-5; · none)", title_justify="left")
+    matrix.add_column("system")
+    matrix.add_column("name")
+    for agent in centre.agents:
+        label = agent.id + ("*" if agent.backup else "") + ("@" if not agent.voice else "")
+        matrix.add_column(label, justify="center")
+    matrix.add_column("voice agents", justify="right")
+    for system in centre.systems:
+        levels = [str(a.skills[system.id]) if system.id in a.skills else "·" for a in centre.agents]
+        served = sum(1 for a in centre.agents if a.voice and system.id in a.skills)
+        matrix.add_row(system.id, Text(system.name), *levels, str(served) if served else "[red]0[/]")
+    console.print(matrix)
+    console.print("* backup seat   @ e-mail seat (takes no calls)")
+
+
+def default_command(args: argparse.Namespace) -> int:
+    """``cti config default``: the shipped centre file on standard output."""
+    sys.stdout.write(default_centre_text())
+    return 0
+
+
+def check_command(args: argparse.Namespace) -> int:
+    """``cti config check``: validate a centre file; print its summary (or JSON) and any warnings."""
+    loaded = load_centre(args.file)
+    warnings = loaded.centre.warnings()
+    if args.json:
+        print(json.dumps({"file": loaded.source, "valid": True, **as_mapping(loaded.centre)}, ensure_ascii=False))
+        return 0
+    for warning in warnings:
+        print(f"warning: {loaded.source}: {warning}", file=sys.stderr)
+    if not args.quiet:
+        print_summary(loaded.centre, loaded.source)
+    return 0

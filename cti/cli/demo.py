@@ -1,0 +1,135 @@
+"""``cti demo``: the whole centre in one process, with a progress bar, then its figures as tables or JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+from cti.cli.figures import print_summary
+from cti.cli.options import parse_start
+from cti.config import load_centre, load_default
+from cti.errors import UsageError
+from cti.live.demo import DemoSettings, run_demo
+from cti.live.demo import Progress as DemoProgress
+from cti.live.logs import open_log
+from cti.live.traffic import TrafficProfile
+from cti.store import DatabaseError
+
+EXIT_OK = 0
+
+
+def demo_command(args: argparse.Namespace) -> int:
+    loaded = load_centre(args.config) if args.config else load_default()
+    centre = loaded.centre
+    if not any(a.voice for a in centre.agents):
+        raise UsageError(f"{loaded.source}: the centre has no voice agent, so there is nobody to take calls")
+    start = parse_start(args.start, centre.info.timezone)
+    if args.db is None:
+        db = Path(tempfile.mkdtemp(prefix="cti-demo-")) / "centre.db"
+    else:
+        db = args.db
+        if db.exists() and db.is_dir():
+            raise UsageError(f"--db: {db} is a directory, not a database file")
+        if not db.parent.is_dir():
+            raise UsageError(f"--db: the directory {db.parent} does not exist")
+    speed = None if args.speed == "max" else (args.speed if args.speed is not None else max(args.minutes, 1.0))
+    profile = TrafficProfile()
+    if args.busy_hour_calls is not None:
+        profile = replace(profile, busy_hour_calls=args.busy_hour_calls)
+    log_path = args.log or db.with_suffix(".log")
+    err = Console(stderr=True)
+    out = Console(width=None if sys.stdout.isatty() else 120)
+    with open_log(log_path) as log, _progress(err, args.quiet) as progress:
+        task = progress.add_task("calls", total=args.minutes * 60.0)
+
+        def on_progress(p: DemoProgress) -> None:
+            label = datetime.fromtimestamp(p.now, ZoneInfo(centre.info.timezone)).strftime("%H:%M:%S")
+            phase = "draining" if p.draining else "calls"
+            progress.update(
+                task,
+                completed=min(p.now - p.start, p.end - p.start),
+                description=f"{label} {phase}: {p.offered} offered, {p.answered} answered, {p.waiting} waiting",
+            )
+
+        settings = DemoSettings(
+            centre=centre,
+            db=db,
+            minutes=args.minutes,
+            speed=speed,
+            seed=args.seed,
+            start=start,
+            profile=profile,
+            log=log,
+            on_progress=on_progress,
+        )
+        try:
+            result = run_demo(settings)
+        except DatabaseError as exc:
+            raise UsageError(f"--db: {db} is not a usable database ({exc})") from None
+    if args.json:
+        doc = {**result.summary.as_dict(), "cases": dict(sorted(result.cases.items()))}
+        args.json.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    if not args.quiet:
+        if result.recovery.interrupted_calls:
+            out.print(
+                f"[yellow]Recovered: {len(result.recovery.interrupted_calls)} call(s) left in progress by an "
+                "earlier run were closed as interrupted.[/]"
+            )
+        tz = ZoneInfo(centre.info.timezone)
+        span = (
+            f"{datetime.fromtimestamp(result.started_at, tz):%Y-%m-%d %H:%M}–"
+            f"{datetime.fromtimestamp(result.ended_at, tz):%H:%M}"
+        )
+        pace = "max" if speed is None else f"{speed:g}x"
+        title = f"Run {result.run_id}: {span} ({centre.info.timezone}), seed {args.seed}, speed {pace}"
+        print_summary(out, result.summary, centre, title)
+        out.print(cases_line(result.cases, result.people_added), highlight=False)
+        out.print(
+            f"database: {db}\nlog: {log_path}\n"
+            f"per-call rows:  cti export calls --db {db}\n"
+            f"open cases:     cti cases list --db {db} --open\n"
+            f"a screen pop:   cti calls show {result.example_call or 'CALL_ID'} --db {db}\n"
+            f"what if:        cti simulate --replay --db {db} --date "
+            f"{datetime.fromtimestamp(result.started_at, tz):%Y-%m-%d} --remove-agent "
+            f"{next((a.id for a in centre.agents if a.voice), 'AGENT')}",
+            highlight=False,
+        )
+    return EXIT_OK
+
+
+def cases_line(cases: dict[str, int], people_added: int) -> str:
+    """``Cases: 101 created; 79 closed, 10 escalated (second-line 5, ...), 12 waiting for a call-back.``"""
+    escalated = {t: cases.get(t, 0) for t in ("second-line", "third-line", "vendor") if cases.get(t)}
+    parts = [f"{cases.get('closed', 0)} closed"]
+    if cases.get("open"):
+        parts.append(f"{cases['open']} open at the first line")
+    parts.append(
+        f"{sum(escalated.values())} escalated"
+        + (" (" + ", ".join(f"{t} {n}" for t, n in escalated.items()) + ")" if escalated else "")
+    )
+    parts.append(f"{cases.get('call-back', 0)} waiting for a call-back")
+    line = f"Cases: {sum(cases.values())} created; " + ", ".join(parts) + "."
+    if people_added:
+        line += f"\nDirectory: {people_added} synthetic people added (an empty database gets them)."
+    return line
+
+
+def _progress(console: Console, quiet: bool) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=quiet,
+    )

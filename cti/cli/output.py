@@ -1,0 +1,110 @@
+"""Where commands write: consoles, JSON and CSV files (or standard output), progress bars.
+
+Output paths are checked before a long run, not after it: a folder, a
+missing folder or a plot that is not a PNG is refused at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from cti.errors import UsageError
+
+
+def console() -> Console:
+    """Standard output for tables; piped, a fixed wide layout without colour instead of 80 columns."""
+    out = Console(highlight=False)
+    return out if out.is_terminal else Console(highlight=False, width=200, no_color=True)
+
+
+def report_console(args: argparse.Namespace) -> Console:
+    """Tables go to standard output, unless JSON or CSV does."""
+    to_stdout = str(getattr(args, "json", None)) == "-" or str(getattr(args, "csv", None)) == "-"
+    return Console(stderr=to_stdout, quiet=bool(getattr(args, "quiet", False)))
+
+
+@contextmanager
+def progress_bar(enabled: bool, label: str) -> Iterator[Callable[[int, int], None] | None]:
+    if not enabled:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def write_json(path: Path, doc: object) -> None:
+    text = json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False, default=_json_default) + "\n"
+    if str(path) == "-":
+        sys.stdout.write(text)
+    else:
+        check_writable(path).write_text(text, encoding="utf-8")
+
+
+def _json_default(value: object) -> object:
+    raise TypeError(f"not JSON: {value!r}")
+
+
+def write_csv(path: Path, rows: list[dict[str, object]]) -> None:
+    def cell(v: object) -> object:
+        if v is None:
+            return ""
+        if isinstance(v, float):
+            return repr(v)
+        return v
+
+    if str(path) == "-":
+        _csv_to(sys.stdout, rows, cell)
+        return
+    with check_writable(path).open("w", newline="", encoding="utf-8") as fh:
+        _csv_to(fh, rows, cell)
+
+
+def _csv_to(fh: Any, rows: list[dict[str, object]], cell: Callable[[object], object]) -> None:
+    writer = csv.DictWriter(fh, fieldnames=list(rows[0]) if rows else [])
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: cell(v) for k, v in row.items()})
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    """Refuse unwritable output paths before a long run, not after it."""
+    for flag in ("json", "csv", "plot"):
+        path = getattr(args, flag, None)
+        if path is not None and str(path) != "-":
+            check_writable(path)
+    plot = getattr(args, "plot", None)
+    if plot is not None and Path(plot).suffix.lower() != ".png":
+        raise UsageError(f"--plot: {plot}: the chart is a PNG; give a file name ending in .png")
+    if plot is not None and str(plot) == "-":
+        raise UsageError("--plot: give a file name ending in .png")
+
+
+def check_writable(path: Path) -> Path:
+    if path.is_dir():
+        raise UsageError(f"{path}: is a directory, expected a file to write")
+    if not path.parent.exists():
+        raise UsageError(f"{path}: the folder {path.parent} does not exist")
+    return path

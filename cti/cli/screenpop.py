@@ -1,0 +1,101 @@
+"""A stored screen pop, shown: masked unless a supervisor asked, as tables or JSON.
+
+``cti calls show``, ``cti cases show`` and ``cti directory show`` show the
+same pop an agent's seat rang with (for ``directory show``, the one it would
+ring with now).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from cti.casework.privacy import mask_phone, mask_text
+from cti.store import Store
+
+
+def _short(t: float | None, tz: ZoneInfo) -> str:
+    return "–" if t is None else datetime.fromtimestamp(t, tz).strftime("%Y-%m-%d %H:%M")
+
+
+def masked_pop(pop: dict[str, Any], unmasked: bool) -> dict[str, Any]:
+    """A stored screen pop for showing: phone numbers, and numbers and IDs in notes, masked unless ``unmasked``."""
+    if unmasked:
+        return pop
+    pop = dict(pop, caller=mask_phone(pop["caller"]))
+    if pop.get("profile"):
+        profile = dict(pop["profile"])
+        profile["office_phone"] = mask_phone(profile["office_phone"])
+        profile["mobile"] = mask_phone(profile["mobile"])
+        pop["profile"] = profile
+    pop["history"] = [dict(c, notes=c["notes"] and mask_text(c["notes"])) for c in pop.get("history", [])]
+    return pop
+
+
+async def pop_for_view(store: Store, pop: dict[str, Any], unmasked: bool) -> dict[str, Any]:
+    """A stored pop as a supervisor or anyone else may see it: unmasked, the national ID comes from the directory."""
+    pop = masked_pop(pop, unmasked)
+    profile = pop.get("profile")
+    if unmasked and profile:
+        person = await store.person(profile["person_id"])
+        if person is not None:
+            pop["profile"] = dict(profile, national_id=person.national_id)
+    return pop
+
+
+def print_pop(out: Console, pop: dict[str, Any], tz: ZoneInfo, *, title: str = "Screen pop") -> None:
+    """A screen pop, as :func:`pop_for_view` gives it, as tables."""
+    profile = pop.get("profile")
+    case = f" (case {pop['case_id']})" if pop.get("case_id") else ""
+    out.print(f"[bold]{title}[/] for {pop['caller']}{case}")
+    if profile:
+        synthetic = " [dim](synthetic)[/]" if profile["synthetic"] else ""
+        out.print(
+            f"  {escape(profile['name'])}, {escape(profile['title'])}, {profile['agency']}{synthetic}\n"
+            f"  office {profile['office_phone']}, mobile {profile['mobile']}, {escape(profile['email'])}, "
+            f"ID {profile['national_id']}, person {profile['person_id']}"
+        )
+    else:
+        out.print("  unknown caller (not in the directory)")
+    if pop.get("ivr"):
+        out.print("  IVR: " + ", ".join(f"{key}={value}" for key, value in pop["ivr"].items()))
+    table = Table(title="Last contacts", title_justify="left")
+    for col in ("when", "call", "system", "outcome", "agent", "case", "disposition", "notes"):
+        table.add_column(col)
+    for c in pop.get("history", []):
+        table.add_row(
+            _short(c["at"], tz),
+            c["call_id"],
+            c["system"],
+            c["outcome"] or "in progress",
+            c["agent_id"] or "–",
+            c["case_id"] or "–",
+            c["disposition"] or "–",
+            escape(c["notes"] or ""),
+        )
+    out.print(table if pop.get("history") else "  no earlier contacts")
+    cases = pop.get("open_cases", [])
+    if cases:
+        t2 = Table(title="Open cases", title_justify="left")
+        for col in ("case", "system", "status", "tier", "owner", "priority", "due"):
+            t2.add_column(col)
+        for c in cases:
+            t2.add_row(
+                c["case_id"],
+                c["system"],
+                c["status"],
+                c["tier"],
+                escape(c["owner"] or "–"),
+                c["priority"],
+                _short(c["due_at"], tz),
+            )
+        out.print(t2)
+        if pop.get("open_cases_total", 0) > len(cases):
+            out.print(f"  … {pop['open_cases_total'] - len(cases)} older open case(s) not shown")
+    else:
+        out.print("  no other open cases" if pop.get("case_id") else "  no open cases")

@@ -1,0 +1,222 @@
+"""``cti demo``: the whole centre, embedded in one process.
+
+In-process bus, the CTI server, the simulated PBX, a bot on every voice seat
+and the traffic generator, with the store in SQLite. Callers dial for
+``minutes`` of centre time; then the centre drains (every caller still on the
+line is served or gives up, every agent finishes wrap-up and logs out), the
+run is closed, and its figures are computed from the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TextIO
+from zoneinfo import ZoneInfo
+
+from cti.casework.synthetic import generate_people
+from cti.clock import Clock, ScaledClock, VirtualClock, run
+from cti.live.bots import AgentBots, BotBehaviour
+from cti.live.bus import LocalBus
+from cti.live.logs import Logger, make_logger
+from cti.live.messages import STATS, Stats
+from cti.live.pbx import SimPbx
+from cti.live.server import CtiServer
+from cti.live.traffic import TrafficGenerator, TrafficProfile
+from cti.store import Recovery, Store
+from cti.store.figures import run_summary
+from routing import Router
+from routing.centre import Centre
+from routing.figures import Summary
+
+#: How often the journal is committed, in real seconds (virtual time: in centre seconds).
+FLUSH_REAL_S = 0.05
+FLUSH_VIRTUAL_S = 5.0
+#: Callers are drawn from the first this many directory entries.
+MAX_CALLERS = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """What the progress callback is told, once per centre second."""
+
+    now: float
+    start: float
+    end: float
+    offered: int
+    answered: int
+    waiting: int
+    draining: bool
+
+
+@dataclass(slots=True)
+class DemoSettings:
+    centre: Centre
+    db: Path
+    minutes: float = 60.0
+    speed: float | None = None  # None: virtual time, as fast as possible
+    seed: int = 1
+    start: float = 0.0  # centre time the run starts at (Unix seconds)
+    profile: TrafficProfile = field(default_factory=TrafficProfile)
+    behaviour: BotBehaviour = field(default_factory=BotBehaviour)
+    log: TextIO | None = None
+    on_progress: Callable[[Progress], None] | None = None
+    #: An empty database gets a synthetic directory of this many people per agency.
+    people_per_agency: int = 20
+    #: Called with the bus before anything runs (to watch the traffic, as a console would).
+    on_bus: Callable[[LocalBus], None] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DemoResult:
+    run_id: int
+    summary: Summary
+    recovery: Recovery
+    started_at: float
+    ended_at: float
+    real_seconds: float
+    calls_dialled: int
+    people_added: int
+    #: This run's cases by where they stand (closed, call-back, open, or the tier escalated to).
+    cases: dict[str, int]
+    #: The last call from a caller in the directory (to show a screen pop), if any.
+    example_call: str | None
+
+
+def default_start(timezone: str, hour: int = 10) -> float:
+    """Today at ``hour``:00 in the centre's time zone (10:00 is the default busy hour)."""
+    now = datetime.now(ZoneInfo(timezone))
+    return now.replace(hour=hour, minute=0, second=0, microsecond=0).timestamp()
+
+
+def make_clock(settings: DemoSettings) -> Clock:
+    if settings.speed is None:
+        return VirtualClock(settings.start)
+    return ScaledClock(settings.start, settings.speed)
+
+
+def run_demo(settings: DemoSettings) -> DemoResult:
+    clock = make_clock(settings)
+    return run(_demo(settings, clock), clock)
+
+
+async def _demo(settings: DemoSettings, clock: Clock) -> DemoResult:
+    t0 = time.perf_counter()
+    centre = settings.centre
+    flush = FLUSH_VIRTUAL_S if clock.speed is None else FLUSH_REAL_S * clock.speed
+    log = make_logger(clock, settings.log)
+    store = await Store.open(settings.db, clock, flush_every_s=flush)
+    async with store:
+        recovery = await store.recover()
+        if recovery.interrupted_calls:
+            log.warning("recovered", interrupted=len(recovery.interrupted_calls), runs=list(recovery.unfinished_runs))
+        added = await _seed_directory(store, settings, log)
+        callers = await store.people(limit=MAX_CALLERS)
+        speed = "max" if clock.speed is None else f"{clock.speed:g}"
+        start = clock.now()
+        run_id = await store.start_run(start, centre.info.name, centre.info.timezone, settings.seed, speed)
+        bus = LocalBus()
+        if settings.on_bus is not None:
+            settings.on_bus(bus)
+        router = Router(centre, rng=random.Random(f"{settings.seed}/router"), now=start)
+        server = CtiServer(centre, bus, clock, store, run_id=run_id, router=router, log=log)
+        await server.restore_day(_day_start(start, centre.info.timezone))
+        pbx = SimPbx(bus, log)
+        voice = [a.id for a in centre.agents if a.voice]
+        bots = AgentBots(
+            bus, clock, voice, seed=settings.seed, behaviour=settings.behaviour, dispositions=centre.cases.dispositions
+        )
+        traffic = TrafficGenerator(
+            bus,
+            clock,
+            systems=[s.id for s in centre.systems],
+            agencies=[a.id for a in centre.agencies],
+            timezone=centre.info.timezone,
+            seed=settings.seed,
+            call_prefix=f"r{run_id}-",
+            profile=settings.profile,
+            callers=callers,
+        )
+        end = start + settings.minutes * 60.0
+        async with asyncio.TaskGroup() as tg:
+            tasks = [
+                tg.create_task(store.writer(), name="store-writer"),
+                tg.create_task(server.run(), name="cti-server"),
+                tg.create_task(pbx.run(), name="pbx"),
+                tg.create_task(bots.run(), name="agent-bots"),
+                tg.create_task(traffic.run(), name="traffic"),
+            ]
+            bots.login()
+            traffic.start(end)
+
+            def report(draining: bool) -> None:
+                stats = bus.retained(STATS)  # what a wallboard sees: the server's retained snapshot
+                if settings.on_progress is not None and isinstance(stats, Stats):
+                    settings.on_progress(
+                        Progress(clock.now(), start, end, stats.offered, stats.answered, stats.waiting, draining)
+                    )
+
+            while clock.now() < end:
+                await clock.sleep(min(1.0, end - clock.now()))
+                report(False)
+            while not (traffic.done() and server.idle()):
+                await clock.sleep(1.0)
+                report(True)
+            bots.stop()
+            while not (bots.all_logged_out() and server.all_logged_out()):
+                await clock.sleep(1.0)
+            for task in tasks:
+                task.cancel()
+        ended = clock.now()
+        await store.end_run(run_id, ended)
+        summary = await run_summary(store, centre, run_id, ended)
+        cases = await store.case_counts(run_id)
+        example = await _example_call(store, run_id)
+        log.info("run_ended", run_id=run_id, offered=summary.total.offered, answered=summary.total.answered)
+    return DemoResult(
+        run_id=run_id,
+        summary=summary,
+        recovery=recovery,
+        started_at=start,
+        ended_at=ended,
+        real_seconds=time.perf_counter() - t0,
+        calls_dialled=traffic.dialled,
+        people_added=added,
+        cases=cases,
+        example_call=example,
+    )
+
+
+async def _example_call(store: Store, run_id: int) -> str | None:
+    """A call worth showing: the last from a directory caller who had called before in the run."""
+    seen: set[str] = set()
+    again = known = None
+    for call in await store.calls(run_id):
+        if call.person_id is None or call.case_id is None:
+            continue
+        known = call.call_id
+        if call.person_id in seen:
+            again = call.call_id
+        seen.add(call.person_id)
+    return again or known
+
+
+async def _seed_directory(store: Store, settings: DemoSettings, log: Logger) -> int:
+    """An empty directory gets synthetic people for every agency; returns how many were added."""
+    if settings.people_per_agency <= 0 or await store.people_count() > 0:
+        return 0
+    agencies = [a.id for a in settings.centre.agencies]
+    people = generate_people(agencies, settings.people_per_agency, settings.seed)
+    added = await store.add_people(people, f"synthetic (seed {settings.seed})")
+    log.info("directory_generated", people=added, seed=settings.seed)
+    return added
+
+
+def _day_start(t: float, timezone: str) -> float:
+    local = datetime.fromtimestamp(t, ZoneInfo(timezone))
+    return local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()

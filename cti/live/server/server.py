@@ -1,0 +1,264 @@
+"""The CTI server: the imperative shell around the routing core.
+
+It consumes PBX and agent messages from the bus, applies them to the
+:class:`routing.Router` at the clock's time, and has the router's commands
+carried out: a call's steps by :class:`~cti.live.server.calls.Calls` (offers to
+agents, ring/stop/connect/release to the PBX, the journal, lifecycle events,
+the case desk) and agents' states by :class:`~cti.live.server.agents.Agents`. The
+router's timers (ring timeout, reject delay, wrap-up, site overflow, the
+no-agent fallback) are run by one clock callback set for the router's next
+timer. Every second of centre time it publishes a retained KPI snapshot.
+
+Bad input (a message that does not fit the state, an unknown call or agent)
+is answered on ``cti/v1/errors`` and changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from cti.casework.cases import CaseError
+from cti.clock import Clock
+from cti.live import messages as m
+from cti.live.bus import Bus, Delivery
+from cti.live.logs import Logger
+from cti.live.server.agents import Agents
+from cti.live.server.calls import Calls
+from cti.live.server.casedesk import CaseDesk
+from cti.live.server.kpi import DayCounts, restore_day, snapshot
+from cti.live.server.leadership import Leadership
+from cti.store import Store
+from cti.store.directory import Directory
+from routing import Router
+from routing.centre import Centre
+from routing.commands import CancelOffer, Command, ConnectCall, EndCall, OfferCall, QueueCall, SetAgentState
+from routing.errors import RoutingError
+from routing.events import (
+    AgentLoggedIn,
+    AgentLoggedOut,
+    AgentNotReady,
+    AgentReady,
+    CallAnswered,
+    CallArrived,
+    CallHungUp,
+    Event,
+    Party,
+)
+
+
+class CtiServer:
+    """One routing server. ``run()`` until cancelled; ``idle`` tells when no call is live."""
+
+    def __init__(
+        self,
+        centre: Centre,
+        bus: Bus,
+        clock: Clock,
+        store: Store,
+        *,
+        run_id: int,
+        router: Router,
+        log: Logger,
+        server_id: str = "cti-a",
+        epoch: int = 1,
+        stats_every_s: float = 1.0,
+    ) -> None:
+        self.centre = centre
+        self.bus = bus
+        self.clock = clock
+        self.store = store
+        self.run_id = run_id
+        self.router = router
+        self.log = log
+        self.stats_every_s = stats_every_s
+        self.leadership = Leadership(server_id, epoch)
+        self.desk = CaseDesk(centre, store, Directory(store.path), run_id=run_id, actor=server_id)
+        self.calls = Calls(centre, router, bus, store, self.desk, self.leadership, run_id=run_id, log=log)
+        self.agents = Agents(centre, router, bus, store, self.calls, self.leadership, run_id=run_id, log=log)
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at: float | None = None
+        self._handlers: dict[type[m.Message], Callable[[str, Any, float], None]] = {
+            m.NewCall: self._on_new_call,
+            m.CallerHungUp: self._on_caller_hung_up,
+            m.Login: self._on_login,
+            m.Logout: self._on_logout,
+            m.Ready: self._on_ready,
+            m.NotReady: self._on_not_ready,
+            m.Answer: self._on_answer,
+            m.HangUp: self._on_hang_up,
+            m.WrapUp: self._on_wrap_up,
+            m.LinkCaller: self._on_link_caller,
+        }
+        self.handled = 0
+        # Subscribe at once, so nothing published after construction is missed.
+        self._sub = bus.subscribe(m.PBX_IN, f"{m.PREFIX}/pbx/+/ev", f"{m.PREFIX}/agents/+/cmd")
+
+    # ------------------------------------------------------------------
+
+    @property
+    def server_id(self) -> str:
+        return self.leadership.server_id
+
+    @property
+    def epoch(self) -> int:
+        return self.leadership.epoch
+
+    @property
+    def day(self) -> DayCounts:
+        return self.calls.day
+
+    @property
+    def live_calls(self) -> int:
+        return len(self.calls.live)
+
+    def all_logged_out(self) -> bool:
+        return self.agents.all_logged_out()
+
+    def idle(self) -> bool:
+        """No call in progress and nobody in wrap-up."""
+        return self.calls.idle()
+
+    async def restore_day(self, day_start: float) -> None:
+        """Start the day's counters from the store, so a restart does not reset them."""
+        self.calls.day = await restore_day(self.store, day_start, self.centre.info.service_level_seconds)
+
+    async def run(self) -> None:
+        sub = self._sub
+        self.leadership.announce(self.bus)
+        self.log.info("server_started", server_id=self.server_id, epoch=self.epoch)
+        stats = asyncio.create_task(self._stats_loop(), name="cti-stats")
+        try:
+            while True:
+                for delivery in await sub.batch():
+                    self.handle(delivery)
+                self._schedule_timer()
+        finally:
+            stats.cancel()
+            if self._timer is not None:
+                self._timer.cancel()
+            self.bus.unsubscribe(sub)
+            self.desk.close()
+
+    def handle(self, delivery: Delivery) -> None:
+        message = delivery.message
+        handler = self._handlers.get(type(message))
+        if handler is None:
+            self._reject(delivery.topic, "wrong-topic", f"the server does not take {type(message).__name__} messages")
+            return
+        now = self.clock.now()
+        self._execute(self.router.advance(now), now)
+        self.handled += 1
+        try:
+            handler(delivery.topic, message, now)
+        except (RoutingError, CaseError) as exc:
+            self._reject(delivery.topic, exc.code, str(exc))
+
+    # ------------------------------------------------------------------
+    # Incoming messages
+    # ------------------------------------------------------------------
+
+    def _apply(self, event: Event, now: float) -> None:
+        self._execute(self.router.apply(event, now), now)
+
+    def _on_new_call(self, topic: str, msg: m.NewCall, now: float) -> None:
+        if msg.call_id in self.calls.live:
+            self._reject(topic, "duplicate-call", f"call {msg.call_id} is already in progress")
+            return
+        self.calls.arrive(msg, now)
+        try:
+            self._apply(CallArrived(msg.call_id, msg.system, msg.agency), now)
+        except RoutingError as exc:
+            # Not routable (e.g. a system this centre does not serve).
+            self.calls.refuse(msg.call_id, exc.code, now)
+            raise
+
+    def _on_caller_hung_up(self, topic: str, msg: m.CallerHungUp, now: float) -> None:
+        if not self.calls.caller_hung_up(msg.call_id):
+            self._reject(topic, "unknown-call", f"call {msg.call_id} is not in progress")
+            return
+        self._apply(CallHungUp(msg.call_id, Party.CALLER), now)
+
+    def _on_login(self, topic: str, msg: m.Login, now: float) -> None:
+        self._apply(AgentLoggedIn(msg.agent_id, ready=msg.ready), now)
+
+    def _on_logout(self, topic: str, msg: m.Logout, now: float) -> None:
+        self._apply(AgentLoggedOut(msg.agent_id), now)
+
+    def _on_ready(self, topic: str, msg: m.Ready, now: float) -> None:
+        self._apply(AgentReady(msg.agent_id), now)
+
+    def _on_not_ready(self, topic: str, msg: m.NotReady, now: float) -> None:
+        self._apply(AgentNotReady(msg.agent_id, msg.reason), now)
+
+    def _on_answer(self, topic: str, msg: m.Answer, now: float) -> None:
+        self._apply(CallAnswered(msg.call_id, msg.agent_id), now)
+
+    def _on_wrap_up(self, topic: str, msg: m.WrapUp, now: float) -> None:
+        case = self.desk.wrap_up(msg, now)
+        self.agents.log[msg.agent_id].debug(  # the case journal in the store is the record
+            "case_wrapped_up", call_id=msg.call_id, case_id=case.case_id, status=case.status, tier=case.tier
+        )
+
+    def _on_link_caller(self, topic: str, msg: m.LinkCaller, now: float) -> None:
+        person = self.desk.link(msg, now)
+        self.agents.log[msg.agent_id].info("caller_linked", call_id=msg.call_id, person_id=person.person_id)
+
+    def _on_hang_up(self, topic: str, msg: m.HangUp, now: float) -> None:
+        if not self.calls.agent_hung_up(msg.call_id, msg.agent_id):
+            self._reject(topic, "not-your-call", f"agent {msg.agent_id} is not talking on call {msg.call_id}")
+            return
+        self._apply(CallHungUp(msg.call_id, Party.AGENT), now)
+
+    # ------------------------------------------------------------------
+    # Carrying out the router's commands
+    # ------------------------------------------------------------------
+
+    def _execute(self, commands: list[Command], now: float) -> None:
+        calls = self.calls
+        for cmd in commands:
+            if type(cmd) is SetAgentState:
+                self.agents.set_state(cmd, now)
+            elif type(cmd) is OfferCall:
+                calls.offer(cmd, now)
+            elif type(cmd) is QueueCall:
+                calls.queue(cmd, now)
+            elif type(cmd) is CancelOffer:
+                calls.cancel_offer(cmd, now)
+            elif type(cmd) is ConnectCall:
+                calls.connect(cmd, now)
+            elif type(cmd) is EndCall:
+                calls.end(cmd, now)
+
+    # ------------------------------------------------------------------
+    # Timers, statistics, errors
+    # ------------------------------------------------------------------
+
+    def _schedule_timer(self) -> None:
+        when = self.router.next_timer_at()
+        if when is None or (self._timer is not None and self._timer_at is not None and self._timer_at <= when):
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer_at = when
+        self._timer = self.clock.call_at(when, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = self._timer_at = None
+        now = self.clock.now()
+        self._execute(self.router.advance(now), now)
+        self._schedule_timer()
+
+    def stats(self, now: float) -> m.Stats:
+        """The KPI snapshot at ``now``."""
+        return snapshot(now, self.router, self.agents.status.values(), self.calls.day, self.desk.counts(now))
+
+    async def _stats_loop(self) -> None:
+        while True:
+            self.bus.publish(m.STATS, self.stats(self.clock.now()), retain=True)
+            await self.clock.sleep(self.stats_every_s)
+
+    def _reject(self, topic: str, code: str, reason: str) -> None:
+        self.bus.publish(m.ERRORS, m.Error(code=code, reason=reason, topic=topic))
+        self.log.warning("input_rejected", topic=topic, code=code, reason=reason)

@@ -1,0 +1,153 @@
+"""The caller directory: who is calling, looked up by the number they call from.
+
+The directory lives in the store's ``people`` table (the national
+civil-servant database, 全國公務人員人事資料, or a synthetic stand-in
+generated from a seed), with every office and mobile number in
+``people_phones`` keyed by its digits (:func:`cti.casework.people.phone_key`), so a
+lookup is one primary-key probe however large the directory is.
+
+The server reads it synchronously while it routes (one indexed probe takes
+microseconds, and an answer that does not depend on thread timing keeps
+virtual-time runs reproducible), through its own read-only connection
+beside the store's writer. Numbers linked by agents during a run are held in
+memory until the store commits them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from cti.casework.cases import CASE_COLUMNS, CaseRecord
+from cti.casework.people import Person, caller_key, is_phone_key
+from cti.store import CALL_COLUMNS, CallRecord, person_from_row
+
+_PERSON = "SELECT person_id, name, agency, title, office_phone, mobile, email, national_id, synthetic FROM people"
+_BY_PHONE = (
+    "SELECT p.person_id, p.name, p.agency, p.title, p.office_phone, p.mobile, p.email, p.national_id, p.synthetic "
+    "FROM people_phones k JOIN people p ON p.person_id = k.person_id WHERE k.phone_key = ?"
+)
+
+
+#: ``before_run`` for reads that take every run.
+ALL_RUNS = 1 << 62
+
+
+class Directory:
+    """Synchronous reads of the directory and of earlier contacts, for the server's screen pops.
+
+    Answers are cached for the life of the object (a server run): a repeat
+    caller costs no query, and people imported while a server runs are seen
+    by it only for numbers it has not looked up yet (or that an agent links).
+    """
+
+    #: Answers remembered (up to this many), so a repeat caller costs no query.
+    CACHE = 100_000
+
+    def __init__(self, path: str | Path) -> None:
+        self._db = sqlite3.connect(Path(path), check_same_thread=False)
+        self._db.execute("PRAGMA query_only = 1")
+        self._linked: dict[str, str] = {}
+        self._found: dict[str, Person | None] = {}
+
+    def close(self) -> None:
+        self._db.close()
+
+    def open_case_dues(self) -> dict[str, float]:
+        """Every case not closed, with its due time."""
+        rows = self._db.execute("SELECT case_id, due_at FROM cases WHERE status != 'closed'").fetchall()
+        return {str(case_id): float(due_at) for case_id, due_at in rows}
+
+    def has_history_before(self, run_id: int) -> bool:
+        """Whether any call of an earlier run, or any case at all, is recorded (else no caller has a history)."""
+        row = self._db.execute(
+            "SELECT EXISTS(SELECT 1 FROM calls WHERE run_id < ?) OR EXISTS(SELECT 1 FROM cases)", (run_id,)
+        ).fetchone()
+        return bool(row[0])
+
+    def last_case_number(self, day: str) -> int:
+        """The highest per-day number of the committed cases of ``day`` (``YYYYMMDD``); 0 for none."""
+        rows = self._db.execute(
+            "SELECT MAX(CAST(substr(case_id, 11) AS INTEGER)) FROM cases WHERE case_id GLOB ?", (f"C{day}-*",)
+        ).fetchall()
+        return int(rows[0][0] or 0)
+
+    def person(self, person_id: str) -> Person | None:
+        row = self._db.execute(f"{_PERSON} WHERE person_id = ?", (person_id,)).fetchone()
+        return person_from_row(row) if row else None
+
+    def lookup(self, number: str, *, key: str | None = None) -> Person | None:
+        """The person whose office or mobile number (or a number linked to them) this is.
+
+        ``key``: the number's :func:`caller_key`, if the caller has it already."""
+        key = key or caller_key(number)
+        if not is_phone_key(key):
+            return None
+        if key in self._found:
+            return self._found[key]
+        person_id = self._linked.get(key)
+        if person_id is not None:
+            person = self.person(person_id)
+        else:
+            row = self._db.execute(_BY_PHONE, (key,)).fetchone()
+            person = person_from_row(row) if row else None
+        if len(self._found) >= self.CACHE:
+            self._found.clear()
+        self._found[key] = person
+        return person
+
+    def link(self, number: str, person_id: str) -> None:
+        """Known from now on (the store commits the link with the next batch)."""
+        key = caller_key(number)
+        self._linked[key] = person_id
+        self._found.pop(key, None)
+
+    def _keys_of(self, person_id: str, key: str | None) -> list[str]:
+        """Every number of a person: a call from one before it was known is theirs too."""
+        keys = [r[0] for r in self._db.execute("SELECT phone_key FROM people_phones WHERE person_id = ?", (person_id,))]
+        keys += [k for k, pid in self._linked.items() if pid == person_id]
+        if is_phone_key(key):
+            keys.append(key)
+        return sorted(set(keys))
+
+    def _whose(self, person_id: str | None, key: str | None, calls: str, persons: str) -> tuple[str, list[str]]:
+        """A WHERE clause for a person's (or a number's) rows, with its parameters."""
+        if person_id is None:
+            return f"{persons} IS NULL AND {calls} = ?", [key or ""]
+        keys = self._keys_of(person_id, key)
+        if not keys:
+            return f"{persons} = ?", [person_id]
+        marks = ", ".join("?" * len(keys))
+        return f"({persons} = ? OR ({persons} IS NULL AND {calls} IN ({marks})))", [person_id, *keys]
+
+    def earlier_contacts(
+        self, *, person_id: str | None, key: str | None, before_run: int, limit: int = 5
+    ) -> list[CallRecord]:
+        """The last ``limit`` calls of a person (from any of their numbers) or of a number, from earlier runs."""
+        if person_id is None and not is_phone_key(key):
+            return []
+        where, params = self._whose(person_id, key, "caller_key", "person_id")
+        rows = self._db.execute(
+            f"SELECT {', '.join(CALL_COLUMNS)} FROM calls WHERE {where} AND run_id < ? "
+            "ORDER BY arrived_at DESC, call_id DESC LIMIT ?",
+            (*params, before_run, limit),
+        ).fetchall()
+        return [CallRecord(*row) for row in rows]
+
+    def earlier_open_cases(self, *, person_id: str | None, key: str | None, before_run: int) -> list[CaseRecord]:
+        """Open cases of a person (or of a number) that did not come from calls of this run."""
+        if person_id is None and not is_phone_key(key):
+            return []
+        cols = ", ".join(f"k.{c}" for c in CASE_COLUMNS)
+        keys = self._keys_of(person_id, key) if person_id is not None else [key or ""]
+        marks = ", ".join("?" * len(keys))
+        # Two indexed halves: the person's cases, and cases of calls from their numbers made before they were known.
+        sql = (
+            f"SELECT {cols} FROM cases k LEFT JOIN calls c ON c.call_id = k.call_id "
+            "WHERE k.person_id = ? AND k.status != 'closed' AND (c.run_id IS NULL OR c.run_id < ?) "
+            f"UNION SELECT {cols} FROM calls c JOIN cases k ON k.call_id = c.call_id "
+            f"WHERE c.caller_key IN ({marks}) AND k.person_id IS NULL AND k.status != 'closed' AND c.run_id < ? "
+            f"ORDER BY {CASE_COLUMNS.index('created_at') + 1}, 1"  # created_at, case_id
+        )
+        rows = self._db.execute(sql, (person_id, before_run, *keys, before_run)).fetchall()
+        return [CaseRecord(*row) for row in rows]
