@@ -1,21 +1,28 @@
-"""The routing core is pure: standard library only, no clock, no I/O."""
+"""The pure core is pure: routing/ and ivr/ use the standard library only, no clock, no I/O."""
 
 import ast
+import importlib
 import pkgutil
 import subprocess
 import sys
 from pathlib import Path
 
-import routing
+import pytest
 
 FORBIDDEN = ["asyncio", "aiomqtt", "simpy", "aiosqlite", "sqlite3", "textual", "structlog", "numpy", "socket", "random"]
-ROUTING_DIR = Path(routing.__file__).parent
+PURE = ["routing", "ivr"]
 
 
-def test_every_routing_module_imports_without_io_or_framework_modules() -> None:
-    """Importing every module of routing/ in a fresh interpreter loads none of the forbidden modules."""
-    modules = [f"routing.{m.name}" for m in pkgutil.iter_modules([str(ROUTING_DIR)])]
-    assert "routing.router" in modules
+def _dir(package: str) -> Path:
+    return Path(importlib.import_module(package).__file__ or "").parent
+
+
+@pytest.mark.parametrize("package", PURE)
+def test_every_module_imports_without_io_or_framework_modules(package: str) -> None:
+    """Importing every module of the package in a fresh interpreter loads none of the forbidden modules."""
+    modules = [package] + [f"{package}.{m.name}" for m in pkgutil.iter_modules([str(_dir(package))])]
+    if package == "routing":
+        assert "routing.router" in modules
     script = (
         "import sys\n"
         f"for name in {modules!r}: __import__(name)\n"
@@ -35,10 +42,11 @@ def _runtime_nodes(tree: ast.AST) -> list[ast.AST]:
     return [n for n in ast.walk(tree) if id(n) not in skip]
 
 
-def test_routing_source_imports_only_stdlib_and_itself() -> None:
-    """No module under routing/ imports a third-party package or another package of ours."""
+@pytest.mark.parametrize("package", PURE)
+def test_source_imports_only_stdlib_and_itself(package: str) -> None:
+    """No module of the package imports a third-party package or another package of ours."""
     stdlib = set(sys.stdlib_module_names)
-    for path in ROUTING_DIR.glob("*.py"):
+    for path in _dir(package).glob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in _runtime_nodes(tree):
             names: list[str] = []
@@ -48,7 +56,7 @@ def test_routing_source_imports_only_stdlib_and_itself() -> None:
                 names = [node.module]
             for name in names:
                 top = name.split(".")[0]
-                assert top in stdlib or top == "routing", f"{path.name} imports {name}"
+                assert top in stdlib or top == package, f"{path.name} imports {name}"
                 assert top not in {"time", "datetime", "random", "os", "io", "socket", "logging"}, (
                     f"{path.name} imports {name}"
                 )
