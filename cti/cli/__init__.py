@@ -2,7 +2,8 @@
 
 * :mod:`cti.cli.main` — ``main()``: run a command, map refused input to exit status 1;
 * :mod:`cti.cli.parser` — every command, option and help text;
-* :mod:`cti.cli.options` — option types, the centre file, the database, times;
+* :mod:`cti.cli.arguments` — the types of number options;
+* :mod:`cti.cli.options` — the centre file, the database, times given as options;
 * :mod:`cti.cli.output` — consoles, JSON and CSV files, progress bars;
 * one module per command group: :mod:`~cti.cli.config`, :mod:`~cti.cli.demo`,
   :mod:`~cti.cli.export`, :mod:`~cti.cli.calls`, :mod:`~cti.cli.directory`,

@@ -1,15 +1,13 @@
-"""What every command accepts: number types for options, the centre file, the database, times.
+"""What the commands share: the centre file, the database, times given as options.
 
-Argument types raise :class:`argparse.ArgumentTypeError`, which argparse
-turns into a usage error (exit status 2) naming the option. The rest raise
-:class:`cti.errors.UsageError` (exit status 1).
+These raise :class:`cti.errors.UsageError` (exit status 1). The types of
+number options are in :mod:`cti.cli.arguments`.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import math
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -22,70 +20,6 @@ from cti.config import load_centre, load_default
 from cti.errors import UsageError
 from cti.store import Store
 from routing.centre import Centre
-
-# ----------------------------------------------------------------------
-# Argument types
-# ----------------------------------------------------------------------
-
-
-def positive(text: str) -> float:
-    value = number(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
-    return value
-
-
-def non_negative(text: str) -> float:
-    value = number(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative, got {text}")
-    return value
-
-
-def number(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
-    return value
-
-
-def share(text: str) -> float:
-    value = number(text)
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"must be a share between 0 and 1 (e.g. 0.8), got {text}")
-    return value
-
-
-def count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, got {text}")
-    return value
-
-
-def seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if not 0 <= value < 2**63:
-        raise argparse.ArgumentTypeError(f"must be from 0 to 2**63 - 1, got {text}")
-    return value
-
-
-def speed(text: str) -> float | str:
-    return "max" if text == "max" else positive(text)
-
-
-# ----------------------------------------------------------------------
-# The centre file, the database, times
-# ----------------------------------------------------------------------
 
 
 def centre_for(args: argparse.Namespace) -> Centre:

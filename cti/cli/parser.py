@@ -15,7 +15,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from cti.casework.cases import CaseStatus, Tier
-from cti.cli.options import count, non_negative, positive, seed, share, speed
+from cti.cli.arguments import count, non_negative, positive, seed, share, speed
 
 _CONFIG_HELP = """\
 The centre file (TOML) describes a whole centre: sites and seats, agents and
