@@ -2,7 +2,7 @@
 
 Builds a store with ``--people`` synthetic civil servants (default 1,000,000,
 spread over the default centre's agencies; two numbers each, so twice as
-many phone keys), then times :meth:`cti.directory.Directory.lookup` one
+many phone keys), then times :meth:`cti.store.directory.Directory.lookup` one
 call at a time for ``--lookups`` numbers: ``--unknown`` of them not in the
 directory, the rest a random person's office or mobile number, written in
 the formats callers' numbers arrive in. Also timed: the reads the server

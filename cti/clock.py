@@ -1,6 +1,7 @@
 """Clocks: where the live server's time comes from.
 
-Nothing in ``cti`` reads the wall clock directly. Components take a
+Nothing in the live centre reads the wall clock once it runs (the command
+line stamps audit rows and case changes with it). Components take a
 :class:`Clock` and schedule with ``clock.sleep`` / ``clock.call_at``, in
 *centre time*: seconds since the Unix epoch, as the centre experiences them.
 

@@ -1,4 +1,4 @@
-"""The rules of callers and cases, without I/O: the store keeps what they decide.
+"""The rules of callers and cases, with no database, bus or files of their own: the store keeps what they decide.
 
 * :mod:`cti.casework.people` — a directory entry and its phone keys;
 * :mod:`cti.casework.nationalid` — the national ID's checksum;

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from cti.errors import CtiError
 
-#: The CSV header, in the order :func:`write_people_csv` writes it.
+#: The CSV header, in the order :func:`cti.casework.people_csv.write_people_csv` writes it.
 COLUMNS: tuple[str, ...] = ("person_id", "name", "agency", "title", "office_phone", "mobile", "email", "national_id")
 
 #: Ids of people and agencies (the same rule as every other id in the centre).

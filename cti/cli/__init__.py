@@ -8,7 +8,9 @@
 * one module per command group: :mod:`~cti.cli.config`, :mod:`~cti.cli.demo`,
   :mod:`~cti.cli.export`, :mod:`~cti.cli.calls`, :mod:`~cti.cli.directory`,
   :mod:`~cti.cli.cases`, :mod:`~cti.cli.audit`, :mod:`~cti.cli.erlang`,
-  :mod:`~cti.cli.simulate` (with :mod:`~cti.cli.replay`), :mod:`~cti.cli.staff`;
+  :mod:`~cti.cli.scenario` (with the scenario and centre loading the capacity
+  commands share), :mod:`~cti.cli.simulate` (with :mod:`~cti.cli.replay`),
+  :mod:`~cti.cli.staff`;
 * shared views: :mod:`~cti.cli.figures` (a run's figures as tables) and
   :mod:`~cti.cli.screenpop` (a screen pop as tables, masked or not).
 """

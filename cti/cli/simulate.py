@@ -1,4 +1,7 @@
-"""``cti simulate``, ``cti scenario`` and ``cti staff``: the capacity simulator's command line."""
+"""``cti simulate``: one scenario, a paired compare, one queue against Erlang, or a replay.
+
+A replay is :mod:`cti.cli.replay`; the scenario and centre are loaded by :mod:`cti.cli.scenario`.
+"""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """The bus: topics, MQTT-style wildcards and retained messages.
 
 :class:`Bus` is what every component talks to. :class:`LocalBus` is the
-embedded, in-process implementation that ``cti demo`` uses; an MQTT
-transport implements the same protocol for real deployments.
+embedded, in-process implementation that ``cti demo`` uses; the MQTT
+transport, as it lands, implements the same protocol for real deployments.
 
 Semantics (the same on every transport):
 

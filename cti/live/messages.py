@@ -10,7 +10,7 @@ topic. Input that fails any of these is answered on :data:`ERRORS` with an
 Times on the bus are centre time: seconds since the Unix epoch, as the
 centre's clock tells them (real, scaled or virtual).
 
-Topics (identical on the in-process bus and on MQTT)::
+Topics (the MQTT transport, as it lands, uses the same)::
 
     cti/v1/trunk/in                  caller -> PBX     dial, caller hang-up
     cti/v1/trunk/{call}/ev           PBX -> caller     connected, released

@@ -1,4 +1,4 @@
-"""A run's figures, computed from its rows in the store (the read side reports use).
+"""A run's figures, computed from its rows in the store (the ``cti demo`` summary; reports to come read the same).
 
 The definitions are the routing core's (:mod:`routing.figures`), the same the
 simulator uses; this module only turns the store's rows into their inputs.

@@ -123,7 +123,7 @@ state_row = attrgetter(*(f.name for f in fields(AgentStateRow)))
 
 @dataclass(frozen=True, slots=True)
 class Recovery:
-    """What :meth:`Store.recover` closed."""
+    """What :meth:`cti.store.sqlite.Store.recover` closed."""
 
     interrupted_calls: tuple[str, ...]
     closed_sessions: int

@@ -9,8 +9,8 @@
 * :mod:`cti.live.server.leadership` — the server's id and epoch (fencing);
 * :mod:`cti.live.server.casedesk` — the caller's directory entry, history and case for each call.
 
-Nothing outside the live runtime and the command line uses these parts:
-other components talk to the server only through the bus.
+Only the in-process centre (:mod:`cti.live.demo`) builds a server; other
+components talk to it only through the bus.
 """
 
 from cti.live.server.server import CtiServer

@@ -1,10 +1,10 @@
 """Leadership: which server leads the centre, and under which epoch.
 
 Every command the leading server sends (to the PBX, to agents, in agent
-states) carries its **epoch**, a number that only grows. The PBX and the
-agents ignore commands from an older epoch than the newest they have seen
-(fencing), so a server that has lost the lead can never offer a call twice
-or ring a busy agent. The server announces itself with a retained status
+states) carries its **epoch**, a number that only grows. The PBX ignores
+commands from an older epoch than the newest it has seen (fencing), so a
+server that has lost the lead cannot ring or connect a call; agents do not
+check epochs yet. The server announces itself with a retained status
 message and a retained ``leader`` message, so that a component joining
 later learns both at once.
 """
