@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -12,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from cti.cli.options import centre_for, with_store
-from cti.cli.output import console
+from cti.cli.output import console, emit_json
 from cti.store import Store
 from routing.centre import StaffMember
 
@@ -29,11 +28,11 @@ def audit_command(args: argparse.Namespace) -> int:
 
     async def work(store: Store) -> int:
         rows = await store.audit_rows()
-        if args.json:
+        if args.json is not None:
             keys = ("seq", "at", "actor", "role", "action", "target", "detail")
             doc = [dict(zip(keys, r, strict=True)) | {"at": _iso(r[1], tz)} for r in rows]
-            print(json.dumps(doc, ensure_ascii=False, indent=2))
-            return 0
+            if emit_json(args, doc):
+                return 0
         table = Table(title=f"Audit trail: {len(rows)} entr{'y' if len(rows) == 1 else 'ies'}", title_justify="left")
         for col in ("when", "who", "role", "action", "target", "detail"):
             table.add_column(col)

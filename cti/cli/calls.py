@@ -14,7 +14,7 @@ from cti.casework.access import supervisor
 from cti.casework.privacy import mask_phone, mask_text
 from cti.cli.audit import audit_unmasked
 from cti.cli.options import centre_for, with_store
-from cti.cli.output import console
+from cti.cli.output import console, emit_json
 from cti.cli.screenpop import pop_for_view, print_pop
 from cti.errors import UsageError
 from cti.store import Store
@@ -38,15 +38,15 @@ def show_command(args: argparse.Namespace) -> int:
         events = await store.events(call.call_id)
         pop = await store.screen_pops(call.call_id)
         pop_doc = await pop_for_view(store, json.loads(pop), unmasked) if pop else None
-        if args.json:
+        if args.json is not None:
             row = asdict(call)
             row["caller"] = call.caller if unmasked else mask_phone(call.caller)
             row["caller_key"] = call.caller_key if unmasked or call.caller_key is None else mask_phone(call.caller_key)
             row["notes"] = call.notes if unmasked or call.notes is None else mask_text(call.notes)
             row["journal"] = [list(e) for e in events]
             row["screen_pop"] = pop_doc
-            print(json.dumps(row, ensure_ascii=False, indent=2))
-            return EXIT_OK
+            if emit_json(args, row):
+                return EXIT_OK
         out = console()
         out.print(
             f"[bold]Call {call.call_id}[/] (run {call.run_id}) from "

@@ -18,7 +18,7 @@ from cti.casework.access import current_user, supervisor
 from cti.casework.privacy import mask_phone, mask_text
 from cti.cli.audit import audit_unmasked
 from cti.cli.options import at_or_now, centre_for, with_store
-from cti.cli.output import console
+from cti.cli.output import console, emit_json
 from cti.cli.screenpop import pop_for_view, print_pop
 from cti.errors import UsageError
 from cti.store import Store
@@ -62,8 +62,7 @@ def list_command(args: argparse.Namespace) -> int:
             due_before=at if args.overdue else None,
             open_only=args.overdue or args.open,
         )
-        if args.json:
-            print(json.dumps([case_dict(c, tz, at, unmasked=False) for c in found], ensure_ascii=False, indent=2))
+        if args.json is not None and emit_json(args, [case_dict(c, tz, at, unmasked=False) for c in found]):
             return EXIT_OK
         out = console()
         what = "overdue cases" if args.overdue else "cases"
@@ -104,7 +103,7 @@ def chase_command(args: argparse.Namespace) -> int:
         order = {t.value: i for i, t in enumerate(k.Tier)}
         for c in sorted(overdue, key=lambda c: (order.get(c.tier, 99), c.owner or "", c.due_at)):
             groups.setdefault((c.tier, c.owner), []).append(c)
-        if args.json:
+        if args.json is not None:
             doc = {
                 "at": _iso(at, tz),
                 "overdue": len(overdue),
@@ -120,8 +119,8 @@ def chase_command(args: argparse.Namespace) -> int:
                     for (tier, owner), cases in groups.items()
                 ],
             }
-            print(json.dumps(doc, ensure_ascii=False, indent=2))
-            return EXIT_OK
+            if emit_json(args, doc):
+                return EXIT_OK
         out = console()
         table = Table(title=f"Chasing list for {_short(at, tz)}: {len(overdue)} case(s) past due", title_justify="left")
         for col in ("tier", "owner", "cases", "most overdue", "case ids (most overdue first)"):
@@ -166,12 +165,12 @@ def show_command(args: argparse.Namespace) -> int:
             steps = [replace(s, note=s.note and mask_text(s.note)) for s in steps]
         stored = await store.screen_pops(case.call_id) if case.call_id else None
         pop = await pop_for_view(store, json.loads(stored), unmasked) if stored else None
-        if args.json:
+        if args.json is not None:
             doc = case_dict(case, tz, at, unmasked=unmasked)
             doc["journal"] = [{**asdict(s), "at": _iso(s.at, tz), "due_at": _iso(s.due_at, tz)} for s in steps]
             doc["screen_pop"] = pop
-            print(json.dumps(doc, ensure_ascii=False, indent=2))
-            return EXIT_OK
+            if emit_json(args, doc):
+                return EXIT_OK
         out = console()
         caller = case.caller if unmasked else mask_phone(case.caller)
         out.print(f"[bold]Case {case.case_id}[/]  {case.status}, {case.tier}, owner {escape(case.owner or '–')}")

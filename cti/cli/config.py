@@ -7,7 +7,6 @@ the skills matrix.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections import Counter
 
@@ -16,6 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from cti.cli.output import emit_json
 from cti.config import as_mapping, default_centre_text, load_centre
 from routing import Centre
 
@@ -94,8 +94,7 @@ def check_command(args: argparse.Namespace) -> int:
     """``cti config check``: validate a centre file; print its summary (or JSON) and any warnings."""
     loaded = load_centre(args.file)
     warnings = loaded.centre.warnings()
-    if args.json:
-        print(json.dumps({"file": loaded.source, "valid": True, **as_mapping(loaded.centre)}, ensure_ascii=False))
+    if args.json is not None and emit_json(args, {"file": loaded.source, "valid": True, **as_mapping(loaded.centre)}):
         return 0
     for warning in warnings:
         print(f"warning: {loaded.source}: {warning}", file=sys.stderr)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 from dataclasses import replace
@@ -16,6 +15,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 
 from cti.cli.figures import print_summary
 from cti.cli.options import parse_start
+from cti.cli.output import emit_json
 from cti.config import load_centre, load_default
 from cti.errors import UsageError
 from cti.live.demo import DemoSettings, run_demo
@@ -75,9 +75,8 @@ def demo_command(args: argparse.Namespace) -> int:
             result = run_demo(settings)
         except DatabaseError as exc:
             raise UsageError(f"--db: {db} is not a usable database ({exc})") from None
-    if args.json:
-        doc = {**result.summary.as_dict(), "cases": dict(sorted(result.cases.items()))}
-        args.json.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    if args.json is not None:
+        emit_json(args, {**result.summary.as_dict(), "cases": dict(sorted(result.cases.items()))})
     if not args.quiet:
         if result.recovery.interrupted_calls:
             out.print(

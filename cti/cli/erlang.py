@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import math
 
 from rich.console import Console
 from rich.table import Table
 
+from cti.cli.output import emit_json
 from cti.errors import UsageError
 from simulator.erlang import agents_for_service_level, erlang_a, erlang_c, offered_load
 
@@ -45,8 +45,7 @@ def erlang_command(args: argparse.Namespace) -> int:
             "asa_s": c.asa_s,
             "occupancy": c.occupancy,
         }
-    if args.json:
-        print(json.dumps(doc, indent=2))
+    if emit_json(args, doc):
         return EXIT_OK
     out = Console(highlight=False)
     title = (

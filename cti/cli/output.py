@@ -63,6 +63,15 @@ def write_json(path: Path, doc: object) -> None:
         check_writable(path).write_text(text, encoding="utf-8")
 
 
+def emit_json(args: argparse.Namespace, doc: object) -> bool:
+    """Write ``doc`` where ``--json`` says; True when it went to standard output (then print no tables)."""
+    path = getattr(args, "json", None)
+    if path is None:
+        return False
+    write_json(path, doc)
+    return str(path) == "-"
+
+
 def _json_default(value: object) -> object:
     raise TypeError(f"not JSON: {value!r}")
 

@@ -67,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     check.add_argument("file", metavar="FILE", help="the centre file to check ('-' reads standard input)")
-    check.add_argument("--json", action="store_true", help="print the summary as JSON instead of tables")
+    json_option(check, "the summary")
     check.add_argument("-q", "--quiet", action="store_true", help="print nothing on success but warnings")
     check.set_defaults(run=Handler("config", "check_command"))
 
@@ -91,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--busy-hour-calls", type=non_negative, default=None, help="calls in the busiest hour (default 100)"
     )
-    demo.add_argument("--json", metavar="PATH", type=Path, help="also write the figures as JSON to PATH")
+    json_option(demo, "the figures")
     demo.add_argument("--log", metavar="PATH", type=Path, help="JSON-lines log (default: beside the database)")
     demo.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no tables")
     demo.set_defaults(run=Handler("demo", "demo_command"))
@@ -137,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
         "when (centre time zone) and what.",
     )
     _db(audit)
-    audit.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    json_option(audit, "the trail")
     audit.set_defaults(run=Handler("audit", "audit_command"))
     return parser
 
@@ -157,6 +157,18 @@ class Handler:
 
     def __call__(self, args: argparse.Namespace) -> int:
         return self.resolve()(args)
+
+
+def json_option(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--json [PATH]``, the same in every command: alone or ``-`` standard output (instead of tables)."""
+    parser.add_argument(
+        "--json",
+        nargs="?",
+        const=Path("-"),
+        type=Path,
+        metavar="PATH",
+        help=f"write {what} as JSON to PATH; alone or '-': to standard output, instead of tables",
+    )
 
 
 def _db(parser: argparse.ArgumentParser) -> None:
@@ -231,7 +243,7 @@ def _add_erlang(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     staffing.add_argument("--target-sl", type=share, help="instead: the fewest agents reaching this service level")
     erlang.add_argument("--threshold", type=non_negative, default=20.0, help="service-level threshold, s (default 20)")
     erlang.add_argument("--patience", type=positive, help="mean caller patience, s (exponential): Erlang A")
-    erlang.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    json_option(erlang, "the figures")
     erlang.set_defaults(run=Handler("erlang", "erlang_command"))
 
 
@@ -337,7 +349,7 @@ def _add_simulator(commands: argparse._SubParsersAction[argparse.ArgumentParser]
 
 def _outputs(parser: argparse.ArgumentParser, what: str, chart: str) -> None:
     """--json, --csv, --plot and --quiet, as every capacity command has them."""
-    parser.add_argument("--json", metavar="PATH", type=Path, help=f"write {what} as JSON ('-': standard output)")
+    json_option(parser, what)
     parser.add_argument("--csv", metavar="PATH", type=Path, help=f"write {what} as CSV ('-': standard output)")
     parser.add_argument("--plot", metavar="PATH", type=Path, help=f"write {chart}")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no tables")
@@ -379,7 +391,7 @@ def _add_directory(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     show.add_argument("phone", metavar="PHONE", help="the caller's number, in any usual format")
     _db(show)
     show.add_argument("--last", type=count, default=5, metavar="N", help="how many contacts to show (default 5)")
-    show.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    json_option(show, "it")
     _unmasking(show)
     show.set_defaults(run=Handler("directory", "show_command"))
     imp = actions.add_parser(
@@ -422,7 +434,7 @@ def _add_cases(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     listing.add_argument("--tier", choices=[t.value for t in Tier], help="only cases at this tier")
     listing.add_argument("--owner", help="only cases owned by this agent or team")
     listing.add_argument("--at", help="judge 'overdue' at this time (HH:MM today or ISO-8601; default now)")
-    listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    json_option(listing, "the cases")
     listing.set_defaults(run=Handler("cases", "list_command"))
 
     chase = actions.add_parser(
@@ -432,13 +444,13 @@ def _add_cases(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     _db(chase)
     chase.add_argument("--at", help="the day to chase for (HH:MM today or ISO-8601; default now)")
-    chase.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    json_option(chase, "the chasing list")
     chase.set_defaults(run=Handler("cases", "chase_command"))
 
     show = actions.add_parser("show", help="one case: fields, journal and screen pop")
     show.add_argument("case_id", metavar="ID")
     _db(show)
-    show.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    json_option(show, "it")
     _unmasking(show)
     show.set_defaults(run=Handler("cases", "show_command"))
 
@@ -481,7 +493,7 @@ def _add_calls(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     show.add_argument("call_id", metavar="CALL_ID")
     _db(show)
-    show.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    json_option(show, "it")
     _unmasking(show)
     show.set_defaults(run=Handler("calls", "show_command"))
 
