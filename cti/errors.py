@@ -8,4 +8,8 @@ class CtiError(Exception):
 
 
 class UsageError(CtiError):
-    """Input a command refuses: a missing database, a bad ``--start``, ..."""
+    """Input a command refuses: a missing database, a bad file, a centre that cannot serve (exit status 1)."""
+
+
+class CommandLineError(UsageError):
+    """A fault decidable from the command line alone: conflicting or missing flags, a value out of range (exit 2)."""

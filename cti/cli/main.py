@@ -11,16 +11,20 @@ from collections.abc import Sequence
 
 from cti.cli.parser import build_parser
 from cti.config import ConfigError
-from cti.errors import CtiError
+from cti.errors import CommandLineError, CtiError
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
+EXIT_COMMAND_LINE = 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         code: int = args.run(args)
+    except CommandLineError as err:
+        print(f"cti: {err}", file=sys.stderr)
+        return EXIT_COMMAND_LINE
     except (ConfigError, CtiError) as err:
         print(f"cti: {err}", file=sys.stderr)
         return EXIT_REFUSED
