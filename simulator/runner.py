@@ -9,10 +9,12 @@ the figures do not depend on the number of workers.
 
 from __future__ import annotations
 
+import multiprocessing
+import multiprocessing.pool
 import os
+import signal
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -88,8 +90,25 @@ def merge(records: list[RunRecord]) -> RunRecord:
     )
 
 
-def _task(job: Job, replication: int, block: int, days: int) -> tuple[int, int, RunRecord]:
+def _task(task: tuple[Job, int, int, int]) -> tuple[int, int, RunRecord]:
+    job, replication, block, days = task
     return replication, block, _run_block(job, replication, block, days)
+
+
+def _stop(pool: multiprocessing.pool.Pool) -> None:
+    """Terminate and reap every worker, however the run ended; a second Ctrl-C waits until that is done."""
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        pool.terminate()
+        pool.join()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
+def _worker_start() -> None:
+    """Workers leave Ctrl-C to the parent, which stops them all (no half-dead pool, no orphans)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent's terminate() must end a worker quietly
 
 
 def simulate(job: Job, *, workers: int | None = None, progress: Progress | None = None) -> SimulationResult:
@@ -113,13 +132,15 @@ def simulate(job: Job, *, workers: int | None = None, progress: Progress | None 
             if progress:
                 progress(n, len(tasks))
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(_task, job, r, b, days) for r, b, days in tasks]
-            for n, future in enumerate(futures, 1):
-                r, b, rec = future.result()
+        pool = multiprocessing.Pool(workers, initializer=_worker_start)
+        try:
+            work = [(job, r, b, days) for r, b, days in tasks]
+            for n, (r, b, rec) in enumerate(pool.imap(_task, work), 1):
                 done[(r, b)] = rec
                 if progress:
                     progress(n, len(tasks))
+        finally:
+            _stop(pool)
     systems, sites = _systems(job.centre), [s.id for s in job.centre.sites]
     result = SimulationResult(sc, tuple(systems), tuple(sites))
     for r in range(sc.replications):

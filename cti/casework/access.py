@@ -13,7 +13,7 @@ from __future__ import annotations
 import getpass
 import os
 
-from cti.errors import UsageError
+from cti.errors import CommandLineError, UsageError
 from routing.centre import Centre, Role, StaffMember
 
 
@@ -28,7 +28,7 @@ def current_user() -> str:
 def supervisor(centre: Centre, by: str | None) -> StaffMember:
     """The staff member allowed to unmask, or a :class:`UsageError` saying why not."""
     if by is None:
-        raise UsageError("--unmasked needs --by STAFF_ID: a supervisor listed under [[staff]] in the centre file")
+        raise CommandLineError("--unmasked needs --by STAFF_ID: a supervisor listed under [[staff]] in the centre file")
     member = next((s for s in centre.staff if s.id == by), None)
     if member is None:
         known = ", ".join(f"{s.id} ({s.role})" for s in centre.staff) or "none"

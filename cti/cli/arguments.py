@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Callable
+from typing import TypeVar
+
+N = TypeVar("N", int, float)
 
 
 def positive(text: str) -> float:
@@ -63,4 +67,29 @@ def seed(text: str) -> int:
 
 
 def speed(text: str) -> float | str:
-    return "max" if text == "max" else positive(text)
+    return "max" if text == "max" else at_most(positive, float(MAX_SPEED))(text)
+
+
+def at_most(parse: Callable[[str], N], limit: N, unit: str = "") -> Callable[[str], N]:
+    """``parse``, and refuse values above ``limit`` (so nothing absurd runs for ever or overflows)."""
+
+    def check(text: str) -> N:
+        value = parse(text)
+        if value > limit:
+            shown = f"{int(limit):,}" if float(limit).is_integer() else f"{limit:,}"
+            raise argparse.ArgumentTypeError(f"at most {shown}{unit}, got {text}")
+        return value
+
+    check.__name__ = parse.__name__
+    return check
+
+
+#: Upper bounds of the number options (docs/cli.md lists them).
+MAX_DEMO_MINUTES = 7 * 24 * 60
+MAX_BUSY_HOUR_CALLS = 100_000
+MAX_SPEED = 1_000_000
+MAX_CALLS = 10_000_000
+MAX_SECONDS = 7 * 86_400
+MAX_AGENTS = 100_000
+MAX_WORKERS = 256
+MAX_LIST = 1_000_000

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import time
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from rich.markup import escape
 from rich.table import Table
 
+from cti.cli import times
 from cti.cli.options import centre_for, with_store
 from cti.cli.output import console, emit_json
 from cti.store import Store
@@ -45,4 +45,4 @@ def audit_command(args: argparse.Namespace) -> int:
 
 
 def _iso(t: float, tz: ZoneInfo) -> str:
-    return datetime.fromtimestamp(t, tz).isoformat(timespec="seconds")
+    return times.iso(t, tz)

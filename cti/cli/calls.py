@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 from dataclasses import asdict
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from rich.table import Table
 
 from cti.casework.access import supervisor
 from cti.casework.privacy import mask_phone, mask_text
+from cti.cli import times
 from cti.cli.audit import audit_unmasked
 from cti.cli.options import centre_for, with_store
 from cti.cli.output import console, emit_json
@@ -60,7 +60,7 @@ def show_command(args: argparse.Namespace) -> int:
             _, at, _, queue, agent, event, rule, d1, d2, d3 = e
             data = ", ".join(_datum(d, tz) for d in (d1, d2, d3) if d is not None)
             table.add_row(
-                datetime.fromtimestamp(at, tz).strftime("%H:%M:%S"),
+                times.strf(at, tz, "%H:%M:%S"),
                 event,
                 queue or "–",
                 agent or "–",
@@ -87,6 +87,6 @@ def _datum(value: object, tz: ZoneInfo) -> str:
             return value
     if isinstance(number, float):
         if number > 1e9:  # a time (ring until), not a duration
-            return datetime.fromtimestamp(number, tz).strftime("until %H:%M:%S")
+            return times.strf(number, tz, "until %H:%M:%S")
         return f"{number:.1f}"
     return str(value)

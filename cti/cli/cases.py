@@ -6,7 +6,6 @@ import argparse
 import json
 import time
 from dataclasses import asdict, replace
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,22 +15,23 @@ from rich.table import Table
 from cti.casework import cases as k
 from cti.casework.access import current_user, supervisor
 from cti.casework.privacy import mask_phone, mask_text
+from cti.cli import times
 from cti.cli.audit import audit_unmasked
 from cti.cli.options import at_or_now, centre_for, with_store
 from cti.cli.output import console, emit_json
 from cti.cli.screenpop import pop_for_view, print_pop
-from cti.errors import UsageError
+from cti.errors import CommandLineError, UsageError
 from cti.store import Store
 
 EXIT_OK = 0
 
 
 def _iso(t: float | None, tz: ZoneInfo) -> str:
-    return "" if t is None else datetime.fromtimestamp(t, tz).isoformat(timespec="seconds")
+    return times.iso(t, tz)
 
 
 def _short(t: float | None, tz: ZoneInfo) -> str:
-    return "–" if t is None else datetime.fromtimestamp(t, tz).strftime("%Y-%m-%d %H:%M")
+    return "–" if t is None else times.strf(t, tz, "%Y-%m-%d %H:%M")
 
 
 def case_dict(case: k.CaseRecord, tz: ZoneInfo, at: float, *, unmasked: bool) -> dict[str, Any]:
@@ -241,12 +241,13 @@ def change_command(args: argparse.Namespace) -> int:
     actor = args.by or current_user()
     now = at_or_now(args, centre)
     if getattr(args, "note", None) is not None and not args.note.strip():
-        raise UsageError("--note: empty; say what was done or why")
+        raise CommandLineError("--note: empty; say what was done or why")
 
     async def work(store: Store) -> int:
         case = await _get(store, args.case_id)
         await _refuse_while_live(store, case)
-        steps = await store.case_steps(case.case_id)
+        # A step dated out of range (stored by an older version) does not hold later steps back.
+        steps = [s for s in await store.case_steps(case.case_id) if times.in_range(s.at)]
         if steps and now < steps[-1].at:
             raise UsageError(
                 f"--at: {_iso(now, tz)} is before the case's last step ({steps[-1].action} at {_iso(steps[-1].at, tz)})"

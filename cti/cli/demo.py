@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import tempfile
 from dataclasses import replace
@@ -15,9 +16,10 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 
 from cti.cli.figures import print_summary
 from cti.cli.options import parse_start
-from cti.cli.output import emit_json
+from cti.cli.output import check_writable, emit_json
+from cti.cli.signals import stopped
 from cti.config import load_centre, load_default
-from cti.errors import UsageError
+from cti.errors import CommandLineError, UsageError
 from cti.live.demo import DemoSettings, run_demo
 from cti.live.demo import Progress as DemoProgress
 from cti.live.logs import open_log
@@ -35,20 +37,21 @@ def demo_command(args: argparse.Namespace) -> int:
     start = parse_start(args.start, centre.info.timezone)
     if args.db is None:
         db = Path(tempfile.mkdtemp(prefix="cti-demo-")) / "centre.db"
+    elif str(args.db) == "-":
+        raise CommandLineError("--db: give a file name, not '-' (the database is a file)")
     else:
-        db = args.db
-        if db.exists() and db.is_dir():
-            raise UsageError(f"--db: {db} is a directory, not a database file")
-        if not db.parent.is_dir():
-            raise UsageError(f"--db: the directory {db.parent} does not exist")
+        db = check_writable(args.db, "--db")
     speed = None if args.speed == "max" else (args.speed if args.speed is not None else max(args.minutes, 1.0))
     profile = TrafficProfile()
     if args.busy_hour_calls is not None:
         profile = replace(profile, busy_hour_calls=args.busy_hour_calls)
     log_path = args.log or db.with_suffix(".log")
     err = Console(stderr=True)
-    out = Console(width=None if sys.stdout.isatty() else 120)
-    with open_log(log_path) as log, _progress(err, args.quiet) as progress:
+    # Standard output belongs to JSON or the log when either goes there; the tables then go to standard error.
+    to_stderr = str(args.json) == "-" or str(log_path) == "-"
+    out = Console(stderr=to_stderr, width=None if sys.stdout.isatty() else 120)
+    log_file = contextlib.nullcontext(sys.stdout) if str(log_path) == "-" else open_log(log_path)
+    with log_file as log, _progress(err, args.quiet) as progress:
         task = progress.add_task("calls", total=args.minutes * 60.0)
 
         def on_progress(p: DemoProgress) -> None:
@@ -70,6 +73,7 @@ def demo_command(args: argparse.Namespace) -> int:
             profile=profile,
             log=log,
             on_progress=on_progress,
+            handle_signals=True,
         )
         try:
             result = run_demo(settings)
@@ -78,6 +82,12 @@ def demo_command(args: argparse.Namespace) -> int:
     if args.json is not None:
         emit_json(args, {**result.summary.as_dict(), "cases": dict(sorted(result.cases.items()))})
     if not args.quiet:
+        if result.stopped_by is not None:
+            out.print(
+                f"[yellow]Stopped by {'Ctrl-C' if result.stopped_by == 'SIGINT' else result.stopped_by}: "
+                f"no more calls admitted; {result.stopped_calls} call(s) still open were closed as interrupted "
+                "and the journal committed. The figures below are of what ran.[/]"
+            )
         if result.recovery.interrupted_calls:
             out.print(
                 f"[yellow]Recovered: {len(result.recovery.interrupted_calls)} call(s) left in progress by an "
@@ -102,6 +112,10 @@ def demo_command(args: argparse.Namespace) -> int:
             f"{next((a.id for a in centre.agents if a.voice), 'AGENT')}",
             highlight=False,
         )
+    elif result.stopped_by is not None:
+        err.print(f"database: {db}\nlog: {log_path}", highlight=False)
+    if result.stopped_by is not None:
+        raise stopped(result.stopped_by)
     return EXIT_OK
 
 

@@ -16,7 +16,7 @@ from cti.cli.audit import audit_unmasked
 from cti.cli.options import centre_for, with_store
 from cti.cli.output import console, emit_json
 from cti.cli.screenpop import pop_for_view, print_pop
-from cti.errors import UsageError
+from cti.errors import CommandLineError, UsageError
 from cti.live.screenpop import screen_pop
 from cti.store import Store
 from cti.store.directory import ALL_RUNS, Directory
@@ -85,7 +85,7 @@ def show_command(args: argparse.Namespace) -> int:
     member = supervisor(centre, args.by) if args.unmasked else None
     key = caller_key(args.phone)
     if not is_phone_key(key):
-        raise UsageError(f"PHONE: {args.phone!r} is not a phone number (expected at least 7 digits)")
+        raise CommandLineError(f"PHONE: {args.phone!r} is not a phone number (expected at least 7 digits)")
 
     async def work(store: Store) -> int:
         directory = Directory(store.path)

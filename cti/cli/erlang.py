@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cti.cli.output import emit_json
-from cti.errors import UsageError
+from cti.errors import CommandLineError
 from simulator.erlang import agents_for_service_level, erlang_a, erlang_c, offered_load
 
 EXIT_OK = 0
@@ -22,7 +22,7 @@ def erlang_command(args: argparse.Namespace) -> int:
         try:
             agents = agents_for_service_level(load, args.aht, args.threshold, args.target_sl, args.patience)
         except ValueError as exc:
-            raise UsageError(f"--target-sl: {exc}") from None
+            raise CommandLineError(f"--target-sl: {exc}") from None
     else:
         agents = args.agents
     doc: dict[str, object] = {"model": model, "load_erlangs": load, "agents": agents}

@@ -7,7 +7,6 @@ import asyncio
 import csv
 import sys
 from collections.abc import Iterable
-from datetime import datetime
 from pathlib import Path
 from typing import IO
 from zoneinfo import ZoneInfo
@@ -15,6 +14,7 @@ from zoneinfo import ZoneInfo
 from cti.casework.access import supervisor
 from cti.casework.cases import CaseRecord
 from cti.casework.privacy import mask_phone, mask_text
+from cti.cli import times
 from cti.cli.audit import audit_unmasked
 from cti.cli.options import at_or_now, centre_for, with_store
 from cti.clock import ScaledClock
@@ -52,11 +52,11 @@ CALL_COLUMNS: tuple[str, ...] = (
 
 
 def _iso(t: float | None, tz: ZoneInfo) -> str:
-    return "" if t is None else datetime.fromtimestamp(t, tz).isoformat(timespec="milliseconds")
+    return times.iso(t, tz, "milliseconds")
 
 
 def _iso_seconds(t: float | None, tz: ZoneInfo) -> str:
-    return "" if t is None else datetime.fromtimestamp(t, tz).isoformat(timespec="seconds")
+    return times.iso(t, tz)
 
 
 def _num(x: float | None) -> str:

@@ -1,7 +1,8 @@
 """``cti``: parse the command line, run the command, turn refused input into one line and an exit status.
 
-Exit status: 0 success, 1 the input was refused (a bad centre file, …), 2 the
-command line itself was wrong.
+Exit status (docs/cli.md): 0 success (also after SIGTERM, a clean stop);
+1 the input a command names was refused (a file, database or centre);
+2 the command line itself was wrong; 130 after Ctrl-C.
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from cti.cli.parser import build_parser
+from cti.cli.parser import parse
+from cti.cli.signals import EXIT_INTERRUPTED, Terminated, stop_on_sigterm
 from cti.config import ConfigError
 from cti.errors import CommandLineError, CtiError
 
@@ -19,8 +21,12 @@ EXIT_COMMAND_LINE = 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
     try:
+        stop_on_sigterm()
+        args = parse(argv)
+        from cti.cli.output import check_outputs
+
+        check_outputs(args)
         code: int = args.run(args)
     except CommandLineError as err:
         print(f"cti: {err}", file=sys.stderr)
@@ -31,6 +37,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `cti config default | head`
         sys.stderr.close()
         return EXIT_OK
+    except Terminated:
+        print("cti: terminated", file=sys.stderr)
+        return EXIT_OK
+    except KeyboardInterrupt:
+        print("cti: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     return code
 
 

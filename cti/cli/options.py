@@ -15,9 +15,10 @@ from datetime import time as clock_time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from cti.cli import times
 from cti.clock import ScaledClock
 from cti.config import load_centre, load_default
-from cti.errors import UsageError
+from cti.errors import CommandLineError
 from cti.store import Store
 from routing.centre import Centre
 
@@ -47,10 +48,16 @@ def parse_start(text: str, timezone: str, option: str = "--start") -> float:
             return datetime.combine(datetime.now(tz).date(), at, tz).timestamp()
         when = datetime.fromisoformat(text)
     except ValueError:
-        raise UsageError(f"{option}: {text!r} is neither HH:MM nor an ISO-8601 date and time") from None
+        raise CommandLineError(f"{option}: {text!r} is neither HH:MM nor an ISO-8601 date and time") from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=tz)
-    return when.timestamp()
+    try:
+        t = when.timestamp()
+    except (OverflowError, ValueError):
+        t = float("inf")
+    if not times.in_range(t):
+        raise CommandLineError(f"{option}: {text!r} is out of range; give a date {times.RANGE_TEXT}")
+    return t
 
 
 def at_or_now(args: argparse.Namespace, centre: Centre) -> float:

@@ -17,7 +17,7 @@ from typing import Any
 
 from rich.console import Console
 
-from cti.errors import UsageError
+from cti.errors import CommandLineError, UsageError
 
 
 def console() -> Console:
@@ -98,22 +98,36 @@ def _csv_to(fh: Any, rows: list[dict[str, object]], cell: Callable[[object], obj
         writer.writerow({k: cell(v) for k, v in row.items()})
 
 
+#: Output options, and whether '-' (standard output) makes sense for each.
+OUTPUT_OPTIONS = {"json": True, "csv": True, "plot": False, "log": True}
+
+
 def check_outputs(args: argparse.Namespace) -> None:
-    """Refuse unwritable output paths before a long run, not after it."""
-    for flag in ("json", "csv", "plot"):
+    """Refuse unusable output paths before any work starts, each the same way.
+
+    ``-`` means standard output for ``--json``, ``--csv`` and ``--log``; a PNG
+    cannot go there. A folder, or a file in a folder that does not exist, is
+    refused naming the option and the folder.
+    """
+    for flag, stdout_ok in OUTPUT_OPTIONS.items():
         path = getattr(args, flag, None)
-        if path is not None and str(path) != "-":
-            check_writable(path)
+        if path is None:
+            continue
+        if str(path) == "-":
+            if not stdout_ok:
+                raise CommandLineError(f"--{flag}: give a file name, not '-'")
+            continue
+        check_writable(Path(path), f"--{flag}")
     plot = getattr(args, "plot", None)
     if plot is not None and Path(plot).suffix.lower() != ".png":
-        raise UsageError(f"--plot: {plot}: the chart is a PNG; give a file name ending in .png")
-    if plot is not None and str(plot) == "-":
-        raise UsageError("--plot: give a file name ending in .png")
+        raise CommandLineError(f"--plot: {plot}: the chart is a PNG; give a file name ending in .png")
 
 
-def check_writable(path: Path) -> Path:
+def check_writable(path: Path, option: str | None = None) -> Path:
+    """``path`` if a file can be written there: not a folder, and in a folder that exists."""
+    where = f"{option}: " if option else ""
     if path.is_dir():
-        raise UsageError(f"{path}: is a directory, expected a file to write")
-    if not path.parent.exists():
-        raise UsageError(f"{path}: the folder {path.parent} does not exist")
+        raise UsageError(f"{where}{path} is a folder; give a file name to write")
+    if not path.parent.is_dir():
+        raise UsageError(f"{where}{path}: the folder {path.parent} does not exist")
     return path

@@ -9,13 +9,37 @@ from __future__ import annotations
 
 import argparse
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from cti.casework.cases import CaseStatus, Tier
-from cti.cli.arguments import count, non_negative, positive, seed, share, speed
+from cti.cli.arguments import (
+    MAX_AGENTS,
+    MAX_BUSY_HOUR_CALLS,
+    MAX_CALLS,
+    MAX_DEMO_MINUTES,
+    MAX_LIST,
+    MAX_SECONDS,
+    MAX_WORKERS,
+    at_most,
+    count,
+    non_negative,
+    positive,
+    seed,
+    share,
+    speed,
+)
+
+#: Bounded number types, named for what they hold.
+seconds = at_most(positive, float(MAX_SECONDS), " s")
+threshold = at_most(non_negative, float(MAX_SECONDS), " s")
+agents = at_most(count, MAX_AGENTS)
+calls_offered = at_most(non_negative, float(MAX_CALLS))
+listed = at_most(count, MAX_LIST)
+demo_minutes = at_most(positive, float(MAX_DEMO_MINUTES))
+busy_hour_calls = at_most(non_negative, float(MAX_BUSY_HOUR_CALLS))
 
 _CONFIG_HELP = """\
 The centre file (TOML) describes a whole centre: sites and seats, agents and
@@ -33,6 +57,25 @@ def _version() -> str:
         return version("dgpa-cti")
     except PackageNotFoundError:  # running from a source tree without installing
         return "unknown"
+
+
+def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Parse the command line; an unknown flag is reported with the usage of the command it was given to."""
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        _innermost(parser, args).error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
+
+
+def _innermost(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:
+    """The (sub)command parser the command line chose: ``cti demo --frob`` shows the usage of ``cti demo``."""
+    while True:
+        subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        chosen = getattr(args, subs[0].dest, None) if subs else None
+        if chosen is None or chosen not in subs[0].choices:
+            return parser
+        parser = subs[0].choices[chosen]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,19 +120,27 @@ def build_parser() -> argparse.ArgumentParser:
         description=_DEMO_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    demo.add_argument("--minutes", type=positive, default=60.0, help="centre minutes of calls (default 60)")
+    demo.add_argument(
+        "--minutes",
+        type=demo_minutes,
+        default=60.0,
+        help="centre minutes of calls (default 60)",
+    )
     demo.add_argument(
         "--speed",
         type=speed,
         default=None,
         help="times real time, or 'max' for virtual time (default: the run takes about a minute)",
     )
-    demo.add_argument("--seed", type=int, default=1, help="fixes traffic and bot behaviour (default 1)")
+    demo.add_argument("--seed", type=seed, default=1, help="fixes traffic and bot behaviour (default 1)")
     demo.add_argument("--db", type=Path, help="SQLite database to use (default: a new one in a temporary directory)")
     demo.add_argument("--config", metavar="FILE", help="centre file (default: the shipped DGPA centre)")
     demo.add_argument("--start", type=str, default="10:00", help="centre time to start at: HH:MM today, or ISO-8601")
     demo.add_argument(
-        "--busy-hour-calls", type=non_negative, default=None, help="calls in the busiest hour (default 100)"
+        "--busy-hour-calls",
+        type=busy_hour_calls,
+        default=None,
+        help="calls in the busiest hour (default 100)",
     )
     json_option(demo, "the figures")
     demo.add_argument("--log", metavar="PATH", type=Path, help="JSON-lines log (default: beside the database)")
@@ -108,7 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     calls.add_argument("--db", type=Path, required=True, help="the database a run wrote")
-    calls.add_argument("--run", dest="run_id", type=int, metavar="N", help="only this run (default: every run)")
+    calls.add_argument("--run", dest="run_id", type=count, metavar="N", help="only this run (default: every run)")
     _unmasking(calls)
     calls.set_defaults(run=Handler("export", "export_calls_command"))
     export_cases = export_cmds.add_parser(
@@ -235,14 +286,19 @@ def _add_erlang(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         description=_ERLANG_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    erlang.add_argument("--calls", type=non_negative, required=True, help="calls offered in the interval")
-    erlang.add_argument("--interval", type=positive, default=1800.0, help="interval length, s (default 1800)")
-    erlang.add_argument("--aht", type=positive, required=True, help="average handle time, s")
+    erlang.add_argument("--calls", type=calls_offered, required=True, help="calls offered in the interval")
+    erlang.add_argument("--interval", type=seconds, default=1800.0, help="interval length, s (default 1800)")
+    erlang.add_argument("--aht", type=seconds, required=True, help="average handle time, s")
     staffing = erlang.add_mutually_exclusive_group(required=True)
-    staffing.add_argument("--agents", type=count, help="agents on duty")
+    staffing.add_argument("--agents", type=agents, help="agents on duty")
     staffing.add_argument("--target-sl", type=share, help="instead: the fewest agents reaching this service level")
-    erlang.add_argument("--threshold", type=non_negative, default=20.0, help="service-level threshold, s (default 20)")
-    erlang.add_argument("--patience", type=positive, help="mean caller patience, s (exponential): Erlang A")
+    erlang.add_argument(
+        "--threshold",
+        type=threshold,
+        default=20.0,
+        help="service-level threshold, s (default 20)",
+    )
+    erlang.add_argument("--patience", type=seconds, help="mean caller patience, s (exponential): Erlang A")
     json_option(erlang, "the figures")
     erlang.set_defaults(run=Handler("erlang", "erlang_command"))
 
@@ -312,15 +368,15 @@ def _add_simulator(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     sim.add_argument("--replications", type=count, help="replications (default: the scenario's)")
     sim.add_argument("--seed", type=seed, help="seed (default: the scenario's)")
     sim.add_argument("--days", type=count, help="days per replication (default: the scenario's)")
-    sim.add_argument("--workers", type=count, help="processes to use (default: one per core)")
+    sim.add_argument("--workers", type=at_most(count, MAX_WORKERS), help="processes to use (default: one per core)")
     _outputs(sim, "the figures", "a PNG chart")
     one = sim.add_argument_group("--single-queue (as cti erlang)")
-    one.add_argument("--calls", type=non_negative, help="calls offered per interval")
-    one.add_argument("--interval", type=positive, help="interval length, s (default 1800)")
-    one.add_argument("--aht", type=positive, help="mean handle time, s (exponential)")
-    one.add_argument("--agents", type=count, help="agents on duty")
-    one.add_argument("--threshold", type=non_negative, help="service-level threshold, s (default 20)")
-    one.add_argument("--patience", type=positive, help="mean caller patience, s (exponential): Erlang A")
+    one.add_argument("--calls", type=calls_offered, help="calls offered per interval")
+    one.add_argument("--interval", type=seconds, help="interval length, s (default 1800)")
+    one.add_argument("--aht", type=seconds, help="mean handle time, s (exponential)")
+    one.add_argument("--agents", type=agents, help="agents on duty")
+    one.add_argument("--threshold", type=threshold, help="service-level threshold, s (default 20)")
+    one.add_argument("--patience", type=seconds, help="mean caller patience, s (exponential): Erlang A")
     one.add_argument(
         "--hours",
         type=positive,
@@ -341,8 +397,8 @@ def _add_simulator(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     _what_if(staff, add_agent=False)  # the search adds agents itself
     staff.add_argument("--replications", type=count, help="replications per candidate (default: the scenario's)")
     staff.add_argument("--seed", type=seed, help="seed (default: the scenario's)")
-    staff.add_argument("--workers", type=count, help="processes to use (default: one per core)")
-    staff.add_argument("--max-per-site", type=count, default=60, help="never put more agents at a site (default 60)")
+    staff.add_argument("--workers", type=at_most(count, MAX_WORKERS), help="processes to use (default: one per core)")
+    staff.add_argument("--max-per-site", type=agents, default=60, help="never put more agents at a site (default 60)")
     _outputs(staff, "the plan", "the shift-coverage chart (PNG)")
     staff.set_defaults(run=Handler("staff", "staff_command"))
 
@@ -390,7 +446,7 @@ def _add_directory(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     )
     show.add_argument("phone", metavar="PHONE", help="the caller's number, in any usual format")
     _db(show)
-    show.add_argument("--last", type=count, default=5, metavar="N", help="how many contacts to show (default 5)")
+    show.add_argument("--last", type=listed, default=5, metavar="N", help="how many contacts to show (default 5)")
     json_option(show, "it")
     _unmasking(show)
     show.set_defaults(run=Handler("directory", "show_command"))
@@ -411,8 +467,8 @@ def _add_directory(commands: argparse._SubParsersAction[argparse.ArgumentParser]
         "reproducibly from --seed.",
     )
     _db(gen)
-    gen.add_argument("--per-agency", type=count, default=20, metavar="N", help="people per agency (default 20)")
-    gen.add_argument("--seed", type=int, default=1, help="fixes the people generated (default 1)")
+    gen.add_argument("--per-agency", type=listed, default=20, metavar="N", help="people per agency (default 20)")
+    gen.add_argument("--seed", type=seed, default=1, help="fixes the people generated (default 1)")
     gen.set_defaults(run=Handler("directory", "generate_command"))
 
 

@@ -15,11 +15,12 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from cti.cli import times
 from cti.cli.figures import format_delta, format_value
 from cti.cli.output import report_console, write_csv, write_json
 from cti.cli.scenario import load_scenario_arg, run_job
 from cti.config import load_centre, load_default
-from cti.errors import UsageError
+from cti.errors import CommandLineError, UsageError
 from cti.store.days import DayReader
 from routing.figures import Figures, figures
 from simulator.model import Duty
@@ -43,15 +44,19 @@ def read_day(path: Path, day: date) -> RealDay:
 def replay_command(args: argparse.Namespace) -> int:
 
     if args.db is None or args.date is None:
-        raise UsageError("--replay needs --db PATH and --date YYYY-MM-DD")
+        raise CommandLineError("--replay needs --db PATH and --date YYYY-MM-DD")
     try:
         day = date.fromisoformat(args.date)
     except ValueError:
-        raise UsageError(f"--date: not a date: {args.date!r} (expected YYYY-MM-DD)") from None
+        raise CommandLineError(f"--date: not a date: {args.date!r} (expected YYYY-MM-DD)") from None
+    if not times.EARLIEST.date() <= day <= times.LATEST.date():
+        raise CommandLineError(f"--date: {args.date} is out of range; give a date {times.RANGE_TEXT}")
     if len(args.scenarios) > 1:
-        raise UsageError("--replay takes at most one scenario file (for its templates and targets)")
+        raise CommandLineError("--replay takes at most one scenario file (for its templates and targets)")
     if args.set and not args.scenarios:
-        raise UsageError("--set with --replay changes the scenario file given for templates and targets; give one")
+        raise CommandLineError(
+            "--set with --replay changes the scenario file given for templates and targets; give one"
+        )
     base_centre = load_centre(args.config).centre if args.config else load_default().centre
     real = read_day(args.db, day)
     unknown = sorted(set(real.systems) - {s.id for s in base_centre.systems})

@@ -19,7 +19,7 @@ from rich.console import Console
 
 from cti.cli.output import progress_bar
 from cti.config import load_centre, load_default, locate
-from cti.errors import UsageError
+from cti.errors import CommandLineError, UsageError
 from routing.centre import Centre
 from simulator.model import Duty
 from simulator.results import SimulationResult
@@ -104,7 +104,7 @@ def with_cli_changes(args: argparse.Namespace, scenario: Scenario) -> Scenario:
     for flag, limit in (("replications", MAX_REPLICATIONS), ("days", MAX_DAYS)):
         value = getattr(args, flag, None)
         if value is not None and value > limit:
-            raise UsageError(f"--{flag}: at most {limit:,}, got {value:,}")
+            raise CommandLineError(f"--{flag}: at most {limit:,}, got {value:,}")
     changes: dict[str, Any] = {}
     if getattr(args, "replications", None) is not None:
         changes["replications"] = args.replications

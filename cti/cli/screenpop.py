@@ -7,7 +7,6 @@ ring with now).
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,11 +15,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from cti.casework.privacy import mask_phone, mask_text
+from cti.cli import times
 from cti.store import Store
 
 
 def _short(t: float | None, tz: ZoneInfo) -> str:
-    return "–" if t is None else datetime.fromtimestamp(t, tz).strftime("%Y-%m-%d %H:%M")
+    return "–" if t is None else times.strf(t, tz, "%Y-%m-%d %H:%M")
 
 
 def masked_pop(pop: dict[str, Any], unmasked: bool) -> dict[str, Any]:

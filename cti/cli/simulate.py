@@ -14,9 +14,9 @@ from rich.console import Console
 from rich.table import Table
 
 from cti.cli.figures import RATIOS, estimate_num, fmt, format_delta, format_value
-from cti.cli.output import check_outputs, check_writable, report_console, write_csv, write_json
+from cti.cli.output import check_writable, report_console, write_csv, write_json
 from cti.cli.scenario import load_centre_arg, load_scenario_arg, make_job, run_job, with_cli_changes
-from cti.errors import UsageError
+from cti.errors import CommandLineError, UsageError
 from simulator.results import TOTAL, SimulationResult, paired_difference
 from simulator.scenario import hhmm
 
@@ -136,14 +136,13 @@ def _plot(result: SimulationResult, path: Path | None, console: Console, other: 
 
 
 def simulate_command(args: argparse.Namespace) -> int:
-    check_outputs(args)
     if args.single_queue:
         return _single_queue(args)
     _refuse_single_queue_flags(args)
     if not args.replay:
         given = [f"--{f}" for f in ("db", "date") if getattr(args, f, None) is not None]
         if given:
-            raise UsageError(f"{', '.join(given)}: only with --replay")
+            raise CommandLineError(f"{', '.join(given)}: only with --replay")
     if args.compare:
         return _compare(args)
     if args.replay:
@@ -151,7 +150,7 @@ def simulate_command(args: argparse.Namespace) -> int:
 
         return replay_command(args)
     if len(args.scenarios) > 1:
-        raise UsageError("give one scenario file (two only with --compare)")
+        raise CommandLineError("give one scenario file (two only with --compare)")
     centre = load_centre_arg(args)
     scenario = with_cli_changes(
         args, load_scenario_arg(args.scenarios[0] if args.scenarios else None, centre, args.set or ())
@@ -170,13 +169,13 @@ _SINGLE_QUEUE_ONLY = ("calls", "aht", "agents", "patience", "hours", "interval",
 def _refuse(args: argparse.Namespace, mode: str, flags: Sequence[str]) -> None:
     given = [f"--{f.replace('_', '-')}" for f in flags if getattr(args, f, None) not in (None, [], ())]
     if given:
-        raise UsageError(f"{', '.join(given)}: not with {mode}")
+        raise CommandLineError(f"{', '.join(given)}: not with {mode}")
 
 
 def _refuse_single_queue_flags(args: argparse.Namespace) -> None:
     given = [f"--{name}" for name in _SINGLE_QUEUE_ONLY if getattr(args, name, None) is not None]
     if given:
-        raise UsageError(f"{', '.join(given)}: only with --single-queue")
+        raise CommandLineError(f"{', '.join(given)}: only with --single-queue")
 
 
 def _single_queue(args: argparse.Namespace) -> int:
@@ -185,9 +184,9 @@ def _single_queue(args: argparse.Namespace) -> int:
 
     missing = [f"--{n}" for n in ("calls", "aht", "agents") if getattr(args, n) is None]
     if missing:
-        raise UsageError(f"--single-queue needs {', '.join(missing)}")
+        raise CommandLineError(f"--single-queue needs {', '.join(missing)}")
     if args.scenarios:
-        raise UsageError("--single-queue takes no scenario file")
+        raise CommandLineError("--single-queue takes no scenario file")
     _refuse(args, "--single-queue", ("csv", "plot", "set", "remove_agent", "add_agent", "strategy", "config", "days",
                                      "db", "date"))  # fmt: skip
     args.interval = 1800.0 if args.interval is None else args.interval
@@ -264,7 +263,7 @@ def _single_queue(args: argparse.Namespace) -> int:
 
 def _compare(args: argparse.Namespace) -> int:
     if len(args.scenarios) != 2:
-        raise UsageError("--compare needs two scenario files: cti simulate --compare A.toml B.toml")
+        raise CommandLineError("--compare needs two scenario files: cti simulate --compare A.toml B.toml")
     centre = load_centre_arg(args)
     a = with_cli_changes(args, load_scenario_arg(args.scenarios[0], centre, args.set or ()))
     b = with_cli_changes(args, load_scenario_arg(args.scenarios[1], centre, args.set or ()))

@@ -8,7 +8,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from cti.cli.output import check_outputs, check_writable, progress_bar, report_console, write_csv, write_json
+from cti.cli.output import check_writable, progress_bar, report_console, write_csv, write_json
 from cti.cli.scenario import load_centre_arg, load_scenario_arg, what_if_centre, with_cli_changes
 from cti.errors import UsageError
 from simulator.staffing import StaffingResult, StaffSearch
@@ -17,7 +17,6 @@ EXIT_OK = 0
 
 
 def staff_command(args: argparse.Namespace) -> int:
-    check_outputs(args)
     centre = load_centre_arg(args)
     scenario = with_cli_changes(args, load_scenario_arg(args.scenario, centre, args.set or ()))
     centre = what_if_centre(args, centre)

@@ -5,12 +5,19 @@ and the traffic generator, with the store in SQLite. Callers dial for
 ``minutes`` of centre time; then the centre drains (every caller still on the
 line is served or gives up, every agent finishes wrap-up and logs out), the
 run is closed, and its figures are computed from the store.
+
+With ``handle_signals``, Ctrl-C (SIGINT) or SIGTERM stops the run early:
+no more calls are admitted, the calls still open are closed as
+``interrupted`` (waiting callers' cases left for a call-back) exactly as
+after a crash, the journal is committed, and the figures of what ran are
+returned with ``stopped_by`` naming the signal.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -70,6 +77,8 @@ class DemoSettings:
     people_per_agency: int = 20
     #: Called with the bus before anything runs (to watch the traffic, as a console would).
     on_bus: Callable[[LocalBus], None] | None = None
+    #: Stop early, closing what is open, on SIGINT or SIGTERM (the command line sets this).
+    handle_signals: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +95,10 @@ class DemoResult:
     cases: dict[str, int]
     #: The last call from a caller in the directory (to show a screen pop), if any.
     example_call: str | None
+    #: The signal that stopped the run early ("SIGINT", "SIGTERM"), or None for a run that ran its course.
+    stopped_by: str | None = None
+    #: The calls the stop closed as interrupted.
+    stopped_calls: int = 0
 
 
 def default_start(timezone: str, hour: int = 10) -> float:
@@ -143,6 +156,7 @@ async def _demo(settings: DemoSettings, clock: Clock) -> DemoResult:
             callers=callers,
         )
         end = start + settings.minutes * 60.0
+        stop = _StopOnSignal() if settings.handle_signals else None
         async with asyncio.TaskGroup() as tg:
             tasks = [
                 tg.create_task(store.writer(), name="store-writer"),
@@ -161,19 +175,13 @@ async def _demo(settings: DemoSettings, clock: Clock) -> DemoResult:
                         Progress(clock.now(), start, end, stats.offered, stats.answered, stats.waiting, draining)
                     )
 
-            while clock.now() < end:
-                await clock.sleep(min(1.0, end - clock.now()))
-                report(False)
-            while not (traffic.done() and server.idle()):
-                await clock.sleep(1.0)
-                report(True)
-            bots.stop()
-            while not (bots.all_logged_out() and server.all_logged_out()):
-                await clock.sleep(1.0)
+            await _calls_then_drain(clock, end, stop, server, bots, traffic, report)
             for task in tasks:
                 task.cancel()
-        ended = clock.now()
-        await store.end_run(run_id, ended)
+        if stop is not None:
+            stop.remove()
+        stopped = stop.signal if stop is not None else None
+        ended, stopped_calls = await _close_run(store, run_id, max(clock.now(), start), stopped, log)
         summary = await run_summary(store, centre, run_id, ended)
         cases = await store.case_counts(run_id)
         example = await _example_call(store, run_id)
@@ -189,7 +197,75 @@ async def _demo(settings: DemoSettings, clock: Clock) -> DemoResult:
         people_added=added,
         cases=cases,
         example_call=example,
+        stopped_by=stopped,
+        stopped_calls=stopped_calls,
     )
+
+
+async def _close_run(store: Store, run_id: int, now: float, stopped: str | None, log: Logger) -> tuple[float, int]:
+    """End the run; after a stop, first close its open calls as after a crash. Returns (end, calls closed)."""
+    if stopped is None:
+        await store.end_run(run_id, now)
+        return now, 0
+    closed = await store.recover("stopped")
+    log.warning("run_stopped", run_id=run_id, signal=stopped, interrupted=len(closed.interrupted_calls))
+    return now, len(closed.interrupted_calls)
+
+
+async def _calls_then_drain(
+    clock: Clock,
+    end: float,
+    stop: _StopOnSignal | None,
+    server: CtiServer,
+    bots: AgentBots,
+    traffic: TrafficGenerator,
+    report: Callable[[bool], None],
+) -> None:
+    """Admit calls until ``end``, then drain: callers served or gone, agents logged out; a stop cuts it short."""
+
+    def running() -> bool:
+        return stop is None or stop.signal is None
+
+    while clock.now() < end and running():
+        await clock.sleep(min(1.0, end - clock.now()))
+        report(False)
+    while not (traffic.done() and server.idle()) and running():
+        await clock.sleep(1.0)
+        report(True)
+    bots.stop()
+    while not (bots.all_logged_out() and server.all_logged_out()) and running():
+        await clock.sleep(1.0)
+
+
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class _StopOnSignal:
+    """The first Ctrl-C or SIGTERM asks the run to stop; a second is handled as if this were not here."""
+
+    def __init__(self) -> None:
+        self.signal: str | None = None
+        self._loop = asyncio.get_running_loop()
+        self._before = {sig: signal.getsignal(sig) for sig in _STOP_SIGNALS}
+        for sig in _STOP_SIGNALS:
+            self._loop.add_signal_handler(sig, self._on_signal, sig)
+        self._removed = False
+
+    def _on_signal(self, sig: signal.Signals) -> None:
+        if self.signal is None:
+            self.signal = sig.name
+            return
+        self.remove()
+        signal.raise_signal(sig)  # the handler from before: the caller's interrupt, at once
+
+    def remove(self) -> None:
+        """Put back the handlers from before (the loop's removal would install the defaults)."""
+        if self._removed:
+            return
+        self._removed = True
+        for sig in _STOP_SIGNALS:
+            self._loop.remove_signal_handler(sig)
+            signal.signal(sig, self._before[sig])
 
 
 async def _example_call(store: Store, run_id: int) -> str | None:

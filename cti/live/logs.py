@@ -88,5 +88,5 @@ _encode = msgspec.json.Encoder(enc_hook=str).encode
 
 
 def open_log(path: Path) -> TextIO:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Append to the log at ``path``, whose folder must exist."""
     return path.open("a", encoding="utf-8", buffering=1 << 16)

@@ -24,8 +24,12 @@ from cti.casework.cases import CaseStatus
 from cti.store.records import INSERT_EVENT, INSERT_STATE, INSERT_STEP, Journal, Outcome, Recovery
 
 
-async def recover(db: aiosqlite.Connection) -> Recovery:
-    """Close every call, agent session and run left open, and commit; returns what was closed."""
+async def recover(db: aiosqlite.Connection, reason: str = "restart") -> Recovery:
+    """Close every call, agent session and run left open, and commit; returns what was closed.
+
+    ``reason`` is journalled with each interrupted call: ``restart`` when a new run finds what a killed
+    one left, ``stopped`` when a run closes its own calls after Ctrl-C or SIGTERM.
+    """
     open_calls = await _fetch(
         db,
         "SELECT c.call_id, c.state, c.queue, c.agent, "
@@ -39,7 +43,7 @@ async def recover(db: aiosqlite.Connection) -> Recovery:
         )
         await db.execute(
             INSERT_EVENT,
-            (last_at, call_id, queue, agent, Journal.INTERRUPTED.value, "restart", state, None, None),
+            (last_at, call_id, queue, agent, Journal.INTERRUPTED.value, reason, state, None, None),
         )
         if state in {"new", "queued", "ringing"}:
             cur = await db.execute(
@@ -70,7 +74,7 @@ async def recover(db: aiosqlite.Connection) -> Recovery:
     )
     for run_id, agent_id, site, at, status in last_states:
         if status != "logged-out":
-            await db.execute(INSERT_STATE, (run_id, at, agent_id, site, "logged-out", "interrupted", "restart", None))
+            await db.execute(INSERT_STATE, (run_id, at, agent_id, site, "logged-out", "interrupted", reason, None))
     cur = await db.execute(
         "UPDATE agent_sessions SET logout_at = COALESCE((SELECT MAX(at) FROM agent_states s "
         "WHERE s.agent_id = agent_sessions.agent_id), login_at), end_reason = 'interrupted' "

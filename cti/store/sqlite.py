@@ -259,14 +259,14 @@ class Store:
             await self._db.execute("UPDATE runs SET ended_at = ?, clean = 1 WHERE run_id = ?", (ended_at, run_id))
             await self._db.commit()
 
-    async def recover(self) -> Recovery:
-        """Close what a killed process left open: calls as ``interrupted``, sessions, runs.
+    async def recover(self, reason: str = "restart") -> Recovery:
+        """Close what a killed (or stopped) process left open: calls as ``interrupted``, sessions, runs.
 
         See :mod:`cti.store.recovery` for what each becomes.
         """
         await self.flush()
         with self._clock.io():
-            return await recover(self._db)
+            return await recover(self._db, reason)
 
     # ------------------------------------------------------------------
     # Reading (flushes first)
