@@ -217,7 +217,8 @@ def escalate(
         higher = [t.value for t in Tier if TIER_ORDER[t] > TIER_ORDER[Tier(case.tier)]]
         where = f"escalation goes up: {', '.join(higher)}" if higher else "that is the top tier"
         raise CaseError(
-            "not-upwards", f"case {case.case_id} is at {case.tier}; {where} (use reassign to move it elsewhere)"
+            "not-upwards",
+            f"case {case.case_id} is at {case.tier}; {where} (use `cti cases assign --tier TIER` to move it elsewhere)",
         )
     if priority is not None:
         case.priority = priority

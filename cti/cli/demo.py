@@ -35,18 +35,16 @@ def demo_command(args: argparse.Namespace) -> int:
     if not any(a.voice for a in centre.agents):
         raise UsageError(f"{loaded.source}: the centre has no voice agent, so there is nobody to take calls")
     start = parse_start(args.start, centre.info.timezone)
-    if args.db is None:
-        db = Path(tempfile.mkdtemp(prefix="cti-demo-")) / "centre.db"
-    elif str(args.db) == "-":
-        raise CommandLineError("--db: give a file name, not '-' (the database is a file)")
-    else:
-        db = check_writable(args.db, "--db")
+    db = _database(args.db)
     speed = None if args.speed == "max" else (args.speed if args.speed is not None else max(args.minutes, 1.0))
     profile = TrafficProfile()
     if args.busy_hour_calls is not None:
         profile = replace(profile, busy_hour_calls=args.busy_hour_calls)
     log_path = args.log or db.with_suffix(".log")
     err = Console(stderr=True)
+    closed = no_calls_warning(profile, start, args.minutes, ZoneInfo(centre.info.timezone))
+    if closed is not None:
+        err.print(f"warning: {closed}", highlight=False)
     # Standard output belongs to JSON or the log when either goes there; the tables then go to standard error.
     to_stderr = str(args.json) == "-" or str(log_path) == "-"
     out = Console(stderr=to_stderr, width=None if sys.stdout.isatty() else 120)
@@ -117,6 +115,31 @@ def demo_command(args: argparse.Namespace) -> int:
     if result.stopped_by is not None:
         raise stopped(result.stopped_by)
     return EXIT_OK
+
+
+def _database(db: Path | None) -> Path:
+    """``--db``, checked before the run; or a new one in a temporary folder."""
+    if db is None:
+        return Path(tempfile.mkdtemp(prefix="cti-demo-")) / "centre.db"
+    if str(db) == "-":
+        raise CommandLineError("--db: give a file name, not '-' (the database is a file)")
+    return check_writable(db, "--db")
+
+
+def no_calls_warning(profile: TrafficProfile, start: float, minutes: float, tz: ZoneInfo) -> str | None:
+    """Why a run would see no calls at all (the hours it covers have none in the profile), or None."""
+    first = datetime.fromtimestamp(start, tz)
+    hours = {(first.hour + h) % 24 for h in range(int((first.minute + minutes) // 60) + 1)}
+    if profile.busy_hour_calls > 0 and any(profile.hourly[h] > 0 for h in hours):
+        return None
+    end = datetime.fromtimestamp(start + minutes * 60.0, tz)
+    busy = [h for h, f in enumerate(profile.hourly) if f > 0]
+    if profile.busy_hour_calls <= 0 or not busy:
+        return "no calls will arrive: the busy hour has 0 calls (--busy-hour-calls)"
+    return (
+        f"no calls will arrive from {first:%H:%M} to {end:%H:%M}: callers ring from {busy[0]:02d}:00 to "
+        f"{busy[-1] + 1:02d}:00 (try --start 10:00)"
+    )
 
 
 def cases_line(cases: dict[str, int], people_added: int) -> str:

@@ -35,8 +35,8 @@ def generate_command(args: argparse.Namespace) -> int:
             raise UsageError(f"--per-agency: {exc}") from None
         if await store.directory_clashes(people) is not None:
             raise UsageError(
-                f"--seed {args.seed}: these people would share numbers or IDs with the directory already in "
-                f"{args.db}; add more with the seed used before, or use a new database"
+                f"--seed {args.seed}: the people this seed makes share numbers or IDs with people already in "
+                f"{args.db} (the same seed was used on it before?); add more with another --seed"
             )
         added = await store.add_people(people, f"synthetic (seed {args.seed})")
         print(f"added {added} synthetic people ({args.per_agency} per agency, seed {args.seed}) to {args.db}")

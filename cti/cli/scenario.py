@@ -46,7 +46,8 @@ def what_if_centre(args: argparse.Namespace, centre: Centre) -> Centre:
             centre, remove_agents=getattr(args, "remove_agent", None) or (), strategy=getattr(args, "strategy", None)
         )
     except ScenarioError as err:
-        raise UsageError(str(err)) from None
+        # The strategies are fixed: a wrong one is a command-line fault; an agent depends on the centre file.
+        raise (CommandLineError if err.path == "--strategy" else UsageError)(str(err)) from None
 
 
 def load_scenario_arg(path: str | None, centre: Centre, sets: Sequence[str] = ()) -> Scenario:

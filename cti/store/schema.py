@@ -9,6 +9,8 @@ transaction.
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -170,6 +172,35 @@ MIGRATIONS: tuple[str, ...] = (
     );
     """,
 )
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def check_ours(path: Path, *, empty_ok: bool = False) -> None:
+    """Refuse, without changing it, a file that is not a database this program wrote.
+
+    Read through a read-only connection, so a foreign file is neither switched to WAL nor given tables.
+    """
+    try:
+        with path.open("rb") as fh:
+            header = fh.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise StoreError(f"--db: {path}: cannot read: {exc.strerror or exc}") from None
+    if not header:
+        if empty_ok:
+            return
+        raise StoreError(f"--db: {path} is an empty file, not a database written by cti demo")
+    if header != SQLITE_HEADER:
+        raise StoreError(f"--db: {path} is not an SQLite database")
+    try:
+        with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"--db: {path} is not a usable database ({exc})") from None
+    if version == 0 and tables:
+        raise StoreError(f"--db: {path} is an SQLite database of another program (no cti tables); left as it was")
 
 
 async def migrate(db: aiosqlite.Connection, path: Path) -> None:

@@ -57,7 +57,7 @@ from cti.store.records import (
     step_row,
 )
 from cti.store.recovery import recover
-from cti.store.schema import migrate
+from cti.store.schema import check_ours, migrate
 
 #: The driver's error for a file that is not a usable database, for callers that must not import the driver.
 DatabaseError = sqlite3.DatabaseError
@@ -85,6 +85,8 @@ class Store:
     @classmethod
     async def open(cls, path: str | Path, clock: Clock, *, flush_every_s: float = 0.05) -> Store:
         path = Path(path)
+        if path.is_file():
+            check_ours(path, empty_ok=True)
         with clock.io():
             db = await aiosqlite.connect(path)
             try:
@@ -101,7 +103,9 @@ class Store:
     async def open_existing(cls, path: Path, clock: Clock) -> Store:
         """Open a database a run already wrote (for the commands that read or change it)."""
         if not path.is_file():
-            raise StoreError(f"--db: no database at {path}")
+            hint = "is a folder" if path.is_dir() else "does not exist"
+            raise StoreError(f"--db: no database at {path}: the file {hint} (`cti demo --db {path}` makes one)")
+        check_ours(path)
         try:
             return await cls.open(path, clock)
         except sqlite3.DatabaseError as exc:

@@ -68,17 +68,17 @@ def test_three_agents_fewer_would_have_answered_fewer_calls_in_time(replayed: di
 
 
 @pytest.mark.parametrize(
-    ("extra", "message"),
+    ("extra", "code", "message"),
     [
-        (["--date", "2026-11-21"], "no calls offered on 2026-11-21"),
-        (["--date", "yesterday"], "--date: not a date"),
-        (["--date", DAY, "--remove-agent", "ZZ9"], "unknown agent"),
+        (["--date", "2026-11-21"], 1, "no calls offered on 2026-11-21"),
+        (["--date", "yesterday"], 2, "--date: not a date"),
+        (["--date", DAY, "--remove-agent", "ZZ9"], 1, "unknown agent"),
     ],
 )
 def test_replay_errors_are_named(
-    demo_db: Path, extra: list[str], message: str, capsys: pytest.CaptureFixture[str]
+    demo_db: Path, extra: list[str], code: int, message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["simulate", "--replay", "--db", str(demo_db), "-q", *extra]) == 1
+    assert main(["simulate", "--replay", "--db", str(demo_db), "-q", *extra]) == code
     assert message in capsys.readouterr().err
 
 

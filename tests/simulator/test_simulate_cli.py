@@ -128,7 +128,7 @@ def test_compare_reports_paired_differences(tmp_path: Path) -> None:
 
 
 def test_compare_needs_two_files(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["simulate", "--compare", "a.toml"]) == 1
+    assert main(["simulate", "--compare", "a.toml"]) == 2
     assert "--compare needs two scenario files" in capsys.readouterr().err
 
 
@@ -180,7 +180,7 @@ def test_a_missing_scenario_file_says_how_to_make_one(capsys: pytest.CaptureFixt
 
 
 def test_single_queue_flags_are_refused_without_single_queue(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["simulate", "--agents", "3"]) == 1
+    assert main(["simulate", "--agents", "3"]) == 2
     assert "--agents: only with --single-queue" in capsys.readouterr().err
 
 
@@ -196,28 +196,31 @@ def test_what_if_flags_change_the_run(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("args", "message"),
+    ("args", "code", "message"),
     [
-        (["simulate", "--plot", "chart.jpg"], "--plot: chart.jpg: the chart is a PNG"),
-        (["simulate", "--json", "/no/such/folder/r.json"], "the folder /no/such/folder does not exist"),
-        (["simulate", "--set", "arrivals.webhr=-5"], "--set: arrivals.webhr: negative"),
-        (["simulate", "--threshold", "60"], "--threshold: only with --single-queue"),
-        (["simulate", "--db", "x.db"], "--db: only with --replay"),
-        (["simulate", "--days", "5000"], "--days: at most 3,660"),
+        (["simulate", "--plot", "chart.jpg"], 2, "--plot: chart.jpg: the chart is a PNG"),
+        (["simulate", "--json", "/no/such/folder/r.json"], 1, "the folder /no/such/folder does not exist"),
+        (["simulate", "--set", "arrivals.webhr=-5"], 1, "--set: arrivals.webhr: negative"),
+        (["simulate", "--threshold", "60"], 2, "--threshold: only with --single-queue"),
+        (["simulate", "--db", "x.db"], 2, "--db: only with --replay"),
+        (["simulate", "--days", "5000"], 2, "--days: at most 3,660"),
         (
             ["simulate", "--single-queue", "--calls", "9", "--aht", "9", "--agents", "2", "--csv", "x.csv"],
+            2,
             "--csv: not with --single-queue",
         ),
         (
             ["simulate", "--replay", "--db", "x.db", "--date", "2026-11-20", "--set", "scenario.seed=2"],
+            2,
             "--set with --replay",
         ),
     ],
 )
 def test_bad_options_are_refused_before_anything_runs(
-    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+    args: list[str], code: int, message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main([*args, "-q"]) == 1
+    """Exit 2 when the command line alone is wrong, 1 when what it names (a folder, a scenario) is refused."""
+    assert main([*args, "-q"]) == code
     assert message in capsys.readouterr().err
 
 
