@@ -33,10 +33,12 @@ def generate_command(args: argparse.Namespace) -> int:
             people = generate_people([a.id for a in centre.agencies], args.per_agency, args.seed, start=start)
         except ValueError as exc:
             raise UsageError(f"--per-agency: {exc}") from None
-        if await store.directory_clashes(people) is not None:
+        clash = await store.directory_clashes(people)
+        if clash is not None:
+            index, field, count = clash
             raise UsageError(
-                f"--seed {args.seed}: the people this seed makes share numbers or IDs with people already in "
-                f"{args.db} (the same seed was used on it before?); add more with another --seed"
+                f"--seed {args.seed}: {count} {field.replace('_', ' ')}(s) of the people it would add are already "
+                f"in {args.db} (the first: generated person {index + 1}); nothing was added; try another --seed"
             )
         added = await store.add_people(people, f"synthetic (seed {args.seed})")
         print(f"added {added} synthetic people ({args.per_agency} per agency, seed {args.seed}) to {args.db}")

@@ -7,6 +7,7 @@ Exit status (docs/cli.md): 0 success (also after SIGTERM, a clean stop);
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -21,6 +22,19 @@ EXIT_COMMAND_LINE = 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # a second Ctrl-C, while the first was being handled
+        return _interrupted()
+
+
+def _interrupted() -> int:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # stopping already: more Ctrl-C changes nothing
+    print("cti: interrupted", file=sys.stderr)
+    return EXIT_INTERRUPTED
+
+
+def _main(argv: Sequence[str] | None) -> int:
     try:
         stop_on_sigterm()
         args = parse(argv)
@@ -41,8 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("cti: terminated", file=sys.stderr)
         return EXIT_OK
     except KeyboardInterrupt:
-        print("cti: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return _interrupted()
     return code
 
 
