@@ -502,7 +502,8 @@ _DEMO_HELP = """\
 Run the whole centre embedded: the in-process bus, the CTI server, the
 simulated PBX, a bot on every voice seat and callers dialling the hotline,
 with every call journalled in SQLite. After --minutes of calls the centre
-drains, and the figures are printed in total, per site and per system.
+drains, and the figures are printed in total, per site, per agent and per
+system.
 
   cti demo                          an hour of the busy hour, in about a minute
   cti demo --speed max --seed 7     virtual time: instant and reproducible
