@@ -434,6 +434,7 @@ def _add_cases(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     listing.add_argument("--tier", choices=[t.value for t in Tier], help="only cases at this tier")
     listing.add_argument("--owner", help="only cases owned by this agent or team")
     listing.add_argument("--at", help="judge 'overdue' at this time (HH:MM today or ISO-8601; default now)")
+    listing.add_argument("--ids", action="store_true", help="print only the case ids, one per line")
     json_option(listing, "the cases")
     listing.set_defaults(run=Handler("cases", "list_command"))
 

@@ -312,3 +312,18 @@ def test_an_abandoned_call_s_journal_says_where_the_caller_stood(db: Path, capsy
     assert code == 0
     [abandon] = [e for e in json.loads(out)["journal"] if e["event"] == "ABANDON"]
     assert {"position", "entry_position", "wait_s"} <= set(abandon)
+
+
+# ----------------------------------------------------------------------
+# cti cases list --ids
+# ----------------------------------------------------------------------
+
+
+def test_cases_list_ids_prints_only_the_ids_of_the_cases_that_match(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    expected = [r[0] for r in rows(db, "SELECT case_id FROM cases WHERE status != 'closed' ORDER BY created_at")]
+    assert expected
+    code, out, _ = cli(capsys, "cases", "list", "--db", str(db), "--open", "--ids")
+    assert code == 0
+    assert out.splitlines() == expected
