@@ -23,18 +23,33 @@ denominator is zero):
   skilled for it.
 
 So offered = answered + abandoned + interrupted.
+
+Per agent (:class:`AgentFigures`), from the call journal and the agent's
+state changes:
+
+* **offers**: times the agent's phone rang with a call;
+* **answered**: calls the agent answered that ended answered (not interrupted);
+* **missed offers**: offers that rang out (ring-no-answer) or that the agent
+  declined by going not-ready or logging out while it rang; an offer
+  withdrawn because the caller hung up is not missed;
+* **backup-seat calls**: answered calls that rang the agent as a backup seat;
+* **logged-in**, **not-ready**, **talk** and **wrap-up** time: the agent's
+  time in those states;
+* **occupancy** = talk + wrap-up ÷ logged in and not in not-ready, as for the
+  centre (so a site's occupancy is its agents' pooled).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 
 ANSWERED = "answered"
 ABANDONED_OUTCOMES = frozenset({"abandoned", "no-agent"})
 INTERRUPTED = "interrupted"
-BUSY_STATES = frozenset({"talking", "wrap-up"})
-AWAY_STATES = frozenset({"not-ready", "logged-out"})
+TALKING, WRAP_UP, NOT_READY, LOGGED_OUT = "talking", "wrap-up", "not-ready", "logged-out"
+BUSY_STATES = frozenset({TALKING, WRAP_UP})
+AWAY_STATES = frozenset({NOT_READY, LOGGED_OUT})
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,13 +89,52 @@ class CallFacts:
 
 @dataclass(frozen=True, slots=True)
 class AgentTime:
-    """One agent's time: ``available_s`` logged in and not in not-ready; ``busy_s`` talking or in wrap-up."""
+    """One agent's time: ``available_s`` logged in and not in not-ready; ``busy_s`` talking or in wrap-up.
+
+    ``logged_in_s``, ``not_ready_s``, ``talk_s`` and ``wrap_up_s`` break it down
+    (``busy_s`` = ``talk_s`` + ``wrap_up_s``).
+    """
 
     agent_id: str
     site: str
     systems: frozenset[str]
     available_s: float
     busy_s: float
+    logged_in_s: float = 0.0
+    not_ready_s: float = 0.0
+    talk_s: float = 0.0
+    wrap_up_s: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class OfferFacts:
+    """One offer of a call to an agent, as the journal closed it."""
+
+    agent_id: str
+    #: The agent rang as a backup seat brought in by the queue length.
+    backup: bool = False
+    #: The agent answered it and the call ended answered.
+    answered: bool = False
+    #: It rang out, or the agent went not-ready or logged out while it rang.
+    missed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AgentFigures:
+    """One agent's figures for a run (see the module's definitions)."""
+
+    agent_id: str
+    site_id: str
+    backup_seat: bool
+    offers: int
+    answered: int
+    missed_offers: int
+    backup_seat_calls: int
+    logged_in_s: float
+    not_ready_s: float
+    talk_s: float
+    wrap_up_s: float
+    occupancy: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,13 +165,15 @@ class Summary:
     by_system: Mapping[str, Figures]
     by_site: Mapping[str, SiteFigures]
     interrupted: int
+    by_agent: Sequence[AgentFigures] = ()
 
     def as_dict(self) -> dict[str, object]:
-        """The figures as plain data: totals at the top, then ``by_system`` and ``by_site``."""
+        """The figures as plain data: totals at the top, then ``by_system``, ``by_site`` and ``by_agent``."""
         return {
             **asdict(self.total),
             "by_system": {k: asdict(v) for k, v in self.by_system.items()},
             "by_site": {k: asdict(v) for k, v in self.by_site.items()},
+            "by_agent": [asdict(a) for a in self.by_agent],
         }
 
 
@@ -172,6 +228,7 @@ def agent_time(
     last: dict[str, tuple[str, float, str]] = {}
     available: dict[str, float] = {}
     busy: dict[str, float] = {}
+    spent: dict[tuple[str, str], float] = {}  # (agent, status) -> seconds
 
     def close(agent: str, until: float) -> None:
         _, since, status = last[agent]
@@ -180,6 +237,7 @@ def agent_time(
             available[agent] = available.get(agent, 0.0) + span
         if status in BUSY_STATES:
             busy[agent] = busy.get(agent, 0.0) + span
+        spent[agent, status] = spent.get((agent, status), 0.0) + span
 
     for agent, site, at, status in states:
         if agent in last:
@@ -188,9 +246,53 @@ def agent_time(
     for agent in last:
         close(agent, max(end, last[agent][1]))
     return [
-        AgentTime(a, last[a][0], systems.get(a, frozenset()), available.get(a, 0.0), busy.get(a, 0.0))
+        AgentTime(
+            a,
+            last[a][0],
+            systems.get(a, frozenset()),
+            available.get(a, 0.0),
+            busy.get(a, 0.0),
+            logged_in_s=sum(v for (who, status), v in spent.items() if who == a and status != LOGGED_OUT),
+            not_ready_s=spent.get((a, NOT_READY), 0.0),
+            talk_s=spent.get((a, TALKING), 0.0),
+            wrap_up_s=spent.get((a, WRAP_UP), 0.0),
+        )
         for a in sorted(last)
     ]
+
+
+def agent_figures(
+    agents: Iterable[AgentTime], offers: Iterable[OfferFacts], backup_seats: Iterable[str] = ()
+) -> list[AgentFigures]:
+    """Each agent's figures from their time and the offers the journal records, in the order of ``agents``."""
+    backup = frozenset(backup_seats)
+    counts: dict[str, list[int]] = {}  # agent -> [offers, answered, missed, backup-seat calls]
+    for o in offers:
+        c = counts.setdefault(o.agent_id, [0, 0, 0, 0])
+        c[0] += 1
+        c[1] += o.answered
+        c[2] += o.missed
+        c[3] += o.answered and o.backup
+    out = []
+    for a in agents:
+        n_offers, answered, missed, backup_calls = counts.get(a.agent_id, [0, 0, 0, 0])
+        out.append(
+            AgentFigures(
+                agent_id=a.agent_id,
+                site_id=a.site,
+                backup_seat=a.agent_id in backup,
+                offers=n_offers,
+                answered=answered,
+                missed_offers=missed,
+                backup_seat_calls=backup_calls,
+                logged_in_s=a.logged_in_s,
+                not_ready_s=a.not_ready_s,
+                talk_s=a.talk_s,
+                wrap_up_s=a.wrap_up_s,
+                occupancy=_ratio(a.busy_s, a.available_s),
+            )
+        )
+    return out
 
 
 def summarize(
@@ -200,8 +302,11 @@ def summarize(
     *,
     systems: Iterable[str],
     sites: Iterable[str],
+    offers: Iterable[OfferFacts] = (),
+    backup_seats: Iterable[str] = (),
 ) -> Summary:
-    """Totals, per system and per site (listed in the order given, every one present)."""
+    """Totals, per system and per site (listed in the order given, every one present), and per agent
+    (every agent with time, in id order)."""
     calls = [c for c in calls if c.offered_at is not None]
     agents = list(agents)
     total_available = sum(a.available_s for a in agents)
@@ -228,4 +333,5 @@ def summarize(
         by_system=by_system,
         by_site=by_site,
         interrupted=sum(1 for c in calls if c.outcome == INTERRUPTED),
+        by_agent=agent_figures(agents, offers, backup_seats),
     )

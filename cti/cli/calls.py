@@ -1,25 +1,307 @@
-"""``cti calls show``: one call's row, journal and case, and the screen pop its agents saw."""
+"""``cti calls list`` and ``cti calls show``: the calls a run kept, filtered, and one call in full.
+
+Both give a call the same shape in JSON (:func:`call_dict`): ids, the
+caller's number (masked unless a supervisor asks), ISO-8601 times with the
+centre's offset and the durations in seconds. ``show`` adds the call's
+journal, with each verb's data named, its case and the screen pop its agents
+saw.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import asdict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from rich.markup import escape
 from rich.table import Table
 
 from cti.casework.access import supervisor
+from cti.casework.cases import CaseRecord
 from cti.casework.privacy import mask_phone, mask_text
 from cti.cli import times
 from cti.cli.audit import audit_unmasked
 from cti.cli.options import centre_for, with_store
-from cti.cli.output import console, emit_json
+from cti.cli.output import check_writable, console, emit_json, write_csv
 from cti.cli.screenpop import pop_for_view, print_pop
-from cti.errors import UsageError
-from cti.store import Store
+from cti.errors import CommandLineError, UsageError
+from cti.store import CALL_OUTCOMES, CallRecord, JournalEntry, Store
+from routing.centre import Centre
 
 EXIT_OK = 0
+
+
+# ----------------------------------------------------------------------
+# A call as data
+# ----------------------------------------------------------------------
+
+
+def _iso(t: float | None, tz: ZoneInfo) -> str | None:
+    return None if t is None else times.iso(t, tz)
+
+
+def _short(t: float | None, tz: ZoneInfo) -> str:
+    return "–" if t is None else times.strf(t, tz, "%Y-%m-%d %H:%M")
+
+
+def wait_s(c: CallRecord) -> float | None:
+    """Queue entry to answer (answered calls) or to the end (unanswered ones), as ``cti export calls`` has it."""
+    if c.offered_at is None:
+        return None
+    end = c.answered_at if c.answered_at is not None else c.ended_at
+    return None if end is None else end - c.offered_at
+
+
+def talk_s(c: CallRecord) -> float | None:
+    return None if c.answered_at is None or c.ended_at is None else c.ended_at - c.answered_at
+
+
+def wrap_up_s(c: CallRecord) -> float | None:
+    return None if c.ended_at is None or c.wrap_up_end_at is None else c.wrap_up_end_at - c.ended_at
+
+
+def call_dict(c: CallRecord, tz: ZoneInfo, *, unmasked: bool) -> dict[str, Any]:
+    """A call as JSON: the row of ``calls list --json`` and the top of ``calls show --json``."""
+    return {
+        "call_id": c.call_id,
+        "run_id": c.run_id,
+        "channel": c.channel,
+        "caller_number": c.caller if unmasked else mask_phone(c.caller),
+        "dialled": c.dialled,
+        "system": c.system,
+        "agency": c.agency,
+        "queue": c.queue,
+        "site_id": c.site,
+        "agent_id": c.agent,
+        "arrived_at": _iso(c.arrived_at, tz),
+        "offered_at": _iso(c.offered_at, tz),
+        "rang_at": _iso(c.rang_at, tz),
+        "answered_at": _iso(c.answered_at, tz),
+        "ended_at": _iso(c.ended_at, tz),
+        "wrap_up_end_at": _iso(c.wrap_up_end_at, tz),
+        "outcome": c.outcome or "in-progress",
+        "state": c.state,
+        "ended_by": c.ended_by,
+        "wait_s": wait_s(c),
+        "talk_s": talk_s(c),
+        "wrap_up_s": wrap_up_s(c),
+        "offers": c.offers,
+        "entry_position": c.entry_position,
+        "person_id": c.person_id,
+        "case_id": c.case_id,
+        "ivr": json.loads(c.ivr) if c.ivr else None,
+        "disposition": c.disposition,
+        "notes": c.notes if unmasked or c.notes is None else mask_text(c.notes),
+    }
+
+
+def _csv_row(row: dict[str, Any]) -> dict[str, object]:
+    """A :func:`call_dict` as a CSV row: the IVR choices as JSON text."""
+    return {**row, "ivr": json.dumps(row["ivr"], ensure_ascii=False) if row["ivr"] is not None else None}
+
+
+# ----------------------------------------------------------------------
+# cti calls list
+# ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CallFilter:
+    """The filters of ``cti calls list``, checked against the centre file."""
+
+    since: float | None = None
+    until: float | None = None
+    system: str | None = None
+    agency: str | None = None
+    site: str | None = None
+    agent: str | None = None
+    outcome: str | None = None
+    last: int | None = None
+
+
+def call_filter(args: argparse.Namespace, centre: Centre) -> CallFilter:
+    """The filters given, or a :class:`CommandLineError` naming a value the centre does not know."""
+    known = {
+        "system": [s.id for s in centre.systems],
+        "agency": [a.id for a in centre.agencies],
+        "site": [s.id for s in centre.sites],
+        "agent": [a.id for a in centre.agents],
+        "outcome": list(CALL_OUTCOMES),
+    }
+    plural = {"system": "systems", "agency": "agencies", "site": "sites", "agent": "agents", "outcome": "outcomes"}
+    for option, values in known.items():
+        value = getattr(args, option)
+        if value is not None and value not in values:
+            raise CommandLineError(
+                f"--{option}: {value!r} is not one of the centre's {plural[option]}: {', '.join(values)}"
+            )
+    since = until = None
+    if args.date is not None:
+        since, until = day_bounds(args.date, centre.info.timezone)
+    return CallFilter(since, until, args.system, args.agency, args.site, args.agent, args.outcome, args.last)
+
+
+def day_bounds(text: str, timezone: str) -> tuple[float, float]:
+    """``YYYY-MM-DD`` as the Unix times of that day's start and of the next day's, in the centre's time zone."""
+    tz = ZoneInfo(timezone)
+    try:
+        day = date.fromisoformat(text)
+        if len(text) != 10:
+            raise ValueError(text)
+        start = datetime.combine(day, time(), tz)
+        return start.timestamp(), datetime.combine(day + timedelta(days=1), time(), tz).timestamp()
+    except ValueError:
+        raise CommandLineError(f"--date: {text!r} is not a date (expected YYYY-MM-DD)") from None
+    except OverflowError:
+        raise CommandLineError(f"--date: {text!r} is out of range") from None
+
+
+def _stdout_outputs(args: argparse.Namespace) -> list[str]:
+    return [f"--{name}" for name in ("json", "csv") if str(getattr(args, name)) == "-"]
+
+
+def list_command(args: argparse.Namespace) -> int:
+    """Calls matching the filters, oldest first: a table, ids only, JSON or CSV."""
+    centre = centre_for(args)
+    tz = ZoneInfo(centre.info.timezone)
+    found_filter = call_filter(args, centre)
+    to_stdout = _stdout_outputs(args)
+    if len(to_stdout) + args.ids > 1:
+        given = to_stdout + (["--ids"] if args.ids else [])
+        raise CommandLineError(f"{' and '.join(given)}: only one of them can write to standard output")
+    for name in ("json", "csv"):
+        path: Path | None = getattr(args, name)
+        if path is not None and str(path) != "-":
+            check_writable(path)
+    member = supervisor(centre, args.by) if args.unmasked else None
+
+    async def work(store: Store) -> int:
+        if member is not None:
+            await audit_unmasked(store, member, "list-calls-unmasked", str(args.db))
+        f = found_filter
+        calls = await store.find_calls(
+            since=f.since,
+            until=f.until,
+            system=f.system,
+            agency=f.agency,
+            site=f.site,
+            agent=f.agent,
+            outcome=f.outcome,
+            last=f.last,
+        )
+        rows = [call_dict(c, tz, unmasked=member is not None) for c in calls]
+        if args.csv is not None:
+            write_csv(args.csv, [_csv_row(r) for r in rows])
+        if args.json is not None:
+            emit_json(args, rows)
+        if args.ids:
+            for c in calls:
+                print(c.call_id)
+        elif not to_stdout:
+            print_calls(calls, tz, centre.info.timezone, unmasked=member is not None)
+        return EXIT_OK
+
+    return with_store(args.db, work)
+
+
+def print_calls(calls: list[CallRecord], tz: ZoneInfo, timezone: str, *, unmasked: bool) -> None:
+    """The calls as a table, oldest first."""
+    out = console()
+    table = Table(title=f"{len(calls)} call(s), oldest first; times in {timezone}", title_justify="left")
+    for col in (
+        "call",
+        "arrived",
+        "caller",
+        "system",
+        "agency",
+        "site",
+        "agent",
+        "outcome",
+        "wait s",
+        "talk s",
+        "case",
+    ):
+        table.add_column(col, justify="right" if col.endswith(" s") else "left", no_wrap=col in {"call", "arrived"})
+    for c in calls:
+        wait, talk = wait_s(c), talk_s(c)
+        table.add_row(
+            c.call_id,
+            _short(c.arrived_at, tz),
+            c.caller if unmasked else mask_phone(c.caller),
+            c.system,
+            c.agency,
+            c.site or "–",
+            c.agent or "–",
+            c.outcome or "in progress",
+            "–" if wait is None else f"{wait:.1f}",
+            "–" if talk is None else f"{talk:.1f}",
+            c.case_id or "–",
+        )
+    out.print(table)
+
+
+# ----------------------------------------------------------------------
+# cti calls show
+# ----------------------------------------------------------------------
+
+
+def journal_dict(e: JournalEntry, tz: ZoneInfo) -> dict[str, Any]:
+    """A journal entry as JSON: its named data fields beside its time, verb, queue, agent and rule."""
+    data = {name: _iso(v, tz) if isinstance(v, float) and e.kinds[name] == "time" else v for name, v in e.data.items()}
+    return {"at": _iso(e.at, tz), "event": e.event, "queue": e.queue, "agent_id": e.agent_id, "rule": e.rule, **data}
+
+
+#: How each named journal datum reads in a table.
+_LABELS = {
+    "position": "position {}",
+    "entry_position": "position at entry {}",
+    "ring_until": "rings until {}",
+    "overflow": "overflow {}",
+    "backup_seat": "backup seat {}",
+    "ring_s": "rang {} s",
+    "reason": "why: {}",
+    "wait_s": "waited {} s",
+    "talk_s": "talked {} s",
+    "last_state": "last known state {}",
+}
+
+
+def journal_text(e: JournalEntry, tz: ZoneInfo) -> str:
+    """A journal entry's data in words: ``rings until 10:26:48, overflow no, backup seat no``."""
+    parts = []
+    for name, value in e.data.items():
+        kind = e.kinds[name]
+        if kind == "time" and isinstance(value, float):
+            shown = times.strf(value, tz, "%H:%M:%S")
+        elif kind == "flag":
+            shown = "yes" if value else "no"
+        elif kind in ("seconds", "ms") and isinstance(value, float):
+            shown = f"{value:.1f}"
+        else:
+            shown = str(value)
+        parts.append(_LABELS.get(name, name + " {}").format(shown))
+    if e.event == "ABANDON" and e.data.get("position") == 0:
+        parts[0] = "was ringing"
+    return ", ".join(parts)
+
+
+def case_summary(case: CaseRecord, tz: ZoneInfo, *, unmasked: bool) -> dict[str, Any]:
+    """What ``calls show`` tells of the call's case: where it stands, its disposition and notes."""
+    return {
+        "case_id": case.case_id,
+        "status": case.status,
+        "tier": case.tier,
+        "owner": case.owner,
+        "priority": case.priority,
+        "due_at": _iso(case.due_at, tz),
+        "closed_at": _iso(case.closed_at, tz),
+        "disposition": case.disposition,
+        "notes": case.notes if unmasked or case.notes is None else mask_text(case.notes),
+    }
 
 
 def show_command(args: argparse.Namespace) -> int:
@@ -35,37 +317,43 @@ def show_command(args: argparse.Namespace) -> int:
         if member is not None:
             await audit_unmasked(store, member, "show-call-unmasked", call.call_id)
         unmasked = member is not None
-        events = await store.events(call.call_id)
+        journal = await store.journal(call.call_id)
+        case = await store.get_case(call.case_id) if call.case_id else None
         pop = await store.screen_pops(call.call_id)
         pop_doc = await pop_for_view(store, json.loads(pop), unmasked) if pop else None
         if args.json is not None:
-            row = asdict(call)
-            row["caller"] = call.caller if unmasked else mask_phone(call.caller)
-            row["caller_key"] = call.caller_key if unmasked or call.caller_key is None else mask_phone(call.caller_key)
-            row["notes"] = call.notes if unmasked or call.notes is None else mask_text(call.notes)
-            row["journal"] = [list(e) for e in events]
-            row["screen_pop"] = pop_doc
-            if emit_json(args, row):
+            doc = call_dict(call, tz, unmasked=unmasked)
+            doc["case"] = case_summary(case, tz, unmasked=unmasked) if case is not None else None
+            doc["journal"] = [journal_dict(e, tz) for e in journal]
+            doc["screen_pop"] = pop_doc
+            if emit_json(args, doc):
                 return EXIT_OK
         out = console()
         out.print(
             f"[bold]Call {call.call_id}[/] (run {call.run_id}) from "
             f"{call.caller if unmasked else mask_phone(call.caller)}: {call.system}, {call.agency}; "
-            f"outcome {call.outcome or 'in progress'}; agent {call.agent or '–'}; case {call.case_id or '–'}"
+            f"outcome {call.outcome or 'in progress'}; agent {call.agent or '–'}"
         )
-        table = Table(title="Journal", title_justify="left")
+        if case is not None:
+            summary = case_summary(case, tz, unmasked=unmasked)
+            out.print(
+                f"case {case.case_id}: {case.status}, {case.tier}, owner {escape(case.owner or '–')}; "
+                f"disposition {case.disposition or '–'}; notes: {escape(summary['notes'] or '–')}",
+                highlight=False,
+            )
+        else:
+            out.print("case: –")
+        table = Table(title=f"Journal (times in {centre.info.timezone})", title_justify="left")
         for col in ("when", "event", "queue", "agent", "rule", "data"):
             table.add_column(col)
-        for e in events:
-            _, at, _, queue, agent, event, rule, d1, d2, d3 = e
-            data = ", ".join(_datum(d, tz) for d in (d1, d2, d3) if d is not None)
+        for e in journal:
             table.add_row(
-                times.strf(at, tz, "%H:%M:%S"),
-                event,
-                queue or "–",
-                agent or "–",
-                rule or "–",
-                data,
+                times.strf(e.at, tz, "%H:%M:%S"),
+                e.event,
+                e.queue or "–",
+                e.agent_id or "–",
+                e.rule or "–",
+                journal_text(e, tz),
             )
         out.print(table)
         if pop_doc is not None:
@@ -75,18 +363,3 @@ def show_command(args: argparse.Namespace) -> int:
         return EXIT_OK
 
     return with_store(args.db, work)
-
-
-def _datum(value: object, tz: ZoneInfo) -> str:
-    """A journal data field: centre times as clock times, durations to a tenth of a second."""
-    number = value
-    if isinstance(value, str) and "." in value:
-        try:
-            number = float(value)
-        except ValueError:
-            return value
-    if isinstance(number, float):
-        if number > 1e9:  # a time (ring until), not a duration
-            return times.strf(number, tz, "until %H:%M:%S")
-        return f"{number:.1f}"
-    return str(value)

@@ -64,6 +64,9 @@ def list_command(args: argparse.Namespace) -> int:
         )
         if args.json is not None and emit_json(args, [case_dict(c, tz, at, unmasked=False) for c in found]):
             return EXIT_OK
+        if args.ids:
+            print("\n".join(c.case_id for c in found), end="\n" if found else "")
+            return EXIT_OK
         out = console()
         what = "overdue cases" if args.overdue else "cases"
         table = Table(

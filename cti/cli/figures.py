@@ -1,14 +1,15 @@
-"""Figures as text: a live run's as tables (in total, by site, by system), simulated ones with their intervals."""
+"""Figures as text: a live run's as tables (total, by site, agent and system), simulated ones with their intervals."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
 from routing.centre import Centre
-from routing.figures import Figures, SiteFigures, Summary
+from routing.figures import AgentFigures, Figures, SiteFigures, Summary
 from simulator.results import Estimate
 
 
@@ -54,6 +55,7 @@ def print_summary(console: Console, summary: Summary, centre: Centre, title: str
     for site, f in summary.by_site.items():
         sites.add_row(f"{site} {names[site]}", *_site_row(f))
     console.print(sites)
+    print_agents(console, summary.by_agent, centre)
 
     systems = Table(title="By system", title_justify="left")
     systems.add_column("system")
@@ -72,6 +74,44 @@ def print_summary(console: Console, summary: Summary, centre: Centre, title: str
 
 def _site_row(f: SiteFigures) -> list[str]:
     return [str(f.answered), _secs(f.asa_s), _secs(f.aht_s), _pct(f.occupancy)]
+
+
+def _mins(seconds: float) -> str:
+    return f"{seconds / 60:.1f}"
+
+
+def print_agents(console: Console, agents: Sequence[AgentFigures], centre: Centre) -> None:
+    """Per agent: offers, answers, missed offers, time by state and occupancy; the backup seat marked."""
+    if not agents:
+        return
+    table = Table(title="By agent (times in minutes)", title_justify="left")
+    columns = ("agent", "site", "offers", "answered", "missed", "as backup", "talk", "wrap-up", "not ready")
+    for col in (*columns, "logged in", "occupancy"):
+        table.add_column(col, justify="left" if col in {"agent", "site"} else "right")
+    for a in agents:
+        table.add_row(
+            f"{a.agent_id} backup" if a.backup_seat else a.agent_id,
+            a.site_id,
+            str(a.offers),
+            str(a.answered),
+            str(a.missed_offers),
+            str(a.backup_seat_calls) if a.backup_seat else "–",
+            _mins(a.talk_s),
+            _mins(a.wrap_up_s),
+            _mins(a.not_ready_s),
+            _mins(a.logged_in_s),
+            _pct(a.occupancy),
+        )
+    console.print(table)
+    waiting = centre.routing.backup_seat_when_waiting
+    for a in agents:
+        if a.backup_seat:
+            console.print(
+                f"{a.agent_id} is the backup seat: it takes calls only while {waiting} or more calls it could "
+                f"serve wait; it answered {a.backup_seat_calls} call(s) (as backup). Missed = offers that rang "
+                "out or that the agent declined (went not-ready while ringing).",
+                style="dim",
+            )
 
 
 # ----------------------------------------------------------------------

@@ -490,6 +490,7 @@ def _add_cases(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     listing.add_argument("--tier", choices=[t.value for t in Tier], help="only cases at this tier")
     listing.add_argument("--owner", help="only cases owned by this agent or team")
     listing.add_argument("--at", help="judge 'overdue' at this time (HH:MM today or ISO-8601; default now)")
+    listing.add_argument("--ids", action="store_true", help="print only the case ids, one per line")
     json_option(listing, "the cases")
     listing.set_defaults(run=Handler("cases", "list_command"))
 
@@ -539,8 +540,36 @@ def _add_cases(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _add_calls(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    calls = commands.add_parser("calls", help="one call: journal, case and screen pop")
+    calls = commands.add_parser("calls", help="list calls; one call: journal, case and screen pop")
     actions = calls.add_subparsers(dest="calls_command", metavar="ACTION", required=True)
+    listing = actions.add_parser(
+        "list",
+        help="calls, filtered",
+        description="List calls, oldest first (the newest last), in the centre's time zone. Filters combine; "
+        "--last N keeps the N most recent of the calls that match. Caller numbers are masked unless --unmasked.",
+    )
+    _db(listing)
+    listing.add_argument("--date", metavar="YYYY-MM-DD", help="only calls that arrived that day (centre time zone)")
+    listing.add_argument("--system", help="only calls about this system (an id from the centre file)")
+    listing.add_argument("--agency", help="only calls from this agency")
+    listing.add_argument("--site", help="only calls answered at this site")
+    listing.add_argument("--agent", help="only calls answered by this agent")
+    listing.add_argument(
+        "--outcome", help="only this outcome: answered, abandoned, no-agent, interrupted, rejected, in-progress"
+    )
+    listing.add_argument("--last", type=count, metavar="N", help="only the N most recent calls")
+    listing.add_argument("--ids", action="store_true", help="print only the call ids, one per line")
+    json_option(listing, "the calls")
+    listing.add_argument(
+        "--csv",
+        nargs="?",
+        const=Path("-"),
+        type=Path,
+        metavar="PATH",
+        help="write the calls as CSV to PATH (alone or '-': to standard output, instead of tables)",
+    )
+    _unmasking(listing)
+    listing.set_defaults(run=Handler("calls", "list_command"))
     show = actions.add_parser(
         "show",
         help="a call's row, journal and the screen pop its agents saw",
@@ -558,7 +587,8 @@ _DEMO_HELP = """\
 Run the whole centre embedded: the in-process bus, the CTI server, the
 simulated PBX, a bot on every voice seat and callers dialling the hotline,
 with every call journalled in SQLite. After --minutes of calls the centre
-drains, and the figures are printed in total, per site and per system.
+drains, and the figures are printed in total, per site, per agent and per
+system.
 
   cti demo                          an hour of the busy hour, in about a minute
   cti demo --speed max --seed 7     virtual time: instant and reproducible

@@ -16,17 +16,29 @@ figures are imported from their modules.
 """
 
 from cti.store.errors import StoreError
-from cti.store.records import CALL_COLUMNS, AgentStateRow, CallRecord, Journal, Outcome, Recovery, person_from_row
+from cti.store.records import (
+    CALL_COLUMNS,
+    CALL_OUTCOMES,
+    AgentStateRow,
+    CallRecord,
+    Journal,
+    JournalEntry,
+    Outcome,
+    Recovery,
+    person_from_row,
+)
 from cti.store.schema import MIGRATIONS
 from cti.store.sqlite import DatabaseError, Store
 
 __all__ = [
     "CALL_COLUMNS",
+    "CALL_OUTCOMES",
     "MIGRATIONS",
     "AgentStateRow",
     "CallRecord",
     "DatabaseError",
     "Journal",
+    "JournalEntry",
     "Outcome",
     "Recovery",
     "Store",

@@ -1,7 +1,8 @@
 """The rows the store keeps, and the SQL that writes them.
 
 * :class:`CallRecord`: one row of ``calls`` (the server keeps the live ones in memory);
-* :class:`Journal`: the verbs of the append-only call journal ``call_events``;
+* :class:`Journal`: the verbs of the append-only call journal ``call_events``, and what each
+  verb's data fields hold (:data:`JOURNAL_DATA`, read as :class:`JournalEntry`);
 * :class:`AgentStateRow`: one row of ``agent_states``;
 * a directory entry (:class:`cti.casework.people.Person`) as a row of ``people``.
 """
@@ -39,11 +40,89 @@ class Journal(StrEnum):
     INTERRUPTED = "INTERRUPTED"  # closed at restart; data1 last known state
 
 
+#: What data1..data3 hold for each verb: (name, kind) or None. Kinds: ``time`` (Unix seconds), ``flag``
+#: (0/1), ``count``, ``seconds``, ``ms`` (milliseconds; read as seconds), ``text``.
+JOURNAL_DATA: dict[str, tuple[tuple[str, str] | None, ...]] = {
+    Journal.ENTERQUEUE: (("position", "count"),),
+    Journal.REQUEUE: (("position", "count"),),
+    Journal.QUEUECHANGE: (("position", "count"),),
+    Journal.RINGING: (("ring_until", "time"), ("overflow", "flag"), ("backup_seat", "flag")),
+    Journal.RINGNOANSWER: (("ring_s", "ms"), ("reason", "text")),
+    Journal.RINGCANCELED: (("ring_s", "ms"), ("reason", "text")),
+    Journal.CONNECT: (("wait_s", "seconds"), ("ring_s", "seconds")),
+    Journal.COMPLETECALLER: (("wait_s", "seconds"), ("talk_s", "seconds")),
+    Journal.COMPLETEAGENT: (("wait_s", "seconds"), ("talk_s", "seconds")),
+    Journal.ABANDON: (("position", "count"), ("entry_position", "count"), ("wait_s", "seconds")),
+    Journal.EXITEMPTY: (("position", "count"), ("entry_position", "count"), ("wait_s", "seconds")),
+    Journal.WRAPUPEND: (),
+    Journal.INTERRUPTED: (("last_state", "text"),),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    """One row of the call journal with its data named (:data:`JOURNAL_DATA`): ``data`` holds only what is set.
+
+    Values are typed: times and durations as floats in seconds, flags as
+    booleans, positions as integers, the rest as text. A verb this version
+    does not know keeps its data as ``data1``..``data3``.
+    """
+
+    seq: int
+    at: float
+    call_id: str
+    queue: str | None
+    agent_id: str | None
+    event: str
+    rule: str | None
+    data: dict[str, float | int | bool | str]
+    kinds: dict[str, str]
+
+
+_UNKNOWN_VERB = (("data1", "text"), ("data2", "text"), ("data3", "text"))
+
+
+def journal_entry(row: Sequence[Any]) -> JournalEntry:
+    """A row of ``call_events`` (``SELECT *``) as a :class:`JournalEntry`."""
+    seq, at, call_id, queue, agent, event, rule, *raw = row
+    names = JOURNAL_DATA.get(event, _UNKNOWN_VERB)
+    data: dict[str, float | int | bool | str] = {}
+    kinds: dict[str, str] = {}
+    for spec, value in zip(names, raw, strict=False):
+        if spec is None or value is None or value == "":
+            continue
+        name, kind = spec
+        data[name] = _typed(value, kind)
+        kinds[name] = kind
+    return JournalEntry(int(seq), float(at), call_id, queue, agent, event, rule, data, kinds)
+
+
+def _typed(value: Any, kind: str) -> float | int | bool | str:
+    """A stored datum (SQLite keeps them as text) as its kind's Python type; text if it does not parse."""
+    try:
+        if kind in ("time", "seconds"):
+            return float(value)
+        if kind == "ms":
+            return float(value) / 1000.0
+        if kind == "flag":
+            return bool(int(float(value)))
+        if kind == "count":
+            return int(float(value))
+    except (TypeError, ValueError):
+        pass
+    return str(value)
+
+
 class Outcome(StrEnum):
     ANSWERED = "answered"
     ABANDONED = "abandoned"
     NO_AGENT = "no-agent"
     INTERRUPTED = "interrupted"
+
+
+#: Every outcome a call row can show: :class:`Outcome`, ``rejected`` (a system the centre does not serve) and
+#: ``in-progress`` (``outcome`` still NULL).
+CALL_OUTCOMES: tuple[str, ...] = (*(o.value for o in Outcome), "rejected", "in-progress")
 
 
 @dataclass(slots=True)

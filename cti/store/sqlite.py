@@ -48,10 +48,12 @@ from cti.store.records import (
     CallRecord,
     EventRow,
     Journal,
+    JournalEntry,
     Recovery,
     StateRow,
     call_row,
     case_row,
+    journal_entry,
     person_from_row,
     state_row,
     step_row,
@@ -285,6 +287,50 @@ class Store:
         )
         return [CallRecord(*row) for row in rows]
 
+    async def find_calls(
+        self,
+        *,
+        since: float | None = None,
+        until: float | None = None,
+        system: str | None = None,
+        agency: str | None = None,
+        site: str | None = None,
+        agent: str | None = None,
+        outcome: str | None = None,
+        last: int | None = None,
+    ) -> list[CallRecord]:
+        """Calls matching every filter given, oldest first; with ``last``, only the ``last`` most recent of them.
+
+        ``since``/``until`` bound the arrival time (``since`` <= arrived < ``until``);
+        ``outcome`` ``in-progress`` matches calls with no outcome yet.
+        """
+        await self.flush()
+        where: list[str] = []
+        params: list[Any] = []
+        for column, value in (("system", system), ("agency", agency), ("site", site), ("agent", agent)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if since is not None:
+            where.append("arrived_at >= ?")
+            params.append(since)
+        if until is not None:
+            where.append("arrived_at < ?")
+            params.append(until)
+        if outcome == "in-progress":
+            where.append("outcome IS NULL")
+        elif outcome is not None:
+            where.append("outcome = ?")
+            params.append(outcome)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        columns = ", ".join(CALL_COLUMNS)
+        sql = f"SELECT {columns} FROM calls {clause} ORDER BY arrived_at DESC, call_id DESC"
+        if last is not None:
+            sql += " LIMIT ?"
+            params.append(last)
+        rows = await self._fetch(f"SELECT * FROM ({sql}) ORDER BY arrived_at, call_id", params)
+        return [CallRecord(*row) for row in rows]
+
     async def call_by_id(self, call_id: str) -> CallRecord | None:
         await self.flush()
         rows = await self._fetch(f"SELECT {', '.join(CALL_COLUMNS)} FROM calls WHERE call_id = ?", (call_id,))
@@ -304,6 +350,19 @@ class Store:
         if call_id is None:
             return await self._fetch("SELECT * FROM call_events ORDER BY seq")
         return await self._fetch("SELECT * FROM call_events WHERE call_id = ? ORDER BY seq", (call_id,))
+
+    async def journal(self, call_id: str) -> list[JournalEntry]:
+        """One call's journal, in order, with each verb's data named and typed."""
+        return [journal_entry(row) for row in await self.events(call_id)]
+
+    async def run_journal(self, run_id: int) -> list[JournalEntry]:
+        """The journal of every call of a run, in the order it was written."""
+        await self.flush()
+        rows = await self._fetch(
+            "SELECT e.* FROM call_events e JOIN calls c ON c.call_id = e.call_id WHERE c.run_id = ? ORDER BY e.seq",
+            (run_id,),
+        )
+        return [journal_entry(row) for row in rows]
 
     async def runs(self) -> list[tuple[Any, ...]]:
         await self.flush()

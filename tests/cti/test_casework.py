@@ -286,7 +286,7 @@ def test_calls_show_prints_the_screen_pop_the_agent_saw_with_phone_numbers_maske
     shown = json.loads(out)
     assert code == 0
     assert shown["case_id"] == offer.case_id
-    assert [e[5] for e in shown["journal"]][:2] == ["ENTERQUEUE", "RINGING"]
+    assert [e["event"] for e in shown["journal"]][:2] == ["ENTERQUEUE", "RINGING"]
     pop = shown["screen_pop"]
     sent = msgspec.to_builtins(offer.pop)
     assert pop["history"] == sent["history"]
