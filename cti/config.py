@@ -192,14 +192,14 @@ def locate(text: str, path: str) -> int | None:
 
 
 def as_mapping(centre: Centre) -> dict[str, Any]:
-    """A plain summary of a centre for ``--json`` output."""
+    """A plain summary of a centre for ``--json`` output (keys as in ``cti/cli/schemas/config-check.json``)."""
     return {
         "name": centre.info.name,
         "timezone": centre.info.timezone,
-        "service_level_seconds": centre.info.service_level_seconds,
+        "threshold_s": centre.info.service_level_seconds,
         "sites": [
             {
-                "id": s.id,
+                "site_id": s.id,
                 "name": s.name,
                 "voice_seats": sum(1 for a in centre.agents if a.site == s.id and a.voice),
                 "backup_seats": sum(1 for a in centre.agents if a.site == s.id and a.voice and a.backup),
@@ -211,8 +211,8 @@ def as_mapping(centre: Centre) -> dict[str, Any]:
         "agencies": len(centre.agencies),
         "agents": [
             {
-                "id": a.id,
-                "site": a.site,
+                "agent_id": a.id,
+                "site_id": a.site,
                 "channels": [str(c) for c in a.channels],
                 "backup": a.backup,
                 "skills": dict(a.skills),

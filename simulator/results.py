@@ -196,6 +196,10 @@ class Estimate:
         var = math.fsum((x - mean) ** 2 for x in xs) / (len(xs) - 1)
         return cls(mean, t95(len(xs) - 1) * math.sqrt(var / len(xs)), len(xs))
 
+    def as_dict(self) -> dict[str, float | None]:
+        """``{"mean": ..., "ci95": ...}``: the shape every estimated figure has in JSON (``ci95`` the half-width)."""
+        return {"mean": self.mean, "ci95": self.ci95}
+
     @property
     def significant(self) -> bool:
         """For a paired difference: the 95% interval excludes zero."""
@@ -234,20 +238,16 @@ class SimulationResult:
     # Output
     # ------------------------------------------------------------------
 
+    def _estimates(self, key: Key) -> dict[str, dict[str, float | None]]:
+        return {m: e.as_dict() for m, e in self.group(key).items()}
+
     def _block(self, k: int) -> dict[str, object]:
-        doc: dict[str, object] = {}
-        total = self.group((k, "all", ""))
-        doc.update({m: e.mean for m, e in total.items()})
-        doc["ci95"] = {m: e.ci95 for m, e in total.items()}
-        doc["by_system"] = {}
-        for s in self.systems:
-            g = self.group((k, "system", s))
-            doc["by_system"][s] = {**{m: e.mean for m, e in g.items()}, "ci95": {m: e.ci95 for m, e in g.items()}}  # type: ignore[index]
-        doc["by_site"] = {}
-        for s in self.sites:
-            g = self.group((k, "site", s))
-            doc["by_site"][s] = {**{m: e.mean for m, e in g.items()}, "ci95": {m: e.ci95 for m, e in g.items()}}  # type: ignore[index]
-        return doc
+        """One interval's (or the total's) figures, each ``{"mean", "ci95"}``, then by system and by site."""
+        return {
+            **self._estimates((k, "all", "")),
+            "by_system": {s: self._estimates((k, "system", s)) for s in self.systems},
+            "by_site": {s: self._estimates((k, "site", s)) for s in self.sites},
+        }
 
     def as_dict(self) -> dict[str, object]:
         sc = self.scenario

@@ -19,7 +19,7 @@ from cti.cli import times
 from cti.cli.audit import audit_unmasked
 from cti.cli.options import at_or_now, centre_for, with_store
 from cti.cli.output import console, emit_json
-from cti.cli.screenpop import pop_for_view, print_pop
+from cti.cli.screenpop import pop_for_view, pop_json, print_pop
 from cti.errors import CommandLineError, UsageError
 from cti.store import Store
 
@@ -35,8 +35,10 @@ def _short(t: float | None, tz: ZoneInfo) -> str:
 
 
 def case_dict(case: k.CaseRecord, tz: ZoneInfo, at: float, *, unmasked: bool) -> dict[str, Any]:
+    """A case as JSON (``$defs/case`` in ``cti/cli/schemas/common.json``): the caller's number masked unless asked."""
     row = asdict(case)
     row["caller"] = case.caller if unmasked else mask_phone(case.caller)
+    row = {("caller_number" if key == "caller" else key): value for key, value in row.items()}
     row["notes"] = case.notes if unmasked or case.notes is None else mask_text(case.notes)
     for name in ("created_at", "due_at", "closed_at"):
         row[name] = _iso(row[name], tz) or None
@@ -109,7 +111,7 @@ def chase_command(args: argparse.Namespace) -> int:
         if args.json is not None:
             doc = {
                 "at": _iso(at, tz),
-                "overdue": len(overdue),
+                "overdue_cases": len(overdue),
                 "groups": [
                     {
                         "tier": tier,
@@ -170,8 +172,8 @@ def show_command(args: argparse.Namespace) -> int:
         pop = await pop_for_view(store, json.loads(stored), unmasked) if stored else None
         if args.json is not None:
             doc = case_dict(case, tz, at, unmasked=unmasked)
-            doc["journal"] = [{**asdict(s), "at": _iso(s.at, tz), "due_at": _iso(s.due_at, tz)} for s in steps]
-            doc["screen_pop"] = pop
+            doc["journal"] = [{**asdict(s), "at": _iso(s.at, tz), "due_at": _iso(s.due_at, tz) or None} for s in steps]
+            doc["screen_pop"] = None if pop is None else pop_json(pop, tz)
             if emit_json(args, doc):
                 return EXIT_OK
         out = console()

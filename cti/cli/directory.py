@@ -15,7 +15,7 @@ from cti.casework.synthetic import generate_people
 from cti.cli.audit import audit_unmasked
 from cti.cli.options import centre_for, with_store
 from cti.cli.output import console, emit_json
-from cti.cli.screenpop import pop_for_view, print_pop
+from cti.cli.screenpop import pop_for_view, pop_json, print_pop
 from cti.errors import CommandLineError, UsageError
 from cti.live.screenpop import screen_pop
 from cti.store import Store
@@ -103,7 +103,7 @@ def show_command(args: argparse.Namespace) -> int:
             await audit_unmasked(store, member, "show-caller-unmasked", target)
         pop = screen_pop(args.phone, person, contacts, cases, ivr={}, case_id=None, history=args.last)
         doc = await pop_for_view(store, msgspec.to_builtins(pop), member is not None)
-        if not emit_json(args, doc):
+        if not emit_json(args, pop_json(doc, tz)):
             print_pop(console(), doc, tz, title="Directory entry")
         return EXIT_OK
 

@@ -149,7 +149,7 @@ def export_calls_command(args: argparse.Namespace) -> int:
 CASE_EXPORT_COLUMNS: tuple[str, ...] = (
     "case_id",
     "call_id",
-    "caller_id",
+    "caller_number",
     "person_id",
     "system",
     "agency",

@@ -153,10 +153,12 @@ def format_value(metric: str, v: float | None) -> str:
 
 
 def format_delta(metric: str, d: dict[str, Any]) -> str:
-    if d["difference"] is None:
+    """A paired difference ``{"difference": {"mean", "ci95"}}`` as ``+1.2 pt ±0.4``."""
+    diff = d["difference"]
+    if diff["mean"] is None:
         return "-"
     scale, unit = (100.0, " pt") if metric in RATIOS else (1.0, "")
-    text = f"{d['difference'] * scale:+,.1f}{unit}"
-    if d["ci95"] is not None:
-        text += f" ±{d['ci95'] * scale:,.1f}"
+    text = f"{diff['mean'] * scale:+,.1f}{unit}"
+    if diff["ci95"] is not None:
+        text += f" ±{diff['ci95'] * scale:,.1f}"
     return text

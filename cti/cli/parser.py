@@ -167,7 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="one row per case",
         description=(
             "Write one CSV row per case to standard output (UTF-8, header row): ids, the caller's number "
-            "(caller_id, masked), person, system, agency, status, tier, owner, priority, ISO-8601 created/due/"
+            "(caller_number, masked), person, system, agency, status, tier, owner, priority, ISO-8601 created/due/"
             "closed times in the centre's time zone, overdue (1/0 as of --at), disposition and notes."
         ),
     )

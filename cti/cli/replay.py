@@ -119,12 +119,19 @@ def _report(real: RealDay, doc: dict[str, Any], as_was: SimulationResult, change
     if args.json is not None:
         write_json(args.json, doc)
     if args.csv is not None:
-        write_csv(args.csv, [{"figure": m, **row} for m, row in doc["total"].items()])
+        write_csv(args.csv, [_csv_row(m, row) for m, row in doc["total"].items()])
     if args.plot is not None:
         from simulator.plots import plot_result
 
         plot_result(as_was, args.plot, other=changed, other_tag=" (changed)")
         console.print(f"Plot: {args.plot} (as it was; with the changes dashed)")
+
+
+def _csv_row(metric: str, row: dict[str, Any]) -> dict[str, object]:
+    """One figure of the replay as a CSV row: the difference's mean and half-width in columns of their own."""
+    diff = row["difference"]
+    return {"figure": metric, **{k: row[k] for k in ("real", "as_was", "changed")}, "difference": diff["mean"],
+            "ci95": diff["ci95"], "significant": row["significant"]}  # fmt: skip
 
 
 _REPLAYED = ("offered", "answered", "abandoned", "answer_rate", "service_level", "asa_s", "occupancy")
@@ -146,8 +153,7 @@ def _replay_doc(real: RealDay, actual: Figures, as_was: SimulationResult, change
             "real": float(real_value) if real_value is not None else None,
             "as_was": as_was.estimate(key, m).mean,
             "changed": changed.estimate(key, m).mean,
-            "difference": d.mean,
-            "ci95": d.ci95,
+            "difference": d.as_dict(),
             "significant": d.significant,
         }
     return {

@@ -48,6 +48,23 @@ async def pop_for_view(store: Store, pop: dict[str, Any], unmasked: bool) -> dic
     return pop
 
 
+def pop_json(pop: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
+    """A pop, as :func:`pop_for_view` gives it, in the JSON's names: ``caller_number``, times ISO 8601 in ``tz``.
+
+    The shape is ``$defs/screen_pop`` in ``cti/cli/schemas/common.json``.
+    """
+    doc = {"caller_number": pop["caller"], **{k: v for k, v in pop.items() if k != "caller"}}
+    doc["history"] = [dict(c, at=_iso(c["at"], tz)) for c in pop.get("history", [])]
+    doc["open_cases"] = [
+        dict(c, created_at=_iso(c["created_at"], tz), due_at=_iso(c["due_at"], tz)) for c in pop.get("open_cases", [])
+    ]
+    return doc
+
+
+def _iso(t: float | None, tz: ZoneInfo) -> str | None:
+    return None if t is None else times.iso(t, tz)
+
+
 def print_pop(out: Console, pop: dict[str, Any], tz: ZoneInfo, *, title: str = "Screen pop") -> None:
     """A screen pop, as :func:`pop_for_view` gives it, as tables."""
     profile = pop.get("profile")

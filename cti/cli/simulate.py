@@ -235,13 +235,12 @@ def _single_queue(args: argparse.Namespace) -> int:
         "model": model,
         "load_erlangs": load,
         "agents": args.agents,
-        "hours": job.scenario.close_s / 3600,
-        "warmup_min": job.scenario.warmup_s / 60,
+        "duration_s": job.scenario.close_s,
+        "warmup_s": job.scenario.warmup_s,
         "replications": result.replications,
         "seed": job.scenario.seed,
         "calls_simulated": result.calls_simulated,
-        "simulated": {k: g[k].mean for k in keys},
-        "ci95": {k: g[k].ci95 for k in keys},
+        "simulated": {k: g[k].as_dict() for k in keys},
         "analytic": analytic,
     }
     table = Table(title=f"One queue: {job.scenario.name}; simulated vs {model}", title_justify="left")
@@ -254,7 +253,7 @@ def _single_queue(args: argparse.Namespace) -> int:
     console.print(table)
     console.print(
         f"{result.calls_simulated:,} calls in {result.seconds:.1f} s; {result.replications} replications of "
-        f"{doc['hours']:g} h after a {doc['warmup_min']:g}-minute warm-up."
+        f"{job.scenario.close_s / 3600:g} h after a {job.scenario.warmup_s / 60:g}-minute warm-up."
     )
     if args.json is not None:
         write_json(args.json, doc)
@@ -302,8 +301,7 @@ def _diff_block(a: SimulationResult, b: SimulationResult, k: int) -> dict[str, A
         out[m] = {
             "a": a.estimate((k, "all", ""), m).mean,
             "b": b.estimate((k, "all", ""), m).mean,
-            "difference": d.mean,
-            "ci95": d.ci95,
+            "difference": d.as_dict(),
             "significant": d.significant,
         }
     return out
@@ -328,8 +326,9 @@ def compare_rows(doc: dict[str, Any]) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     for start, block in [("total", doc["total"]), *((iv["start"], iv) for iv in doc["intervals"])]:
         for m in _COMPARED:
-            d = block[m]
-            rows.append({"interval": start, "figure": m, **d})
+            d, diff = block[m], block[m]["difference"]
+            rows.append({"interval": start, "figure": m, "a": d["a"], "b": d["b"], "difference": diff["mean"],
+                         "ci95": diff["ci95"], "significant": d["significant"]})  # fmt: skip
     return rows
 
 

@@ -43,7 +43,7 @@ def staff_command(args: argparse.Namespace) -> int:
             sc.interval_labels(),
             found.plan,
             found.erlang_start,
-            [iv["service_level"] for iv in doc["intervals"]],
+            [iv["service_level"]["mean"] for iv in doc["intervals"]],
             sc.target_service_level,
             check_writable(args.plot),
             f"{sc.name}: agents on duty per site (stacked) against the Erlang A start",
@@ -53,8 +53,13 @@ def staff_command(args: argparse.Namespace) -> int:
 
 
 def _flat(iv: dict[str, Any]) -> dict[str, object]:
-    row = {k: v for k, v in iv.items() if k != "agents"}
-    row.update({f"agents_{site}": n for site, n in iv["agents"].items()})
+    """One interval of the plan as a CSV row: a column per site, each figure's mean and CI half-width side by side."""
+    sl, ar = iv["service_level"], iv["answer_rate"]
+    row: dict[str, object] = {"start": iv["start"], "offered": iv["offered"]["mean"], "erlang_a": iv["erlang_a_agents"]}
+    row["total"] = iv["agents"]
+    row |= {"service_level": sl["mean"], "service_level_ci95": sl["ci95"]}
+    row |= {"answer_rate": ar["mean"], "answer_rate_ci95": ar["ci95"], "occupancy": iv["occupancy"]["mean"]}
+    row.update({f"agents_{site}": n for site, n in iv["agents_by_site"].items()})
     return row
 
 
@@ -67,15 +72,14 @@ def staffing_doc(found: StaffingResult) -> dict[str, Any]:
         intervals.append(
             {
                 "start": label,
-                "offered": g["offered"].mean,
-                "erlang_a": found.erlang_start[k],
-                "agents": {s: found.plan[s][k] for s in found.sites},
-                "total": sum(found.plan[s][k] for s in found.sites),
-                "service_level": g["service_level"].mean,
-                "service_level_ci95": g["service_level"].ci95,
-                "answer_rate": g["answer_rate"].mean,
-                "answer_rate_ci95": g["answer_rate"].ci95,
-                "occupancy": g["occupancy"].mean,
+                "offered": g["offered"].as_dict(),
+                "erlang_a_agents": found.erlang_start[k],
+                "erlang_a_agents_by_system": {s: n[k] for s, n in found.erlang_by_system.items()},
+                "agents_by_site": {s: found.plan[s][k] for s in found.sites},
+                "agents": sum(found.plan[s][k] for s in found.sites),
+                "service_level": g["service_level"].as_dict(),
+                "answer_rate": g["answer_rate"].as_dict(),
+                "occupancy": g["occupancy"].as_dict(),
             }
         )
     total = found.result.group((-1, "all", ""))
@@ -91,10 +95,9 @@ def staffing_doc(found: StaffingResult) -> dict[str, Any]:
         "met": not found.unmet,
         "unmet": [sc.interval_labels()[k] for k in found.unmet],
         "not_judged": [sc.interval_labels()[k] for k in found.unjudged],
-        "service_level": total["service_level"].mean,
-        "answer_rate": total["answer_rate"].mean,
+        "service_level": total["service_level"].as_dict(),
+        "answer_rate": total["answer_rate"].as_dict(),
         "intervals": intervals,
-        "erlang_a_by_system": found.erlang_by_system,
     }
 
 
@@ -114,18 +117,18 @@ def render_staffing(found: StaffingResult, doc: dict[str, Any], console: Console
         start = f"[red]{iv['start']}[/red]" if iv["start"] in unmet else iv["start"]
         table.add_row(
             start,
-            _f(iv["offered"], "{:.1f}"),
-            str(iv["erlang_a"]),
-            *(str(iv["agents"][s]) for s in found.sites),
-            f"[bold]{iv['total']}[/bold]",
-            _pct(iv["service_level"], iv["service_level_ci95"]),
-            _pct(iv["answer_rate"], iv["answer_rate_ci95"]),
-            _pct(iv["occupancy"], None),
+            _f(iv["offered"]["mean"], "{:.1f}"),
+            str(iv["erlang_a_agents"]),
+            *(str(iv["agents_by_site"][s]) for s in found.sites),
+            f"[bold]{iv['agents']}[/bold]",
+            _pct(iv["service_level"]["mean"], iv["service_level"]["ci95"]),
+            _pct(iv["answer_rate"]["mean"], iv["answer_rate"]["ci95"]),
+            _pct(iv["occupancy"]["mean"], None),
         )
     console.print(table)
     console.print(
         f"{doc['agent_hours']:.1f} agent-hours (Erlang A start: {doc['erlang_a_agent_hours']:.1f}); day's service "
-        f"level {_pct(doc['service_level'], None)}, answer rate {_pct(doc['answer_rate'], None)}. "
+        f"level {_pct(doc['service_level']['mean'], None)}, answer rate {_pct(doc['answer_rate']['mean'], None)}. "
         f"{found.simulations} simulations of {sc.replications} replications each, same callers every time "
         f"(seed {sc.seed})."
     )

@@ -138,7 +138,7 @@ def test_the_chasing_list_groups_overdue_cases_by_tier_and_owner(
     ):
         expected.setdefault((tier, owner), []).append(case_id)
     assert groups == {key: sorted(ids) for key, ids in expected.items()}
-    assert doc["overdue"] == sum(len(ids) for ids in expected.values())
+    assert doc["overdue_cases"] == sum(len(ids) for ids in expected.values())
 
 
 def test_escalate_and_close_from_the_command_line_are_journalled_with_who_and_when(
@@ -167,11 +167,13 @@ def test_export_cases_writes_one_masked_row_per_case(demo: Demo, capsys: pytest.
     code, out, _ = cli(capsys, "export", "cases", "--db", str(demo.db))
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out)))
-    required = "case_id call_id caller_id system agency status tier priority created_at due_at closed_at disposition"
+    required = (
+        "case_id call_id caller_number system agency status tier priority created_at due_at closed_at disposition"
+    )
     assert set(required.split()) <= set(rows[0])
     assert len(rows) == demo.rows("SELECT COUNT(*) FROM cases")[0][0]
     callers = dict(demo.rows("SELECT case_id, caller FROM cases"))
-    assert all(r["caller_id"] == mask_phone(callers[r["case_id"]]) != callers[r["case_id"]] for r in rows)
+    assert all(r["caller_number"] == mask_phone(callers[r["case_id"]]) != callers[r["case_id"]] for r in rows)
 
 
 def test_unmasked_exports_need_a_supervisor_and_each_one_is_audited(

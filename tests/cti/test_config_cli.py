@@ -56,7 +56,7 @@ def test_config_check_json_is_machine_readable() -> None:
     assert out.returncode == 0
     doc = json.loads(out.stdout)
     assert doc["valid"] is True
-    assert {s["id"]: (s["voice_seats"], s["backup_seats"], s["email_seats"]) for s in doc["sites"]} == {
+    assert {s["site_id"]: (s["voice_seats"], s["backup_seats"], s["email_seats"]) for s in doc["sites"]} == {
         "nantou": (5, 0, 3),
         "taipei": (6, 1, 0),
     }
