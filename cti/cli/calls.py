@@ -27,7 +27,7 @@ from cti.cli import times
 from cti.cli.audit import audit_unmasked
 from cti.cli.options import centre_for, with_store
 from cti.cli.output import check_writable, console, emit_json, write_csv
-from cti.cli.screenpop import pop_for_view, print_pop
+from cti.cli.screenpop import pop_for_view, pop_json, print_pop
 from cti.errors import CommandLineError, UsageError
 from cti.store import CALL_OUTCOMES, CallRecord, JournalEntry, Store
 from routing.centre import Centre
@@ -65,7 +65,10 @@ def wrap_up_s(c: CallRecord) -> float | None:
 
 
 def call_dict(c: CallRecord, tz: ZoneInfo, *, unmasked: bool) -> dict[str, Any]:
-    """A call as JSON: the row of ``calls list --json`` and the top of ``calls show --json``."""
+    """A call as JSON: the row of ``calls list --json`` and the top of ``calls show --json``.
+
+    The shape is ``$defs/call`` in ``cti/cli/schemas/common.json``.
+    """
     return {
         "call_id": c.call_id,
         "run_id": c.run_id,
@@ -93,15 +96,15 @@ def call_dict(c: CallRecord, tz: ZoneInfo, *, unmasked: bool) -> dict[str, Any]:
         "entry_position": c.entry_position,
         "person_id": c.person_id,
         "case_id": c.case_id,
-        "ivr": json.loads(c.ivr) if c.ivr else None,
+        "ivr": json.loads(c.ivr) if c.ivr else {},
         "disposition": c.disposition,
         "notes": c.notes if unmasked or c.notes is None else mask_text(c.notes),
     }
 
 
 def _csv_row(row: dict[str, Any]) -> dict[str, object]:
-    """A :func:`call_dict` as a CSV row: the IVR choices as JSON text."""
-    return {**row, "ivr": json.dumps(row["ivr"], ensure_ascii=False) if row["ivr"] is not None else None}
+    """A :func:`call_dict` as a CSV row: the IVR choices as JSON text (empty when the caller made none)."""
+    return {**row, "ivr": json.dumps(row["ivr"], ensure_ascii=False) if row["ivr"] else None}
 
 
 # ----------------------------------------------------------------------
@@ -250,7 +253,10 @@ def print_calls(calls: list[CallRecord], tz: ZoneInfo, timezone: str, *, unmaske
 
 
 def journal_dict(e: JournalEntry, tz: ZoneInfo) -> dict[str, Any]:
-    """A journal entry as JSON: its named data fields beside its time, verb, queue, agent and rule."""
+    """A journal entry as JSON: its named data fields beside its time, verb, queue, agent and rule.
+
+    The shape is ``$defs/journal_entry`` in ``cti/cli/schemas/common.json``.
+    """
     data = {name: _iso(v, tz) if isinstance(v, float) and e.kinds[name] == "time" else v for name, v in e.data.items()}
     return {"at": _iso(e.at, tz), "event": e.event, "queue": e.queue, "agent_id": e.agent_id, "rule": e.rule, **data}
 
@@ -325,7 +331,7 @@ def show_command(args: argparse.Namespace) -> int:
             doc = call_dict(call, tz, unmasked=unmasked)
             doc["case"] = case_summary(case, tz, unmasked=unmasked) if case is not None else None
             doc["journal"] = [journal_dict(e, tz) for e in journal]
-            doc["screen_pop"] = pop_doc
+            doc["screen_pop"] = None if pop_doc is None else pop_json(pop_doc, tz)
             if emit_json(args, doc):
                 return EXIT_OK
         out = console()

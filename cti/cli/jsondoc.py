@@ -27,6 +27,7 @@ ORDER = (
     "cases-list",
     "cases-chase",
     "cases-show",
+    "calls-list",
     "calls-show",
     "audit",
 )
@@ -115,7 +116,9 @@ def table(node: dict[str, Any]) -> str:
 def _body(node: dict[str, Any]) -> str:
     """The top of a document: its own keys, or what it is when it is a list or a shared shape."""
     if "$ref" in node:
-        return f"The document is a {type_of(node)}."
+        added = [f"`{key}`" for key in node.get("required", [])]
+        with_ = ", ".join(added[:-1]) + " and " + added[-1] if len(added) > 1 else "".join(added)
+        return f"The document is a {type_of(node)}" + (f", with {with_}." if with_ else ".")
     if node.get("type") == "array":
         item = node["items"]
         if "$ref" in item:

@@ -230,11 +230,16 @@ def test_directory_show_pops_a_known_number_and_masks_it_unless_a_supervisor_ask
     assert "unknown caller" in out
 
 
-def _iso(t: float) -> str:
+def _iso(t: float, timespec: str = "auto") -> str:
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    return datetime.fromtimestamp(t, ZoneInfo("Asia/Taipei")).isoformat()
+    return datetime.fromtimestamp(t, ZoneInfo("Asia/Taipei")).isoformat(timespec=timespec)
+
+
+def _iso_s(t: float) -> str:
+    """``t`` as the JSON writes times: ISO 8601 to the second with the centre's offset."""
+    return _iso(t, "seconds")
 
 
 async def _empty_store(db: Path) -> None:
@@ -291,11 +296,13 @@ def test_calls_show_prints_the_screen_pop_the_agent_saw_with_phone_numbers_maske
     assert [e["event"] for e in shown["journal"]][:2] == ["ENTERQUEUE", "RINGING"]
     pop = shown["screen_pop"]
     sent = msgspec.to_builtins(offer.pop)
-    assert pop["history"] == sent["history"]
-    assert pop["open_cases"] == sent["open_cases"]
+    assert pop["history"] == [dict(c, at=_iso_s(c["at"])) for c in sent["history"]]
+    assert pop["open_cases"] == [
+        dict(c, created_at=_iso_s(c["created_at"]), due_at=_iso_s(c["due_at"])) for c in sent["open_cases"]
+    ]
     assert pop["profile"]["name"] == sent["profile"]["name"]
     assert pop["profile"]["mobile"] == mask_phone(sent["profile"]["mobile"])
-    assert pop["caller"] == mask_phone(offer.caller)
+    assert pop["caller_number"] == mask_phone(offer.caller)
     code, out, _ = cli(capsys, "calls", "show", offer.call_id, "--db", str(demo.db))  # the tables
     assert code == 0
     assert sent["profile"]["name"] in out
