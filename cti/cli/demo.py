@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 from dataclasses import replace
 from datetime import datetime
@@ -15,7 +14,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 
 from cti.cli.figures import print_summary
 from cti.cli.options import parse_start
-from cti.cli.output import emit_json
+from cti.cli.output import console, emit_json
 from cti.config import load_centre, load_default
 from cti.errors import UsageError
 from cti.live.demo import DemoSettings, run_demo
@@ -47,7 +46,7 @@ def demo_command(args: argparse.Namespace) -> int:
         profile = replace(profile, busy_hour_calls=args.busy_hour_calls)
     log_path = args.log or db.with_suffix(".log")
     err = Console(stderr=True)
-    out = Console(width=None if sys.stdout.isatty() else 120)
+    out = console()
     with open_log(log_path) as log, _progress(err, args.quiet) as progress:
         task = progress.add_task("calls", total=args.minutes * 60.0)
 
