@@ -49,7 +49,6 @@ from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import ciw  # type: ignore[import-untyped]
 import numpy as np
 import simpy
 from rich.console import Console
@@ -63,6 +62,14 @@ from simulator.model import Duty
 from simulator.results import summary_line
 from simulator.runner import Job, _run_block, simulate
 from simulator.singlequeue import single_queue_job
+
+try:
+    import ciw  # type: ignore[import-untyped]
+except ModuleNotFoundError as missing:  # the `bench` extra, not a dependency of the project
+    raise SystemExit(
+        f"python -m benchmarks.simulator: {missing.name} is not installed; install the bench extra: "
+        "pip install -e '.[bench]'"
+    ) from None
 
 BEGIN, END = "<!-- simulator:begin -->", "<!-- simulator:end -->"
 

@@ -7,11 +7,11 @@ import time
 from zoneinfo import ZoneInfo
 
 from rich.markup import escape
-from rich.table import Table
 
 from cti.cli import times
 from cti.cli.options import centre_for, with_store
 from cti.cli.output import console, emit_json
+from cti.cli.tables import Column, print_table, time_text
 from cti.store import Store
 from routing.centre import StaffMember
 
@@ -24,7 +24,8 @@ async def audit_unmasked(store: Store, member: StaffMember, action: str, target:
 
 def audit_command(args: argparse.Namespace) -> int:
     """``cti audit``: who saw unmasked personal data, when, and what."""
-    tz = ZoneInfo(centre_for(args).info.timezone)
+    timezone = centre_for(args).info.timezone
+    tz = ZoneInfo(timezone)
 
     async def work(store: Store) -> int:
         rows = await store.audit_rows()
@@ -33,12 +34,20 @@ def audit_command(args: argparse.Namespace) -> int:
             doc = [dict(zip(keys, r, strict=True)) | {"at": _iso(r[1], tz)} for r in rows]
             if emit_json(args, doc):
                 return 0
-        table = Table(title=f"Audit trail: {len(rows)} entr{'y' if len(rows) == 1 else 'ies'}", title_justify="left")
-        for col in ("when", "who", "role", "action", "target", "detail"):
-            table.add_column(col)
-        for _, at, actor, role, action, target, detail in rows:
-            table.add_row(_iso(at, tz), escape(actor), role or "–", action, escape(target), escape(detail or ""))
-        console().print(table)
+        title = f"Audit trail: {len(rows)} entr{'y' if len(rows) == 1 else 'ies'} ({timezone})"
+        columns = (
+            Column("when", wrap=True, min_width=10),  # on a narrow terminal the time goes under the date
+            Column("who", wrap=True),
+            Column("role", priority=2),
+            Column("action", wrap=True),
+            Column("target", wrap=True),
+            Column("detail", priority=1, fold=True, min_width=12),
+        )
+        cells = [
+            [time_text(at, tz), escape(actor), role or "–", action, escape(target), escape(detail or "")]
+            for _, at, actor, role, action, target, detail in rows
+        ]
+        print_table(console(), title, columns, cells)
         return 0
 
     return with_store(args.db, work)

@@ -10,7 +10,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from rich.markup import escape
-from rich.table import Table
 
 from cti.casework import cases as k
 from cti.casework.access import current_user, supervisor
@@ -20,6 +19,7 @@ from cti.cli.audit import audit_unmasked
 from cti.cli.options import at_or_now, centre_for, with_store
 from cti.cli.output import console, emit_json
 from cti.cli.screenpop import pop_for_view, pop_json, print_pop
+from cti.cli.tables import Column, print_table, time_text
 from cti.errors import CommandLineError, UsageError
 from cti.store import Store
 
@@ -31,7 +31,7 @@ def _iso(t: float | None, tz: ZoneInfo) -> str:
 
 
 def _short(t: float | None, tz: ZoneInfo) -> str:
-    return "–" if t is None else times.strf(t, tz, "%Y-%m-%d %H:%M")
+    return "–" if t is None else time_text(t, tz)
 
 
 def case_dict(case: k.CaseRecord, tz: ZoneInfo, at: float, *, unmasked: bool) -> dict[str, Any]:
@@ -69,31 +69,47 @@ def list_command(args: argparse.Namespace) -> int:
         if args.ids:
             print("\n".join(c.case_id for c in found), end="\n" if found else "")
             return EXIT_OK
-        out = console()
         what = "overdue cases" if args.overdue else "cases"
-        table = Table(
-            title=f"{len(found)} {what} as of {_short(at, tz)} ({centre.info.timezone})", title_justify="left"
-        )
-        for col in ("case", "created", "system", "agency", "status", "tier", "owner", "priority", "due", "disposition"):
-            table.add_column(col, no_wrap=col in {"case", "created", "due"})
+        rows = []
         for c in found:
             due = _short(c.due_at, tz)
-            table.add_row(
-                c.case_id,
-                _short(c.created_at, tz),
-                c.system,
-                c.agency,
-                c.status,
-                c.tier,
-                escape(c.owner or "–"),
-                c.priority,
-                f"[red]{due} overdue[/]" if c.overdue(at) else due,
-                c.disposition or "–",
+            rows.append(
+                [
+                    c.case_id,
+                    _short(c.created_at, tz),
+                    c.system,
+                    c.agency,
+                    c.status,
+                    c.tier,
+                    escape(c.owner or "–"),
+                    c.priority,
+                    f"[red]{due} overdue[/]" if c.overdue(at) else due,
+                    c.disposition or "–",
+                ]
             )
-        out.print(table)
+        print_table(
+            console(),
+            f"{len(found)} {what} as of {_short(at, tz)} ({centre.info.timezone})",
+            _CASE_COLUMNS,
+            rows,
+        )
         return EXIT_OK
 
     return with_store(args.db, work)
+
+
+_CASE_COLUMNS = (
+    Column("case"),
+    Column("created", priority=5),
+    Column("system", priority=1),
+    Column("agency", priority=3),
+    Column("status", priority=1),
+    Column("tier", priority=2),
+    Column("owner", priority=4, wrap=True),
+    Column("priority", priority=4),
+    Column("due", priority=1, wrap=True, min_width=16),  # the date and time on one line, "overdue" below
+    Column("disposition", priority=5),
+)
 
 
 def chase_command(args: argparse.Namespace) -> int:
@@ -126,20 +142,30 @@ def chase_command(args: argparse.Namespace) -> int:
             }
             if emit_json(args, doc):
                 return EXIT_OK
-        out = console()
-        table = Table(title=f"Chasing list for {_short(at, tz)}: {len(overdue)} case(s) past due", title_justify="left")
-        for col in ("tier", "owner", "cases", "most overdue", "case ids (most overdue first)"):
-            table.add_column(col, justify="right" if col == "cases" else "left")
+        rows = []
         for (tier, owner), cases in groups.items():
-            ids = ", ".join(c.case_id for c in cases[:6]) + (f" … (+{len(cases) - 6})" if len(cases) > 6 else "")
-            table.add_row(
-                tier,
-                escape(owner or "(call-back queue)"),
-                str(len(cases)),
-                f"{_days(at - cases[0].due_at):g} days",
-                ids,
+            ids = ", ".join(c.case_id for c in cases[:6]) + (f" and {len(cases) - 6} more" if len(cases) > 6 else "")
+            rows.append(
+                [
+                    tier,
+                    escape(owner or "(call-back queue)"),
+                    str(len(cases)),
+                    f"{_days(at - cases[0].due_at):g} days",
+                    ids,
+                ]
             )
-        out.print(table)
+        title = (
+            f"Chasing list for {_short(at, tz)} ({centre.info.timezone}): {len(overdue)} case(s) past due, "
+            "most overdue first"
+        )
+        columns = (
+            Column("tier"),
+            Column("owner", wrap=True),
+            Column("cases", justify="right"),
+            Column("most overdue", priority=1),
+            Column("case ids", priority=2, wrap=True),
+        )
+        print_table(console(), title, columns, rows)
         return EXIT_OK
 
     return with_store(args.db, work)
@@ -190,11 +216,8 @@ def show_command(args: argparse.Namespace) -> int:
         )
         notes = case.notes if unmasked or case.notes is None else mask_text(case.notes)
         out.print(f"disposition {case.disposition or '–'}; notes: {escape(notes or '–')}")
-        table = Table(title="Journal", title_justify="left")
-        for col in ("when", "who", "action", "status", "tier", "owner", "due", "note"):
-            table.add_column(col)
-        for s in steps:
-            table.add_row(
+        rows = [
+            [
                 _short(s.at, tz),
                 escape(s.actor),
                 s.action,
@@ -203,8 +226,20 @@ def show_command(args: argparse.Namespace) -> int:
                 escape(s.owner or "–"),
                 _short(s.due_at, tz),
                 escape(s.note or ""),
-            )
-        out.print(table)
+            ]
+            for s in steps
+        ]
+        columns = (
+            Column("when"),
+            Column("who", wrap=True),
+            Column("action"),
+            Column("status", priority=2),
+            Column("tier", priority=1),
+            Column("owner", priority=3, wrap=True),
+            Column("due", priority=2),
+            Column("note", fold=True, min_width=12),
+        )
+        print_table(out, f"Journal ({centre.info.timezone})", columns, rows)
         if pop is not None:
             print_pop(out, pop, tz)
         return EXIT_OK

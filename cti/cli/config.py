@@ -12,44 +12,45 @@ from collections import Counter
 
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 from rich.text import Text
 
+from cti.cli.output import console as output_console
 from cti.cli.output import emit_json
+from cti.cli.tables import Cell, Column, print_table
 from cti.config import as_mapping, default_centre_text, load_centre
 from routing import Centre
 
 
-def _console() -> Console:
-    # Piped output gets a fixed, wide layout (and no colour) instead of 80 columns.
-    console = Console(highlight=False)
-    if not console.is_terminal:
-        console = Console(highlight=False, width=160, no_color=True)
-    return console
-
-
 def print_summary(centre: Centre, source: str, console: Console | None = None) -> None:
-    console = console or _console()
+    console = console or output_console()
     info = centre.info
     console.print(f"[bold]{escape(info.name)}[/]  ({escape(source)}: valid)")
     console.print(
         f"time zone {escape(info.timezone)}; service level = answered within {info.service_level_seconds:g} s ÷ offered"
     )
 
-    sites = Table(title="Sites and seats", title_justify="left")
-    for col in ("site", "name", "voice seats", "of which backup", "e-mail seats", "agents"):
-        sites.add_column(col, justify="right" if "seats" in col or "backup" in col else "left")
+    site_columns = (
+        Column("site"),
+        Column("name", priority=2, wrap=True),
+        Column("voice seats", justify="right", wrap=True),
+        Column("of which backup", justify="right", wrap=True),
+        Column("e-mail seats", justify="right", priority=1, wrap=True),
+        Column("agents", wrap=True),
+    )
+    rows: list[list[Cell]] = []
     for site in centre.sites:
         here = [a for a in centre.agents if a.site == site.id]
-        sites.add_row(
-            site.id,
-            Text(site.name),  # display text from the file: never read as markup
-            str(sum(a.voice for a in here)),
-            str(sum(a.voice and a.backup for a in here)),
-            str(sum("email" in a.channels for a in here)),
-            " ".join(a.id for a in here),
+        rows.append(
+            [
+                site.id,
+                Text(site.name),  # display text from the file: never read as markup
+                str(sum(a.voice for a in here)),
+                str(sum(a.voice and a.backup for a in here)),
+                str(sum("email" in a.channels for a in here)),
+                " ".join(a.id for a in here),
+            ]
         )
-    console.print(sites)
+    print_table(console, "Sites and seats", site_columns, rows)
 
     groups = Counter(str(a.group) for a in centre.agencies)
     prefer = Counter(a.prefer_site for a in centre.agencies if a.prefer_site)
@@ -69,18 +70,18 @@ def print_summary(centre: Centre, source: str, console: Console | None = None) -
         f"general queue after {r.max_wait_no_agent_s:g} s"
     )
 
-    matrix = Table(title=f"Skills matrix: {len(centre.systems)} systems (level 1-5; · none)", title_justify="left")
-    matrix.add_column("system")
-    matrix.add_column("name")
+    columns = [Column("system"), Column("name", wrap=True)]
     for agent in centre.agents:
-        label = agent.id + ("*" if agent.backup else "") + ("@" if not agent.voice else "")
-        matrix.add_column(label, justify="center")
-    matrix.add_column("voice agents", justify="right")
+        columns.append(Column(agent.id + ("*" if agent.backup else "") + ("@" if not agent.voice else ""),
+                              justify="center"))  # fmt: skip
+    columns.append(Column("voice agents", justify="right", wrap=True))
+    rows = []
     for system in centre.systems:
         levels = [str(a.skills[system.id]) if system.id in a.skills else "·" for a in centre.agents]
         served = sum(1 for a in centre.agents if a.voice and system.id in a.skills)
-        matrix.add_row(system.id, Text(system.name), *levels, str(served) if served else "[red]0[/]")
-    console.print(matrix)
+        rows.append([system.id, Text(system.name), *levels, str(served) if served else "[red]0[/]"])
+    title = f"Skills matrix: {len(centre.systems)} systems (level 1-5; · none)"
+    print_table(console, title, columns, rows, split=True, keys=1)
     console.print("* backup seat   @ e-mail seat (takes no calls)")
 
 

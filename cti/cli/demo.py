@@ -16,7 +16,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 
 from cti.cli.figures import print_summary
 from cti.cli.options import parse_start
-from cti.cli.output import check_writable, emit_json
+from cti.cli.output import check_writable, console, emit_json
 from cti.cli.signals import stopped
 from cti.config import load_centre, load_default
 from cti.errors import CommandLineError, UsageError
@@ -46,8 +46,7 @@ def demo_command(args: argparse.Namespace) -> int:
     if closed is not None:
         err.print(f"warning: {closed}", highlight=False)
     # Standard output belongs to JSON or the log when either goes there; the tables then go to standard error.
-    to_stderr = str(args.json) == "-" or str(log_path) == "-"
-    out = Console(stderr=to_stderr, width=None if sys.stdout.isatty() else 120)
+    out = console(stderr=str(args.json) == "-" or str(log_path) == "-")
     log_file = contextlib.nullcontext(sys.stdout) if str(log_path) == "-" else open_log(log_path)
     with log_file as log, _progress(err, args.quiet) as progress:
         task = progress.add_task("calls", total=args.minutes * 60.0)

@@ -5,10 +5,8 @@ from __future__ import annotations
 import argparse
 import math
 
-from rich.console import Console
-from rich.table import Table
-
-from cti.cli.output import emit_json
+from cti.cli.output import console, emit_json
+from cti.cli.tables import Column, print_table
 from cti.errors import CommandLineError
 from simulator.erlang import agents_for_service_level, erlang_a, erlang_c, offered_load
 
@@ -47,7 +45,7 @@ def erlang_command(args: argparse.Namespace) -> int:
         }
     if emit_json(args, doc):
         return EXIT_OK
-    out = Console(highlight=False)
+    out = console()
     title = (
         f"{model}: {args.calls:g} calls in {args.interval:g} s, AHT {args.aht:g} s = {load:.2f} erlangs; "
         f"{agents} agents" + (f" (fewest for {args.target_sl:.0%} in {args.threshold:g} s)" if args.target_sl else "")
@@ -59,16 +57,15 @@ def erlang_command(args: argparse.Namespace) -> int:
         )
         return EXIT_OK
     out.print(title)
-    table = Table()
-    table.add_column("figure")
-    table.add_column("value", justify="right")
-    table.add_row("P(wait)", _pct(doc["p_wait"]))
-    table.add_row(f"service level ({args.threshold:g} s)", _pct(doc["service_level"]))
-    table.add_row("ASA (s)", f"{doc['asa_s']:.1f}")
-    table.add_row("occupancy", _pct(doc["occupancy"]))
+    rows = [
+        ["P(wait)", _pct(doc["p_wait"])],
+        [f"service level ({args.threshold:g} s)", _pct(doc["service_level"])],
+        ["ASA s", f"{doc['asa_s']:.1f}"],
+        ["occupancy", _pct(doc["occupancy"])],
+    ]
     if "p_abandon" in doc:
-        table.add_row("P(abandon)", _pct(doc["p_abandon"]))
-    out.print(table)
+        rows.append(["P(abandon)", _pct(doc["p_abandon"])])
+    print_table(out, None, (Column("figure", wrap=True), Column("value", justify="right")), rows)
     return EXIT_OK
 
 

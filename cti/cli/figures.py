@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 
+from cti.cli.tables import Column, print_table
 from routing.centre import Centre
 from routing.figures import AgentFigures, Figures, SiteFigures, Summary
 from simulator.results import Estimate
@@ -21,7 +21,17 @@ def _secs(x: float | None) -> str:
     return "–" if x is None else f"{x:.1f}"
 
 
-_FIGURE_COLUMNS = ("offered", "answered", "abandoned", "answer rate", "service level", "ASA s", "AHT s", "occupancy")
+_FIGURE_COLUMNS = (
+    Column("offered", justify="right"),
+    Column("answered", justify="right", priority=2),
+    Column("abandoned", justify="right", priority=2),
+    Column("answer rate", justify="right", priority=1, wrap=True),
+    Column("service level", justify="right", wrap=True),
+    Column("ASA s", justify="right", priority=1),
+    Column("AHT s", justify="right", priority=3),
+    Column("occupancy", justify="right", priority=3),
+)
+_HINT = "widen the terminal or use --json"
 
 
 def _figure_row(f: Figures) -> list[str]:
@@ -39,32 +49,24 @@ def _figure_row(f: Figures) -> list[str]:
 
 def print_summary(console: Console, summary: Summary, centre: Centre, title: str) -> None:
     threshold = centre.info.service_level_seconds
-    total = Table(title=title, title_justify="left")
-    total.add_column("")
-    for col in _FIGURE_COLUMNS:
-        total.add_column(col, justify="right")
-    total.add_row("total", *_figure_row(summary.total))
-    console.print(total)
+    print_table(console, title, (Column(""), *_FIGURE_COLUMNS), [["total", *_figure_row(summary.total)]], hint=_HINT)
     if summary.interrupted:
         console.print(f"[yellow]{summary.interrupted} call(s) interrupted by a server stop[/]")
 
-    sites = Table(title="By site (calls answered there)", title_justify="left")
-    for col in ("site", "answered", "ASA s", "AHT s", "occupancy"):
-        sites.add_column(col, justify="left" if col == "site" else "right")
     names = {s.id: s.name for s in centre.sites}
-    for site, f in summary.by_site.items():
-        sites.add_row(f"{site} {names[site]}", *_site_row(f))
-    console.print(sites)
+    site_columns = (
+        Column("site", wrap=True),
+        Column("answered", justify="right"),
+        Column("ASA s", justify="right"),
+        Column("AHT s", justify="right"),
+        Column("occupancy", justify="right"),
+    )
+    site_rows = [[f"{site} {names[site]}", *_site_row(f)] for site, f in summary.by_site.items()]
+    print_table(console, "By site (calls answered there)", site_columns, site_rows, hint=_HINT)
     print_agents(console, summary.by_agent, centre)
 
-    systems = Table(title="By system", title_justify="left")
-    systems.add_column("system")
-    for col in _FIGURE_COLUMNS:
-        systems.add_column(col, justify="right")
-    for system, figs in summary.by_system.items():
-        if figs.offered:
-            systems.add_row(system, *_figure_row(figs))
-    console.print(systems)
+    system_rows = [[system, *_figure_row(figs)] for system, figs in summary.by_system.items() if figs.offered]
+    print_table(console, "By system", (Column("system"), *_FIGURE_COLUMNS), system_rows, hint=_HINT)
     console.print(
         f"service level = answered within {threshold:g} s ÷ offered; ASA = mean wait of answered calls; "
         "AHT = talk + hold + wrap-up; occupancy = on calls and wrap-up ÷ logged in and not in not-ready.",
@@ -80,16 +82,27 @@ def _mins(seconds: float) -> str:
     return f"{seconds / 60:.1f}"
 
 
+_AGENT_COLUMNS = (
+    Column("agent"),
+    Column("site", priority=2),
+    Column("offers", justify="right", priority=1),
+    Column("answered", justify="right"),
+    Column("missed", justify="right", priority=1),
+    Column("as backup", justify="right", wrap=True),
+    Column("talk", justify="right", priority=3),
+    Column("wrap-up", justify="right", priority=3),
+    Column("not ready", justify="right", wrap=True, priority=2),
+    Column("logged in", justify="right", wrap=True, priority=3),
+    Column("occupancy", justify="right"),
+)
+
+
 def print_agents(console: Console, agents: Sequence[AgentFigures], centre: Centre) -> None:
     """Per agent: offers, answers, missed offers, time by state and occupancy; the backup seat marked."""
     if not agents:
         return
-    table = Table(title="By agent (times in minutes)", title_justify="left")
-    columns = ("agent", "site", "offers", "answered", "missed", "as backup", "talk", "wrap-up", "not ready")
-    for col in (*columns, "logged in", "occupancy"):
-        table.add_column(col, justify="left" if col in {"agent", "site"} else "right")
-    for a in agents:
-        table.add_row(
+    rows = [
+        [
             f"{a.agent_id} backup" if a.backup_seat else a.agent_id,
             a.site_id,
             str(a.offers),
@@ -101,8 +114,10 @@ def print_agents(console: Console, agents: Sequence[AgentFigures], centre: Centr
             _mins(a.not_ready_s),
             _mins(a.logged_in_s),
             _pct(a.occupancy),
-        )
-    console.print(table)
+        ]
+        for a in agents
+    ]
+    print_table(console, "By agent (times in minutes)", _AGENT_COLUMNS, rows, hint=_HINT)
     waiting = centre.routing.backup_seat_when_waiting
     for a in agents:
         if a.backup_seat:
@@ -138,6 +153,27 @@ def estimate_num(e: Estimate, digits: int = 1, *, ci: bool = False) -> str:
 
 
 RATIOS = {"answer_rate", "p_abandon", "p_wait", "service_level", "occupancy"}
+
+LABELS = {
+    "offered": "offered",
+    "answered": "answered",
+    "abandoned": "abandoned",
+    "answer_rate": "answer rate",
+    "service_level": "service level",
+    "asa_s": "ASA s",
+    "aht_s": "AHT s",
+    "wait_p90_s": "p90 wait s",
+    "occupancy": "occupancy",
+    "queue_length": "waiting",
+    "p_abandon": "P(abandon)",
+    "p_wait": "P(wait)",
+}
+"""A figure's name in tables, in words (JSON and CSV keep the key)."""
+
+
+def label(metric: str) -> str:
+    """``service_level`` → ``service level``: a figure's label in a table."""
+    return LABELS.get(metric, metric.replace("_", " "))
 
 
 def fmt(metric: str, e: Estimate, *, ci: bool = True) -> str:

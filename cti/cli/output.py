@@ -19,17 +19,38 @@ from rich.console import Console
 
 from cti.errors import CommandLineError, UsageError
 
+PIPED_WIDTH = 100_000
+"""Piped or redirected, the console is this wide: tables and lines are never cut or wrapped."""
 
-def console() -> Console:
-    """Standard output for tables; piped, a fixed wide layout without colour instead of 80 columns."""
-    out = Console(highlight=False)
-    return out if out.is_terminal else Console(highlight=False, width=200, no_color=True)
+
+def output_width(terminal_width: int | None) -> int:
+    """The width tables are laid out for: the terminal's, or when piped (``None``) wide enough for anything."""
+    return PIPED_WIDTH if terminal_width is None else terminal_width
+
+
+def console(*, stderr: bool = False, quiet: bool = False) -> Console:
+    """Where every command prints its tables and lines: the one console policy of the command line.
+
+    On a terminal: its width (``COLUMNS`` overrides it) and colour; tables fit
+    it (see :mod:`cti.cli.tables`). Piped or redirected: no colour and no width
+    limit, so a file gets every column and every digit.
+    """
+    probe = Console(stderr=stderr)
+    terminal = probe.width if probe.is_terminal else None
+    return Console(
+        stderr=stderr,
+        quiet=quiet,
+        highlight=False,
+        width=output_width(terminal),
+        no_color=terminal is None,
+        force_terminal=terminal is not None,
+    )
 
 
 def report_console(args: argparse.Namespace) -> Console:
     """Tables go to standard output, unless JSON or CSV does."""
     to_stdout = str(getattr(args, "json", None)) == "-" or str(getattr(args, "csv", None)) == "-"
-    return Console(stderr=to_stdout, quiet=bool(getattr(args, "quiet", False)))
+    return console(stderr=to_stdout, quiet=bool(getattr(args, "quiet", False)))
 
 
 @contextmanager

@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 
 from cti.cli import times
-from cti.cli.figures import format_delta, format_value
+from cti.cli.figures import format_delta, format_value, label
 from cti.cli.output import report_console, write_csv, write_json
 from cti.cli.scenario import load_scenario_arg, run_job
+from cti.cli.tables import Column, print_table
 from cti.config import load_centre, load_default
 from cti.errors import CommandLineError, UsageError
 from cti.store.days import DayReader
@@ -91,23 +91,30 @@ def replay_command(args: argparse.Namespace) -> int:
 def _report(real: RealDay, doc: dict[str, Any], as_was: SimulationResult, changed: SimulationResult,
             args: argparse.Namespace, console: Console) -> None:  # fmt: skip
     """The replay's table and note, and its JSON, CSV and plot."""
-    table = Table(
-        title=f"Replay of {real.day.isoformat()} ({real.timezone}): {len(real.arrived)} calls, "
-        f"{as_was.replications} replications; changes: {doc['changes'] or 'none'}",
-        title_justify="left",
+    title = (
+        f"Replay of {real.day.isoformat()} ({real.timezone}): {len(real.arrived)} calls, "
+        f"{as_was.replications} replications; changes: {doc['changes'] or 'none'}"
     )
-    for col in ("figure", "real day", "replayed as it was", "with the changes", "change (95% CI)", "significant"):
-        table.add_column(col, justify="left" if col == "figure" else "right")
-    for m, row in doc["total"].items():
-        table.add_row(
-            m,
+    columns = (
+        Column("figure", wrap=True),
+        Column("real day", justify="right", wrap=True),
+        Column("replayed as it was", justify="right", wrap=True),
+        Column("with the changes", justify="right", wrap=True),
+        Column("change (95% CI)", justify="right", wrap=True),
+        Column("significant", justify="right", priority=1),
+    )
+    rows = [
+        [
+            label(m),
             format_value(m, row["real"]),
             format_value(m, row["as_was"]),
             format_value(m, row["changed"]),
             format_delta(m, row),
             "yes" if row["significant"] else "no",
-        )
-    console.print(table)
+        ]
+        for m, row in doc["total"].items()
+    ]
+    print_table(console, title, columns, rows, hint="widen the terminal or use --json or --csv")
     console.print(
         f"Ring time {real.ring_delay_s:.1f} s (median of the day); patience fitted with censoring: "
         + (

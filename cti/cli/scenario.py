@@ -15,9 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-
-from cti.cli.output import progress_bar
+from cti.cli.output import console, progress_bar
 from cti.config import load_centre, load_default, locate
 from cti.errors import CommandLineError, UsageError
 from routing.centre import Centre
@@ -128,8 +126,8 @@ def scenario_command(args: argparse.Namespace) -> int:
         return EXIT_OK
     centre = load_centre_arg(args)
     scenario = load_scenario_arg(args.file, centre, args.set or ())
-    console = Console()
-    console.print(
+    out = console()
+    out.print(
         f"{args.file}: valid. {scenario.name!r}: {scenario.days} day(s) {scenario.interval_labels()[0]}–"
         f"{hhmm(scenario.close_s)} in {scenario.intervals_per_day} intervals of {scenario.interval_s / 60:g} min; "
         f"{scenario.daily_calls:,.0f} calls a day; {scenario.replications} replications, seed {scenario.seed}."

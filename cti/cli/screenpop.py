@@ -12,15 +12,31 @@ from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from cti.casework.privacy import mask_phone, mask_text
 from cti.cli import times
+from cti.cli.tables import Column, print_table, time_text
 from cti.store import Store
 
-
-def _short(t: float | None, tz: ZoneInfo) -> str:
-    return "–" if t is None else times.strf(t, tz, "%Y-%m-%d %H:%M")
+_HISTORY = (
+    Column("when"),
+    Column("call", priority=3),
+    Column("system"),
+    Column("outcome", priority=1),
+    Column("agent", priority=2),
+    Column("case", priority=3),
+    Column("disposition", priority=1),
+    Column("notes", priority=4, fold=True, min_width=12),
+)
+_OPEN_CASES = (
+    Column("case"),
+    Column("system"),
+    Column("status", priority=1),
+    Column("tier", priority=1),
+    Column("owner", priority=2, wrap=True),
+    Column("priority", priority=3),
+    Column("due", priority=1),
+)
 
 
 def masked_pop(pop: dict[str, Any], unmasked: bool) -> dict[str, Any]:
@@ -81,38 +97,40 @@ def print_pop(out: Console, pop: dict[str, Any], tz: ZoneInfo, *, title: str = "
         out.print("  unknown caller (not in the directory)")
     if pop.get("ivr"):
         out.print("  IVR: " + ", ".join(f"{key}={value}" for key, value in pop["ivr"].items()))
-    table = Table(title="Last contacts", title_justify="left")
-    for col in ("when", "call", "system", "outcome", "agent", "case", "disposition", "notes"):
-        table.add_column(col)
-    for c in pop.get("history", []):
-        table.add_row(
-            _short(c["at"], tz),
-            c["call_id"],
-            c["system"],
-            c["outcome"] or "in progress",
-            c["agent_id"] or "–",
-            c["case_id"] or "–",
-            c["disposition"] or "–",
-            escape(c["notes"] or ""),
-        )
-    out.print(table if pop.get("history") else "  no earlier contacts")
+    history = pop.get("history", [])
+    if history:
+        rows = [
+            [
+                time_text(c["at"], tz),
+                c["call_id"],
+                c["system"],
+                c["outcome"] or "in progress",
+                c["agent_id"] or "–",
+                c["case_id"] or "–",
+                c["disposition"] or "–",
+                escape(c["notes"] or ""),
+            ]
+            for c in history
+        ]
+        print_table(out, f"Last contacts ({tz.key})", _HISTORY, rows)
+    else:
+        out.print("  no earlier contacts")
     cases = pop.get("open_cases", [])
     if cases:
-        t2 = Table(title="Open cases", title_justify="left")
-        for col in ("case", "system", "status", "tier", "owner", "priority", "due"):
-            t2.add_column(col)
-        for c in cases:
-            t2.add_row(
+        rows = [
+            [
                 c["case_id"],
                 c["system"],
                 c["status"],
                 c["tier"],
                 escape(c["owner"] or "–"),
                 c["priority"],
-                _short(c["due_at"], tz),
-            )
-        out.print(t2)
+                time_text(c["due_at"], tz),
+            ]
+            for c in cases
+        ]
+        print_table(out, f"Open cases ({tz.key})", _OPEN_CASES, rows)
         if pop.get("open_cases_total", 0) > len(cases):
-            out.print(f"  … {pop['open_cases_total'] - len(cases)} older open case(s) not shown")
+            out.print(f"  and {pop['open_cases_total'] - len(cases)} older open case(s) not shown")
     else:
         out.print("  no other open cases" if pop.get("case_id") else "  no open cases")

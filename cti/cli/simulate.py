@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 
-from cti.cli.figures import RATIOS, estimate_num, fmt, format_delta, format_value
+from cti.cli.figures import RATIOS, estimate_num, fmt, format_delta, format_value, label
 from cti.cli.output import check_writable, report_console, write_csv, write_json
 from cti.cli.scenario import load_centre_arg, load_scenario_arg, make_job, run_job, with_cli_changes
+from cti.cli.tables import Column, print_table
 from cti.errors import CommandLineError, UsageError
 from simulator.results import TOTAL, SimulationResult, paired_difference
 from simulator.scenario import hhmm
@@ -36,43 +36,62 @@ def render_result(result: SimulationResult, console: Console) -> None:
         f"Means with 95% confidence intervals; service level = answered within {sc.threshold_s:g} s ÷ offered."
     )
     per_day = f" per {sc.days} days" if sc.days > 1 else " per day"
-    totals = Table(title=f"Totals{per_day}, by system", title_justify="left")
-    for col in ("", "offered", "answered", "abandoned", "answer rate", "service level", "ASA s", "p90 wait s", "AHT s"):
-        totals.add_column(col, justify="left" if not col else "right")
+    totals = (
+        Column(""),
+        Column("offered", justify="right"),
+        Column("answered", justify="right", priority=2),
+        Column("abandoned", justify="right", priority=2),
+        Column("answer rate", justify="right", priority=1, wrap=True),
+        Column("service level", justify="right", wrap=True),
+        Column("ASA s", justify="right", priority=1),
+        Column("p90 wait s", justify="right", priority=3, wrap=True),
+        Column("AHT s", justify="right", priority=3),
+    )
     rows: list[tuple[str, tuple[int, str, str]]] = [("centre", (TOTAL, "all", ""))]
     rows += [
         (s, (TOTAL, "system", s))
         for s in result.systems
         if (result.estimate((TOTAL, "system", s), "offered").mean or 0) > 0
     ]
+    cells = []
     for name, key in rows:
         g = result.group(key)
-        totals.add_row(
-            f"[bold]{name}[/bold]" if name == "centre" else name,
-            fmt("offered", g["offered"], ci=name == "centre"),
-            fmt("answered", g["answered"], ci=False),
-            fmt("abandoned", g["abandoned"], ci=False),
-            fmt("answer_rate", g["answer_rate"], ci=name == "centre"),
-            fmt("service_level", g["service_level"], ci=name == "centre"),
-            fmt("asa_s", g["asa_s"], ci=name == "centre"),
-            fmt("wait_p90_s", g["wait_p90_s"], ci=False),
-            fmt("aht_s", g["aht_s"], ci=False),
+        cells.append(
+            [
+                f"[bold]{name}[/bold]" if name == "centre" else name,
+                fmt("offered", g["offered"], ci=name == "centre"),
+                fmt("answered", g["answered"], ci=False),
+                fmt("abandoned", g["abandoned"], ci=False),
+                fmt("answer_rate", g["answer_rate"], ci=name == "centre"),
+                fmt("service_level", g["service_level"], ci=name == "centre"),
+                fmt("asa_s", g["asa_s"], ci=name == "centre"),
+                fmt("wait_p90_s", g["wait_p90_s"], ci=False),
+                fmt("aht_s", g["aht_s"], ci=False),
+            ]
         )
-    console.print(totals)
-    sites = Table(title="By site (calls answered there)", title_justify="left")
-    for col in ("site", "answered", "ASA s", "p90 wait s", "AHT s", "occupancy"):
-        sites.add_column(col, justify="left" if col == "site" else "right")
+    print_table(console, f"Totals{per_day}, by system", totals, cells, hint=_HINT)
+    sites = (
+        Column("site"),
+        Column("answered", justify="right", priority=1),
+        Column("ASA s", justify="right"),
+        Column("p90 wait s", justify="right", priority=2, wrap=True),
+        Column("AHT s", justify="right", priority=2),
+        Column("occupancy", justify="right"),
+    )
+    cells = []
     for s in result.sites:
         g = result.group((TOTAL, "site", s))
-        sites.add_row(
-            s,
-            fmt("answered", g["answered"], ci=False),
-            fmt("asa_s", g["asa_s"]),
-            fmt("wait_p90_s", g["wait_p90_s"], ci=False),
-            fmt("aht_s", g["aht_s"], ci=False),
-            fmt("occupancy", g["occupancy"]),
+        cells.append(
+            [
+                s,
+                fmt("answered", g["answered"], ci=False),
+                fmt("asa_s", g["asa_s"]),
+                fmt("wait_p90_s", g["wait_p90_s"], ci=False),
+                fmt("aht_s", g["aht_s"], ci=False),
+                fmt("occupancy", g["occupancy"]),
+            ]
         )
-    console.print(sites)
+    print_table(console, "By site (calls answered there)", sites, cells, hint=_HINT)
     if result.intervals():
         render_intervals(result, console)
 
@@ -80,11 +99,18 @@ def render_result(result: SimulationResult, console: Console) -> None:
 def render_intervals(result: SimulationResult, console: Console) -> None:
     sc = result.scenario
     labels = sc.interval_labels()
-    table = Table(title="Per interval (red: below target)", title_justify="left")
-    cols = ["start", "offered", "service level", "answer rate", "ASA s", "p90 wait s", "occupancy", "waiting"]
-    cols += [f"occ. {s}" for s in result.sites]
-    for col in cols:
-        table.add_column(col, justify="left" if col == "start" else "right")
+    columns = [
+        Column("start"),
+        Column("offered", justify="right", priority=1),
+        Column("service level", justify="right", wrap=True),
+        Column("answer rate", justify="right", priority=1, wrap=True),
+        Column("ASA s", justify="right", priority=2),
+        Column("p90 wait s", justify="right", priority=3, wrap=True),
+        Column("occupancy", justify="right", priority=2),
+        Column("waiting", justify="right", priority=3),
+    ]
+    columns += [Column(f"occ. {s}", justify="right", priority=4, wrap=True) for s in result.sites]
+    rows = []
     for k in result.intervals():
         g = result.group((k, "all", ""))
         sl, ar = g["service_level"], g["answer_rate"]
@@ -105,8 +131,11 @@ def render_intervals(result: SimulationResult, console: Console) -> None:
             estimate_num(g["queue_length"], 2),
         ]
         row += [fmt("occupancy", result.estimate((k, "site", s), "occupancy"), ci=False) for s in result.sites]
-        table.add_row(*row)
-    console.print(table)
+        rows.append(row)
+    print_table(console, "Per interval (red: below target)", columns, rows, hint=_HINT)
+
+
+_HINT = "widen the terminal or use --json or --csv"
 
 
 def write_outputs(result: SimulationResult, args: argparse.Namespace, console: Console, doc: dict[str, Any]) -> None:
@@ -243,14 +272,17 @@ def _single_queue(args: argparse.Namespace) -> int:
         "simulated": {k: g[k].as_dict() for k in keys},
         "analytic": analytic,
     }
-    table = Table(title=f"One queue: {job.scenario.name}; simulated vs {model}", title_justify="left")
-    for col in ("figure", "simulated (95% CI)", "analytic"):
-        table.add_column(col, justify="left" if col == "figure" else "right")
+    rows = []
     for key in ("p_wait", "service_level", "asa_s", "occupancy", "p_abandon"):
         value = analytic.get(key)
         shown = "unstable" if value is None else (f"{value * 100:.1f}%" if key in RATIOS else f"{value:.1f}")
-        table.add_row(key, fmt(key, g[key]), shown)
-    console.print(table)
+        rows.append([label(key), fmt(key, g[key]), shown])
+    columns = (
+        Column("figure", wrap=True),
+        Column("simulated (95% CI)", justify="right", wrap=True),
+        Column("analytic", justify="right"),
+    )
+    print_table(console, f"One queue: {job.scenario.name}; simulated vs {model}", columns, rows, hint=_HINT)
     console.print(
         f"{result.calls_simulated:,} calls in {result.seconds:.1f} s; {result.replications} replications of "
         f"{job.scenario.close_s / 3600:g} h after a {job.scenario.warmup_s / 60:g}-minute warm-up."
@@ -338,20 +370,27 @@ def render_compare(a: SimulationResult, b: SimulationResult, doc: dict[str, Any]
         f"A = {names[0]} ({a.scenario.name}); B = {names[1]} ({b.scenario.name}). {a.replications} paired "
         f"replications with common random numbers (seed {a.scenario.seed}); B − A with its 95% confidence interval."
     )
-    table = Table(title="Totals", title_justify="left")
-    for col in ("figure", "A", "B", "B − A (95% CI)", "significant"):
-        table.add_column(col, justify="left" if col == "figure" else "right")
+    columns = (
+        Column("figure", wrap=True),
+        Column("A", justify="right"),
+        Column("B", justify="right"),
+        Column("B − A (95% CI)", justify="right", wrap=True),
+        Column("significant", justify="right", priority=1),
+    )
+    rows = []
     for m in _COMPARED:
         d = doc["total"][m]
-        table.add_row(
-            m, format_value(m, d["a"]), format_value(m, d["b"]), format_delta(m, d), "yes" if d["significant"] else "no"
+        rows.append(
+            [label(m), format_value(m, d["a"]), format_value(m, d["b"]), format_delta(m, d), _yes(d["significant"])]
         )
-    console.print(table)
-    per = Table(title="Service level per interval", title_justify="left")
-    for col in ("start", "A", "B", "B − A (95% CI)", "significant"):
-        per.add_column(col, justify="left" if col == "start" else "right")
+    print_table(console, "Totals", columns, rows, hint=_HINT)
+    rows = []
     for iv in doc["intervals"]:
         d = iv["service_level"]
-        per.add_row(iv["start"], format_value("service_level", d["a"]), format_value("service_level", d["b"]),
-                    format_delta("service_level", d), "yes" if d["significant"] else "no")  # fmt: skip
-    console.print(per)
+        rows.append([iv["start"], format_value("service_level", d["a"]), format_value("service_level", d["b"]),
+                     format_delta("service_level", d), _yes(d["significant"])])  # fmt: skip
+    print_table(console, "Service level per interval", (Column("start"), *columns[1:]), rows, hint=_HINT)
+
+
+def _yes(significant: bool) -> str:
+    return "yes" if significant else "no"

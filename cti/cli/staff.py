@@ -6,10 +6,10 @@ import argparse
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 
 from cti.cli.output import check_writable, progress_bar, report_console, write_csv, write_json
 from cti.cli.scenario import load_centre_arg, load_scenario_arg, what_if_centre, with_cli_changes
+from cti.cli.tables import Column, print_table
 from cti.errors import UsageError
 from simulator.staffing import StaffingResult, StaffSearch
 
@@ -108,24 +108,34 @@ def render_staffing(found: StaffingResult, doc: dict[str, Any], console: Console
         targets.append(f"service level ≥ {sc.target_service_level * 100:.0f}% within {sc.threshold_s:g} s")
     if sc.target_answer_rate is not None:
         targets.append(f"answer rate ≥ {sc.target_answer_rate * 100:.0f}%")
-    table = Table(title=f"Staffing plan: {sc.name} ({' and '.join(targets)})", title_justify="left")
-    cols = ["start", "offered", "Erlang A", *found.sites, "total", "service level", "answer rate", "occupancy"]
-    for col in cols:
-        table.add_column(col, justify="left" if col == "start" else "right")
+    columns = [
+        Column("start"),
+        Column("offered", justify="right", priority=2),
+        Column("Erlang A", justify="right", priority=1, wrap=True),
+        *(Column(site, justify="right", wrap=True) for site in found.sites),
+        Column("total", justify="right"),
+        Column("service level", justify="right", wrap=True),
+        Column("answer rate", justify="right", priority=1, wrap=True),
+        Column("occupancy", justify="right", priority=2),
+    ]
     unmet = set(doc["unmet"])
+    rows = []
     for iv in doc["intervals"]:
         start = f"[red]{iv['start']}[/red]" if iv["start"] in unmet else iv["start"]
-        table.add_row(
-            start,
-            _f(iv["offered"]["mean"], "{:.1f}"),
-            str(iv["erlang_a_agents"]),
-            *(str(iv["agents_by_site"][s]) for s in found.sites),
-            f"[bold]{iv['agents']}[/bold]",
-            _pct(iv["service_level"]["mean"], iv["service_level"]["ci95"]),
-            _pct(iv["answer_rate"]["mean"], iv["answer_rate"]["ci95"]),
-            _pct(iv["occupancy"]["mean"], None),
+        rows.append(
+            [
+                start,
+                _f(iv["offered"]["mean"], "{:.1f}"),
+                str(iv["erlang_a_agents"]),
+                *(str(iv["agents_by_site"][s]) for s in found.sites),
+                f"[bold]{iv['agents']}[/bold]",
+                _pct(iv["service_level"]["mean"], iv["service_level"]["ci95"]),
+                _pct(iv["answer_rate"]["mean"], iv["answer_rate"]["ci95"]),
+                _pct(iv["occupancy"]["mean"], None),
+            ]
         )
-    console.print(table)
+    title = f"Staffing plan: {sc.name} ({' and '.join(targets)})"
+    print_table(console, title, columns, rows, hint="widen the terminal or use --json or --csv")
     console.print(
         f"{doc['agent_hours']:.1f} agent-hours (Erlang A start: {doc['erlang_a_agent_hours']:.1f}); day's service "
         f"level {_pct(doc['service_level']['mean'], None)}, answer rate {_pct(doc['answer_rate']['mean'], None)}. "
