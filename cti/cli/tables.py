@@ -27,7 +27,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -35,6 +34,8 @@ from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+
+from cti.cli import times
 
 # A table's overhead: one space of padding each side of a cell and a rule between and around the columns.
 _PER_COLUMN = 3
@@ -117,17 +118,17 @@ def fit_widths(columns: Sequence[Column], rows: Sequence[Sequence[Cell]], width:
 
 def day_text(t: float | None, tz: ZoneInfo) -> str:
     """A day in tables: ``2026-11-22``."""
-    return "–" if t is None else datetime.fromtimestamp(t, tz).strftime("%Y-%m-%d")
+    return "–" if t is None else times.strf(t, tz, "%Y-%m-%d")
 
 
 def time_text(t: float | None, tz: ZoneInfo) -> str:
     """A time in tables: ``2026-11-22 10:26``."""
-    return "–" if t is None else datetime.fromtimestamp(t, tz).strftime("%Y-%m-%d %H:%M")
+    return "–" if t is None else times.strf(t, tz, "%Y-%m-%d %H:%M")
 
 
 def clock_text(t: float | None, tz: ZoneInfo) -> str:
     """A time of day for rows inside one call: ``10:26:48``."""
-    return "–" if t is None else datetime.fromtimestamp(t, tz).strftime("%H:%M:%S")
+    return "–" if t is None else times.strf(t, tz, "%H:%M:%S")
 
 
 def _print_fitted(console: Console, title: str | None, columns: Sequence[Column], cells: list[list[Text]],
