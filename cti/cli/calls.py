@@ -18,7 +18,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from rich.markup import escape
-from rich.table import Table
 
 from cti.casework.access import supervisor
 from cti.casework.cases import CaseRecord
@@ -28,6 +27,7 @@ from cti.cli.audit import audit_unmasked
 from cti.cli.options import centre_for, with_store
 from cti.cli.output import check_writable, console, emit_json, write_csv
 from cti.cli.screenpop import pop_for_view, pop_json, print_pop
+from cti.cli.tables import Column, clock_text, print_table, time_text
 from cti.errors import CommandLineError, UsageError
 from cti.store import CALL_OUTCOMES, CallRecord, JournalEntry, Store
 from routing.centre import Centre
@@ -211,40 +211,51 @@ def list_command(args: argparse.Namespace) -> int:
     return with_store(args.db, work)
 
 
+_CALL_COLUMNS = (
+    Column("call"),
+    Column("arrived"),
+    Column("caller", priority=3),
+    Column("system"),
+    Column("agency", priority=2),
+    Column("site", priority=2),
+    Column("agent", priority=1),
+    Column("outcome"),
+    Column("wait s", justify="right", wrap=True, priority=1),
+    Column("talk s", justify="right", wrap=True, priority=2),
+    Column("case", priority=3),
+)
+_JOURNAL_COLUMNS = (
+    Column("when"),
+    Column("event"),
+    Column("queue", priority=2),
+    Column("agent", priority=1),
+    Column("rule", priority=3),
+    Column("data", wrap=True, min_width=16),
+)
+
+
 def print_calls(calls: list[CallRecord], tz: ZoneInfo, timezone: str, *, unmasked: bool) -> None:
     """The calls as a table, oldest first."""
     out = console()
-    table = Table(title=f"{len(calls)} call(s), oldest first; times in {timezone}", title_justify="left")
-    for col in (
-        "call",
-        "arrived",
-        "caller",
-        "system",
-        "agency",
-        "site",
-        "agent",
-        "outcome",
-        "wait s",
-        "talk s",
-        "case",
-    ):
-        table.add_column(col, justify="right" if col.endswith(" s") else "left", no_wrap=col in {"call", "arrived"})
+    rows = []
     for c in calls:
         wait, talk = wait_s(c), talk_s(c)
-        table.add_row(
-            c.call_id,
-            _short(c.arrived_at, tz),
-            c.caller if unmasked else mask_phone(c.caller),
-            c.system,
-            c.agency,
-            c.site or "–",
-            c.agent or "–",
-            c.outcome or "in progress",
-            "–" if wait is None else f"{wait:.1f}",
-            "–" if talk is None else f"{talk:.1f}",
-            c.case_id or "–",
+        rows.append(
+            [
+                c.call_id,
+                time_text(c.arrived_at, tz),
+                c.caller if unmasked else mask_phone(c.caller),
+                c.system,
+                c.agency,
+                c.site or "–",
+                escape(c.agent or "–"),
+                c.outcome or "in progress",
+                "–" if wait is None else f"{wait:.1f}",
+                "–" if talk is None else f"{talk:.1f}",
+                c.case_id or "–",
+            ]
         )
-    out.print(table)
+    print_table(out, f"{len(calls)} call(s), oldest first; times in {timezone}", _CALL_COLUMNS, rows)
 
 
 # ----------------------------------------------------------------------
@@ -349,19 +360,18 @@ def show_command(args: argparse.Namespace) -> int:
             )
         else:
             out.print("case: –")
-        table = Table(title=f"Journal (times in {centre.info.timezone})", title_justify="left")
-        for col in ("when", "event", "queue", "agent", "rule", "data"):
-            table.add_column(col)
-        for e in journal:
-            table.add_row(
-                times.strf(e.at, tz, "%H:%M:%S"),
+        rows = [
+            [
+                clock_text(e.at, tz),
                 e.event,
                 e.queue or "–",
-                e.agent_id or "–",
+                escape(e.agent_id or "–"),
                 e.rule or "–",
                 journal_text(e, tz),
-            )
-        out.print(table)
+            ]
+            for e in journal
+        ]
+        print_table(out, f"Journal (times in {centre.info.timezone})", _JOURNAL_COLUMNS, rows)
         if pop_doc is not None:
             print_pop(out, pop_doc, tz)
         else:

@@ -38,6 +38,7 @@ class Centre:
                      "--start", "2026-11-22T10:00", "--quiet"]) == 0  # fmt: skip
         with sqlite3.connect(self.db) as con:
             self.case_id = con.execute("SELECT case_id FROM cases WHERE tier != 'first-line' LIMIT 1").fetchone()[0]
+            self.call_id = con.execute("SELECT call_id FROM cases WHERE case_id = ?", (self.case_id,)).fetchone()[0]
             self.phone = con.execute(
                 "SELECT c.caller FROM calls c JOIN people_phones p ON p.phone_key = c.caller_key LIMIT 1"
             ).fetchone()[0]
@@ -78,6 +79,8 @@ COMMANDS: dict[str, Callable[[Centre], list[str]]] = {
     "cases chase": lambda c: ["cases", "chase", "--db", str(c.db), "--at", "2026-12-01T09:00"],
     "cases show": lambda c: ["cases", "show", c.case_id, "--db", str(c.db)],
     "audit": lambda c: ["audit", "--db", str(c.db)],
+    "calls list": lambda c: ["calls", "list", "--db", str(c.db)],
+    "calls show": lambda c: ["calls", "show", c.call_id, "--db", str(c.db)],
 }
 TABLE_COMMANDS = sorted(COMMANDS)
 
