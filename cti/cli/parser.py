@@ -222,6 +222,18 @@ def json_option(parser: argparse.ArgumentParser, what: str) -> None:
     )
 
 
+def csv_option(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--csv [PATH]``, the same in every command: alone or ``-`` standard output (instead of tables)."""
+    parser.add_argument(
+        "--csv",
+        nargs="?",
+        const=Path("-"),
+        type=Path,
+        metavar="PATH",
+        help=f"write {what} as CSV to PATH; alone or '-': to standard output, instead of tables",
+    )
+
+
 def _db(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", type=Path, required=True, help="the centre's database (as written by cti demo)")
     parser.add_argument("--config", metavar="FILE", help="centre file (default: the shipped DGPA centre)")
@@ -379,7 +391,7 @@ def _add_simulator(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     one.add_argument("--patience", type=seconds, help="mean caller patience, s (exponential): Erlang A")
     one.add_argument(
         "--hours",
-        type=positive,
+        type=at_most(positive, 24.0),
         help="hours of arrivals per replication, at most 24 (default 24; replications default 20)",
     )
     replay = sim.add_argument_group("--replay")
@@ -406,7 +418,7 @@ def _add_simulator(commands: argparse._SubParsersAction[argparse.ArgumentParser]
 def _outputs(parser: argparse.ArgumentParser, what: str, chart: str) -> None:
     """--json, --csv, --plot and --quiet, as every capacity command has them."""
     json_option(parser, what)
-    parser.add_argument("--csv", metavar="PATH", type=Path, help=f"write {what} as CSV ('-': standard output)")
+    csv_option(parser, what)
     parser.add_argument("--plot", metavar="PATH", type=Path, help=f"write {chart}")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no tables")
 
@@ -560,14 +572,7 @@ def _add_calls(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     listing.add_argument("--last", type=count, metavar="N", help="only the N most recent calls")
     listing.add_argument("--ids", action="store_true", help="print only the call ids, one per line")
     json_option(listing, "the calls")
-    listing.add_argument(
-        "--csv",
-        nargs="?",
-        const=Path("-"),
-        type=Path,
-        metavar="PATH",
-        help="write the calls as CSV to PATH (alone or '-': to standard output, instead of tables)",
-    )
+    csv_option(listing, "the calls")
     _unmasking(listing)
     listing.set_defaults(run=Handler("calls", "list_command"))
     show = actions.add_parser(
