@@ -579,8 +579,8 @@ def apply_overrides(doc: Mapping[str, Any], sets: Sequence[str]) -> dict[str, An
             continue
         if leaf not in node:
             raise ScenarioError(f"--set {path}", "no such field in the scenario", None, "a field the file sets")
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ScenarioError(f"--set {path}", "not a number", raw, f"a number after {op}")
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise ScenarioError(f"--set {path}", "not a number", raw, f"a finite number after {op}")
         current = node[leaf]
 
         def combine(x: object, _op: str = op, _v: float = value, _path: str = path) -> float:

@@ -243,7 +243,7 @@ def reopen(rules: CaseRules, case: CaseRecord, at: float, actor: str, *, note: s
 def reassign(
     rules: CaseRules, case: CaseRecord, at: float, actor: str, *, owner: str, tier: Tier | None, note: str | None
 ) -> CaseStep:
-    _require_open(case, "reassign")
+    _require_open(case, "assign")
     case.owner = owner
     if tier is not None and tier != case.tier:
         case.tier = tier

@@ -67,7 +67,12 @@ def seed(text: str) -> int:
 
 
 def speed(text: str) -> float | str:
-    return "max" if text == "max" else at_most(positive, float(MAX_SPEED))(text)
+    if text == "max":
+        return "max"
+    value = at_most(positive, float(MAX_SPEED))(text)
+    if value < MIN_SPEED:
+        raise argparse.ArgumentTypeError(f"at least {MIN_SPEED} (a tenth of real time), or 'max'; got {text}")
+    return value
 
 
 def at_most(parse: Callable[[str], N], limit: N, unit: str = "") -> Callable[[str], N]:
@@ -88,6 +93,7 @@ def at_most(parse: Callable[[str], N], limit: N, unit: str = "") -> Callable[[st
 MAX_DEMO_MINUTES = 7 * 24 * 60
 MAX_BUSY_HOUR_CALLS = 100_000
 MAX_SPEED = 1_000_000
+MIN_SPEED = 0.1
 MAX_CALLS = 10_000_000
 MAX_SECONDS = 7 * 86_400
 MAX_AGENTS = 100_000

@@ -155,6 +155,8 @@ def day_bounds(text: str, timezone: str) -> tuple[float, float]:
         day = date.fromisoformat(text)
         if len(text) != 10:
             raise ValueError(text)
+        if not times.day_in_range(day):
+            raise CommandLineError(f"--date: {text!r} is out of range; give a date {times.RANGE_TEXT}")
         start = datetime.combine(day, time(), tz)
         return start.timestamp(), datetime.combine(day + timedelta(days=1), time(), tz).timestamp()
     except ValueError:

@@ -282,12 +282,20 @@ def change_command(args: argparse.Namespace) -> int:
     now = at_or_now(args, centre)
     if getattr(args, "note", None) is not None and not args.note.strip():
         raise CommandLineError("--note: empty; say what was done or why")
+    if getattr(args, "owner", None) is not None and not args.owner.strip():
+        raise CommandLineError("--owner: empty; name who takes the case")
 
     async def work(store: Store) -> int:
         case = await _get(store, args.case_id)
         await _refuse_while_live(store, case)
         # A step dated out of range (stored by an older version) does not hold later steps back.
         steps = [s for s in await store.case_steps(case.case_id) if times.in_range(s.at)]
+        latest = max(time.time(), steps[-1].at if steps else case.created_at)
+        if now > latest + k.DAY_S:
+            raise CommandLineError(
+                f"--at: {_iso(now, tz)} is in the future; a step is dated when it is done (at most a day after "
+                f"now or the case's last step)"
+            )
         if steps and now < steps[-1].at:
             raise UsageError(
                 f"--at: {_iso(now, tz)} is before the case's last step ({steps[-1].action} at {_iso(steps[-1].at, tz)})"

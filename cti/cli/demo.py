@@ -74,6 +74,9 @@ def demo_command(args: argparse.Namespace) -> int:
         )
         try:
             result = run_demo(settings)
+        except KeyboardInterrupt:  # a second Ctrl-C: stopped at once; the next run on the database closes the rest
+            err.print(f"database: {db} (calls left open are closed by the next run on it)\nlog: {log_path}")
+            raise
         except DatabaseError as exc:
             raise UsageError(f"--db: {db} is not a usable database ({exc})") from None
     if args.json is not None:

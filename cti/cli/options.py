@@ -49,15 +49,11 @@ def parse_start(text: str, timezone: str, option: str = "--start") -> float:
         when = datetime.fromisoformat(text)
     except ValueError:
         raise CommandLineError(f"{option}: {text!r} is neither HH:MM nor an ISO-8601 date and time") from None
+    if not times.day_in_range(when.date()):
+        raise CommandLineError(f"{option}: {text!r} is out of range; give a date {times.RANGE_TEXT}")
     if when.tzinfo is None:
         when = when.replace(tzinfo=tz)
-    try:
-        t = when.timestamp()
-    except (OverflowError, ValueError):
-        t = float("inf")
-    if not times.in_range(t):
-        raise CommandLineError(f"{option}: {text!r} is out of range; give a date {times.RANGE_TEXT}")
-    return t
+    return when.timestamp()
 
 
 def at_or_now(args: argparse.Namespace, centre: Centre) -> float:

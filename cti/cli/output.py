@@ -123,13 +123,25 @@ def _csv_to(fh: Any, rows: list[dict[str, object]], cell: Callable[[object], obj
 OUTPUT_OPTIONS = {"json": True, "csv": True, "plot": False, "log": True}
 
 
+#: Options and positionals that name files a command reads (or, for ``--db``, keeps).
+INPUT_OPTIONS = ("db", "config", "file", "scenario", "scenarios")
+#: Names an output never gets: they are centre and scenario files and databases.
+INPUT_SUFFIXES = (".toml", ".db", ".sqlite")
+
+
 def check_outputs(args: argparse.Namespace) -> None:
     """Refuse unusable output paths before any work starts, each the same way.
 
-    ``-`` means standard output for ``--json``, ``--csv`` and ``--log``; a PNG
-    cannot go there. A folder, or a file in a folder that does not exist, is
-    refused naming the option and the folder.
+    ``-`` means standard output for ``--json``, ``--csv`` and ``--log`` (one of
+    them at a time); a PNG cannot go there, nor a database. A folder, or a file
+    in a folder that does not exist, is refused naming the option and the
+    folder. An output never overwrites a file the command reads, nor another
+    output, nor anything named like a centre or scenario file or a database.
     """
+    if str(getattr(args, "db", None)) == "-":
+        raise CommandLineError("--db: give a database file, not '-'")
+    outputs: dict[str, Path] = {}
+    to_stdout = []
     for flag, stdout_ok in OUTPUT_OPTIONS.items():
         path = getattr(args, flag, None)
         if path is None:
@@ -137,11 +149,39 @@ def check_outputs(args: argparse.Namespace) -> None:
         if str(path) == "-":
             if not stdout_ok:
                 raise CommandLineError(f"--{flag}: give a file name, not '-'")
+            to_stdout.append(f"--{flag}")
             continue
-        check_writable(Path(path), f"--{flag}")
+        if Path(path).suffix.lower() in INPUT_SUFFIXES:
+            raise CommandLineError(
+                f"--{flag}: {path} is named like a centre or scenario file or a database, which an output "
+                "never overwrites; give another name"
+            )
+        outputs[f"--{flag}"] = check_writable(Path(path), f"--{flag}")
+    if len(to_stdout) > 1:
+        raise CommandLineError(f"{' and '.join(to_stdout)}: only one of them can write to standard output")
+    _refuse_overlaps(outputs, _inputs(args))
     plot = getattr(args, "plot", None)
     if plot is not None and Path(plot).suffix.lower() != ".png":
         raise CommandLineError(f"--plot: {plot}: the chart is a PNG; give a file name ending in .png")
+
+
+def _inputs(args: argparse.Namespace) -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for name in INPUT_OPTIONS:
+        value = getattr(args, name, None)
+        for item in value if isinstance(value, list) else [value]:
+            if item is not None and str(item) != "-":
+                found[f"--{name}" if name in ("db", "config") else str(item)] = Path(item)
+    return found
+
+
+def _refuse_overlaps(outputs: dict[str, Path], inputs: dict[str, Path]) -> None:
+    seen: dict[Path, str] = {}
+    for name, path in [*inputs.items(), *outputs.items()]:
+        key = path.resolve()
+        if key in seen:
+            raise CommandLineError(f"{name}: {path} is also {seen[key]}; an output never overwrites another file")
+        seen[key] = name if name.startswith("--") else f"the input {name}"
 
 
 def check_writable(path: Path, option: str | None = None) -> Path:

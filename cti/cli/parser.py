@@ -569,7 +569,7 @@ def _add_calls(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     listing.add_argument(
         "--outcome", help="only this outcome: answered, abandoned, no-agent, interrupted, rejected, in-progress"
     )
-    listing.add_argument("--last", type=count, metavar="N", help="only the N most recent calls")
+    listing.add_argument("--last", type=listed, metavar="N", help="only the N most recent calls")
     listing.add_argument("--ids", action="store_true", help="print only the call ids, one per line")
     json_option(listing, "the calls")
     csv_option(listing, "the calls")

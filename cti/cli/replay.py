@@ -49,7 +49,7 @@ def replay_command(args: argparse.Namespace) -> int:
         day = date.fromisoformat(args.date)
     except ValueError:
         raise CommandLineError(f"--date: not a date: {args.date!r} (expected YYYY-MM-DD)") from None
-    if not times.EARLIEST.date() <= day <= times.LATEST.date():
+    if not times.day_in_range(day):
         raise CommandLineError(f"--date: {args.date} is out of range; give a date {times.RANGE_TEXT}")
     if len(args.scenarios) > 1:
         raise CommandLineError("--replay takes at most one scenario file (for its templates and targets)")

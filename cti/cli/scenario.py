@@ -75,7 +75,9 @@ def load_scenario_arg(path: str | None, centre: Centre, sets: Sequence[str] = ()
         return scenario_from_mapping(doc, centre)
     except ScenarioError as err:
         if err.path.startswith("--"):
-            raise UsageError(str(err)) from None
+            # How an override is written is the command line's alone; what it names depends on the file.
+            syntax = err.path == "--set" or err.problem == "not a number"
+            raise (CommandLineError if syntax else UsageError)(str(err)) from None
         overridden = [s.split("=")[0].rstrip("*+").strip() for s in sets]
         if any(err.path == p or err.path.startswith(p + ".") or err.path.startswith(p + "[") for p in overridden):
             raise UsageError(f"--set: {err}") from None  # the value came from the command line, not the file

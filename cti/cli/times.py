@@ -9,16 +9,26 @@ traceback, so such a database still lists, shows and exports.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-#: The first and last instants a command accepts (UTC), with room for due dates and runs after them.
-EARLIEST = datetime(1970, 1, 2, tzinfo=UTC)
-LATEST = datetime(2999, 12, 31, 23, 59, 59, tzinfo=UTC)
+#: The first and last days a command accepts (in whatever time zone the date is given), with room for due
+#: dates and runs after them.
+FIRST_DAY = date(1970, 1, 2)
+LAST_DAY = date(2999, 12, 31)
 RANGE_TEXT = "from 1970-01-02 to 2999-12-31"
+#: The same as instants, with a day's margin for any time zone (for times read back from a database).
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(3000, 1, 2, tzinfo=UTC)
+
+
+def day_in_range(day: date) -> bool:
+    """A day given on the command line is accepted."""
+    return FIRST_DAY <= day <= LAST_DAY
 
 
 def in_range(t: float) -> bool:
+    """A stored time is one a command could have been given."""
     return EARLIEST.timestamp() <= t <= LATEST.timestamp()
 
 

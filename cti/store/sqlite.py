@@ -105,8 +105,9 @@ class Store:
     async def open_existing(cls, path: Path, clock: Clock) -> Store:
         """Open a database a run already wrote (for the commands that read or change it)."""
         if not path.is_file():
-            hint = "is a folder" if path.is_dir() else "does not exist"
-            raise StoreError(f"--db: no database at {path}: the file {hint} (`cti demo --db {path}` makes one)")
+            if path.is_dir():
+                raise StoreError(f"--db: {path} is a folder; give the database file in it")
+            raise StoreError(f"--db: no database at {path}: the file does not exist (`cti demo --db {path}` makes one)")
         check_ours(path)
         try:
             return await cls.open(path, clock)

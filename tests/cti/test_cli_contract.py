@@ -6,6 +6,7 @@ a real ``cti`` process stopped with a real signal.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -407,3 +408,104 @@ def test_ctrl_c_stops_a_capacity_run_with_no_worker_left_behind(
     assert "Traceback" not in err
     assert err.strip() == "cti: interrupted"
     _wait_for(lambda: not _alive(workers), timeout=10)
+
+
+# ----------------------------------------------------------------------
+# An output never overwrites what the command reads, nor another output
+# ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["demo", "--speed", "max", "--minutes", "5", "--db", "keep.db", "--json", "keep.db", "-q"],
+        ["demo", "--speed", "max", "--minutes", "5", "--db", "keep.db", "--log", "keep.db", "-q"],
+        ["calls", "list", "--db", "keep", "--csv", "keep"],
+        ["config", "check", "centre.conf", "--json", "centre.conf"],
+        ["simulate", "--json", "scenario.toml", "-q"],
+        ["simulate", "--json", "out.json", "--csv", "out.json", "-q"],
+        ["staff", "--json", "-", "--csv", "-", "-q"],
+        ["cases", "list", "--db", "-"],
+    ],
+)
+def test_an_output_that_would_overwrite_an_input_or_another_output_is_refused(
+    argv: list[str], demo_db: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in ("keep.db", "keep"):
+        (tmp_path / name).write_bytes(demo_db.read_bytes())
+    (tmp_path / "centre.conf").write_text("# a centre file\n", encoding="utf-8")
+    (tmp_path / "scenario.toml").write_text("# a scenario\n", encoding="utf-8")
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    code, out, err = cli(capsys, *argv)
+    assert code == 2
+    assert err.startswith("cti: ")
+    assert out == ""
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["simulate", "--set", "foo", "-q"], "--set: not an override"),
+        (["simulate", "--set", "arrivals.webhr*=nan", "-q"], "a finite number"),
+        (["calls", "list", "--db", "x.db", "--date", "0001-01-01"], "--date: '0001-01-01' is out of range"),
+        (["demo", "--speed", "1e-300", "-q"], "--speed"),
+    ],
+)
+def test_more_command_line_faults_exit_2(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    try:
+        code, _, err = cli(capsys, *argv)
+    except SystemExit as exit_:
+        code, err = int(str(exit_.code)), capsys.readouterr().err
+    assert code == 2
+    assert message in err
+
+
+def test_the_first_accepted_day_is_accepted(demo_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = cli(capsys, "cases", "list", "--db", str(demo_db), "--at", "1970-01-02")
+    assert (code, err) == (0, "")
+
+
+def test_a_step_dated_far_in_the_future_is_refused_so_it_cannot_lock_the_case(
+    db_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    case_id = open_case(db_copy)
+    before = rows(db_copy, "SELECT COUNT(*) FROM case_events")
+    code, _, err = cli(
+        capsys, "cases", "escalate", case_id, "--to", "third-line", "--at", "2999-12-31", "--db", str(db_copy)
+    )
+    assert code == 2
+    assert "in the future" in err
+    assert rows(db_copy, "SELECT COUNT(*) FROM case_events") == before
+
+
+def test_an_empty_owner_is_refused(db_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    case_id = open_case(db_copy)
+    code, _, err = cli(capsys, "cases", "assign", case_id, "--owner", " ", "--db", str(db_copy))
+    assert code == 2
+    assert "--owner: empty" in err
+
+
+def test_a_closed_case_names_the_assign_command(db_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    case_id = open_case(db_copy)
+    assert cli(capsys, "cases", "close", case_id, "--note", "done", "--db", str(db_copy))[0] == 0
+    code, _, err = cli(capsys, "cases", "assign", case_id, "--owner", "x", "--db", str(db_copy))
+    assert code == 1
+    assert "before you assign it" in err
+
+
+def test_a_stored_out_of_range_time_keeps_to_the_json_schema(
+    far_future_db: tuple[Path, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.cti.test_json import validator
+
+    db, case_id = far_future_db
+    code, out, _ = cli(capsys, "cases", "show", case_id, "--db", str(db), "--json")
+    assert code == 0
+    doc = json.loads(out)
+    assert "out of range" in doc["due_at"]
+    assert list(validator("cases-show").iter_errors(doc)) == []
