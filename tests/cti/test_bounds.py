@@ -1,10 +1,16 @@
-"""Inputs each within its own bound but too large together are refused before any work."""
+"""Inputs each within its own bound but too large together are refused before any work; a replay refuses
+a database whose times cannot be replayed."""
 
 from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
 
 import pytest
 
 from cti.cli import main
+
+DAY = "2026-11-20"
 
 
 class WorkStarted(Exception):
@@ -87,3 +93,60 @@ def test_target_sl_search_with_patience_still_answers_at_10000_erlangs() -> None
     assert (
         erlang_a(n, 10_000.0, 180, 20, 180).service_level >= 0.8 > erlang_a(n - 1, 10_000.0, 180, 20, 180).service_level
     )
+
+
+# ----------------------------------------------------------------------
+# Replay
+# ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("bounds") / "centre.db"
+    args = ["demo", "--speed", "max", "--minutes", "20", "--seed", "3", "--start", f"{DAY}T09:30"]
+    assert main([*args, "--db", str(db), "-q"]) == 0
+    return db
+
+
+@pytest.fixture
+def damaged(demo_db: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "damaged.db"
+    copy.write_bytes(demo_db.read_bytes())
+    return copy
+
+
+def _update(db: Path, sql: str) -> None:
+    with sqlite3.connect(db) as conn:
+        assert conn.execute(sql + " WHERE call_id = 'r1-000012'").rowcount == 1
+    conn.close()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("SET answered_at = 253402300000", "call r1-000012: answered out of range (253402300000 s since 1970)"),
+        ("SET answered_at = offered_at - 50, rang_at = NULL", "call r1-000012: answered before it was offered"),
+        ("SET rang_at = answered_at + 50", "call r1-000012: answered before it rang"),
+        ("SET ended_at = answered_at - 50", "call r1-000012: ended before it was answered"),
+        ("SET ended_at = 1e999", "call r1-000012: ended out of range"),
+    ],
+)
+def test_a_replay_refuses_a_call_whose_times_cannot_be_replayed(
+    damaged: Path, change: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _update(damaged, f"UPDATE calls {change}")
+    code = main(["simulate", "--replay", "--db", str(damaged), "--date", DAY, "--replications", "2", "-q"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert message in err
+    assert "the database is inconsistent" in err
+
+
+def test_a_replay_of_a_consistent_day_still_runs(demo_db: Path) -> None:
+    assert main(["simulate", "--replay", "--db", str(demo_db), "--date", DAY, "--replications", "2", "-q"]) == 0
+
+
+def test_replay_refuses_days(demo_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["simulate", "--replay", "--db", str(demo_db), "--date", DAY, "--days", "3", "--replications", "2", "-q"]
+    assert main(args) == 2
+    assert "--days: not with --replay (a replay is one real day)" in capsys.readouterr().err
