@@ -19,6 +19,13 @@ The service level is the share of calls answered within ``threshold_s``:
 ``1 − C·exp(−(n − a)·threshold_s / aht_s)``; ASA, the mean wait of all
 calls (zero waits included), is ``C·aht_s / (n − a)``; occupancy is ``a / n``.
 Pure functions of their arguments: no clock, no randomness.
+
+Bounds: an offered load above :data:`MAX_LOAD_ERLANGS` is refused by the
+command line (:func:`check_load`), which keeps Erlang B's recursion and the
+search for a number of agents short. Erlang A's work grows with the length of
+its queue and the number of uniformization steps within the threshold; beyond
+:data:`MAX_QUEUE` or :data:`MAX_WORK` it raises :class:`TooLarge` instead of
+running for minutes.
 """
 
 from __future__ import annotations
@@ -27,6 +34,25 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+
+#: The largest offered load the formulas are asked for: a very large centre's interval, answered in milliseconds.
+MAX_LOAD_ERLANGS = 10_000.0
+#: Erlang A follows at most this many queue positions (callers waiting at once) beyond the agents.
+MAX_QUEUE = 100_000
+#: Erlang A's service level: at most this many queue positions × uniformization steps (about 0.1 s).
+MAX_WORK = 20_000_000
+
+
+class TooLarge(ValueError):
+    """The inputs are valid but the figures would take far too long to compute; the message says what is too large."""
+
+
+def check_load(load: float) -> None:
+    """Raise :class:`TooLarge` when ``load`` erlangs is above :data:`MAX_LOAD_ERLANGS`."""
+    if load > MAX_LOAD_ERLANGS:
+        raise TooLarge(
+            f"offered load {load:,.6g} erlangs (calls × AHT ÷ interval) is too large; at most {MAX_LOAD_ERLANGS:,.0f}"
+        )
 
 
 def offered_load(calls: float, interval_s: float, aht_s: float) -> float:
@@ -96,7 +122,11 @@ def agents_for_service_level(
             return -1.0 if sl is None else sl
         return erlang_a(n, load, aht_s, threshold_s, patience_s).service_level
 
-    low, high = 0, max(1, math.ceil(load))  # level(low) < target (none at all), search for high
+    # Fewer agents than target × load cannot answer that share (they serve at most agents ÷ load of the
+    # calls), so the search starts there: level(low) < target, and the deeply overloaded counts, whose
+    # Erlang A queues are the longest to compute, are never tried.
+    low = max(0, math.ceil(target * load) - 1)
+    high = max(low + 1, math.ceil(load))
     while level(high) < target:
         low, high = high, high * 2
         if high > 1_000_000:
@@ -148,16 +178,21 @@ def erlang_a(agents: int, load: float, aht_s: float, threshold_s: float, patienc
         return ErlangA(agents, load, 0.0, 0.0, 1.0, 0.0, 0.0)
     # log of the unnormalised stationary probabilities, k = 0, 1, ... until negligible
     logs = [0.0]
+    top = 0.0  # the largest so far, kept as we go (the list's max each step made this quadratic)
     k = 0
     while True:
         k += 1
         out = min(k, agents) * mu + max(k - agents, 0) * theta
         logs.append(logs[-1] + math.log(lam / out))
-        if k > agents and logs[-1] < max(logs) - 60:  # e^-60: beyond double precision of the total
+        top = max(top, logs[-1])
+        if k > agents and logs[-1] < top - 60:  # e^-60: beyond double precision of the total
             break
-        if k > agents + 10_000_000:
-            raise ValueError(f"patience {patience_s:g} s is too long for this load: the queue would not settle")
-    top = max(logs)
+        if k > agents + MAX_QUEUE:
+            raise TooLarge(
+                f"Erlang A would follow more than {MAX_QUEUE:,} callers waiting at once "
+                f"({load:,.6g} erlangs, {agents:,} agents, patience {patience_s:g} s, AHT {aht_s:g} s); "
+                "fewer calls, more agents or a shorter patience would do"
+            )
     weights = np.exp(np.array(logs) - top)
     pi = weights / weights.sum()
     p_wait = float(pi[agents:].sum())
@@ -182,6 +217,10 @@ def erlang_a(agents: int, load: float, aht_s: float, threshold_s: float, patienc
     )
 
 
+#: One uniformization step's fixed cost, in queue positions (measured: about 5 µs a step, 2 ns a position).
+_STEP_COST = 2500
+
+
 def _served_within(start: np.ndarray, rho: np.ndarray, theta: float, t: float) -> float:
     """Mass served within ``t``: callers at positions 1.. (``start``) move up at ``rho`` and leave at ``theta``."""
     if t == 0:
@@ -190,6 +229,11 @@ def _served_within(start: np.ndarray, rho: np.ndarray, theta: float, t: float) -
     move, leave = rho / rate, theta / rate
     x = rate * t
     steps = int(x + 12 * math.sqrt(x) + 30)
+    if steps * (len(start) + _STEP_COST) > MAX_WORK:
+        raise TooLarge(
+            f"Erlang A's service level within {t:g} s would take {steps:,} steps over {len(start):,} queue positions "
+            f"(at most {MAX_WORK:,} of their product); a shorter threshold, or fewer calls or agents, would do"
+        )
     p = start.astype(float).copy()
     served = 0.0
     total = 0.0

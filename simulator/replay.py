@@ -21,6 +21,7 @@ same draws; the difference is the change's.
 
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
 from collections.abc import Sequence
@@ -36,8 +37,39 @@ from routing.figures import CallFacts, agent_time
 from simulator.arrivals import Arrivals, replication_rng
 from simulator.scenario import DEFAULT_PATIENCE, DEFAULT_TALK, Distribution, Scenario
 
-#: A call offered that day: offered_at, system, agency, outcome, answered_at, ended_at, wrap_up_end_at, rang_at, site.
-OfferedCall = tuple[float, str, str, str | None, float | None, float | None, float | None, float | None, str | None]
+#: A call offered that day: offered_at, system, agency, outcome, answered_at, ended_at, wrap_up_end_at, rang_at,
+#: site, call_id.
+OfferedCall = tuple[
+    float, str, str, str | None, float | None, float | None, float | None, float | None, str | None, str
+]
+
+#: A call offered on the day must have ended by the end of the next day.
+LATEST_END_S = 86_400.0
+
+
+class InconsistentCall(ValueError):
+    """A stored call whose times cannot be replayed; the message names the call and what is wrong."""
+
+
+def check_call(row: OfferedCall, midnight: float, next_midnight: float) -> None:
+    """Raise :class:`InconsistentCall` unless the call's times are finite, in order and near its day.
+
+    In order: offered, rang, answered, ended, wrap-up ended (each when recorded); every time from the
+    day's midnight to a day after its end (:data:`LATEST_END_S`).
+    """
+    offered, _system, _agency, _outcome, answered, ended, wrap_end, rang, _site, call_id = row
+    named = (("offered", "it was offered", offered), ("rang", "it rang", rang),
+             ("answered", "it was answered", answered), ("ended", "the call ended", ended),
+             ("wrap-up ended", "", wrap_end))  # fmt: skip
+    recorded = [(name, clause, t) for name, clause, t in named if t is not None]
+    for name, _clause, t in recorded:
+        if not math.isfinite(t) or not midnight <= t < next_midnight + LATEST_END_S:
+            raise InconsistentCall(
+                f"call {call_id}: {name} out of range ({t:.0f} s since 1970), not on its day or the next"
+            )
+    for (_first, clause, t0), (then, _then_clause, t1) in itertools.pairwise(recorded):
+        if t1 < t0:
+            raise InconsistentCall(f"call {call_id}: {then} before {clause}")
 
 
 class DayRecords(Protocol):
@@ -89,7 +121,10 @@ class RealDay:
 
 
 def read_day(records: DayRecords, day: date) -> RealDay:
-    """The calls offered on ``day`` (in the centre's time zone) and that day's sessions; no calls, no arrivals."""
+    """The calls offered on ``day`` (in the centre's time zone) and that day's sessions; no calls, no arrivals.
+
+    A call whose times cannot be replayed (:func:`check_call`) raises :class:`InconsistentCall`.
+    """
     tz_name = records.timezone()
     tz = ZoneInfo(tz_name)
     midnight = datetime.combine(day, time(0), tz).timestamp()
@@ -105,7 +140,9 @@ def read_day(records: DayRecords, day: date) -> RealDay:
     talk: list[float | None] = []
     rings: list[float] = []
     facts: list[CallFacts] = []
-    for offered, system, agency, outcome, answered, ended, wrap_end, rang, site in rows:
+    for row in rows:
+        check_call(row, midnight, next_midnight)
+    for offered, system, agency, outcome, answered, ended, wrap_end, rang, site, _call_id in rows:
         arrived.append(offered - midnight)
         systems.append(system)
         agencies.append(agency)

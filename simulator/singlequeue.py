@@ -15,6 +15,12 @@ from simulator.runner import Job
 from simulator.scenario import DAY_S, Distribution, Scenario
 
 QUEUE = "queue"
+#: Expected arrivals per replication at most: about 50 s and 100 MB a replication at 10,000 calls a second;
+#: a queue with too few agents and no patience holds every caller (500,000 took 100 s and 550 MB; 1,000,000
+#: took 6 minutes and 1 GB).
+MAX_ARRIVALS = 500_000
+#: Agents at most: each is a router agent with its own duty, so setup grows with them (20,000 took 2.8 s).
+MAX_AGENTS = 5_000
 #: Agents stay this long after the last arrival so every caller is answered or gives up.
 DRAIN_S = 6 * 3600.0
 

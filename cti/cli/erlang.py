@@ -8,13 +8,17 @@ import math
 from cti.cli.output import console, emit_json
 from cti.cli.tables import Column, print_table
 from cti.errors import CommandLineError
-from simulator.erlang import agents_for_service_level, erlang_a, erlang_c, offered_load
+from simulator.erlang import TooLarge, agents_for_service_level, check_load, erlang_a, erlang_c, offered_load
 
 EXIT_OK = 0
 
 
 def erlang_command(args: argparse.Namespace) -> int:
     load = offered_load(args.calls, args.interval, args.aht)
+    try:
+        check_load(load)
+    except TooLarge as exc:
+        raise CommandLineError(str(exc)) from None
     model = "Erlang A (M/M/n+M)" if args.patience is not None else "Erlang C (M/M/n)"
     if args.target_sl is not None:
         try:
@@ -25,7 +29,10 @@ def erlang_command(args: argparse.Namespace) -> int:
         agents = args.agents
     doc: dict[str, object] = {"model": model, "load_erlangs": load, "agents": agents}
     if args.patience is not None:
-        a = erlang_a(agents, load, args.aht, args.threshold, args.patience)
+        try:
+            a = erlang_a(agents, load, args.aht, args.threshold, args.patience)
+        except TooLarge as exc:
+            raise CommandLineError(str(exc)) from None
         doc |= {
             "stable": True,
             "p_wait": a.p_wait,

@@ -24,7 +24,7 @@ from cti.errors import CommandLineError, UsageError
 from cti.store.days import DayReader
 from routing.figures import Figures, figures
 from simulator.model import Duty
-from simulator.replay import RealDay, replay_arrivals, replay_scenario
+from simulator.replay import InconsistentCall, RealDay, replay_arrivals, replay_scenario
 from simulator.replay import read_day as read_records
 from simulator.results import TOTAL, SimulationResult, paired_difference
 from simulator.runner import Job
@@ -35,7 +35,10 @@ from simulator.whatif import add_agents
 def read_day(path: Path, day: date) -> RealDay:
     """The calls offered on ``day`` in the database at ``path``, and that day's sessions."""
     with DayReader.open(path) as records:
-        real = read_records(records, day)
+        try:
+            real = read_records(records, day)
+        except InconsistentCall as err:
+            raise UsageError(f"{path}: {err}; the database is inconsistent") from None
         if not real.arrived:
             raise UsageError(f"{path}: no calls offered on {day.isoformat()} ({real.timezone})")
     return real
@@ -45,6 +48,8 @@ def replay_command(args: argparse.Namespace) -> int:
 
     if args.db is None or args.date is None:
         raise CommandLineError("--replay needs --db PATH and --date YYYY-MM-DD")
+    if args.days is not None:
+        raise CommandLineError("--days: not with --replay (a replay is one real day)")
     try:
         day = date.fromisoformat(args.date)
     except ValueError:

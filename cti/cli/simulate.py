@@ -208,8 +208,8 @@ def _refuse_single_queue_flags(args: argparse.Namespace) -> None:
 
 
 def _single_queue(args: argparse.Namespace) -> int:
-    from simulator.erlang import erlang_a, erlang_c, offered_load
-    from simulator.singlequeue import single_queue_job
+    from simulator.erlang import TooLarge, check_load, erlang_a, erlang_c, offered_load
+    from simulator.singlequeue import MAX_AGENTS, MAX_ARRIVALS, single_queue_job
 
     missing = [f"--{n}" for n in ("calls", "aht", "agents") if getattr(args, n) is None]
     if missing:
@@ -220,6 +220,31 @@ def _single_queue(args: argparse.Namespace) -> int:
                                      "db", "date"))  # fmt: skip
     args.interval = 1800.0 if args.interval is None else args.interval
     args.threshold = 20.0 if args.threshold is None else args.threshold
+    hours = args.hours if args.hours is not None else 24.0
+    arrivals = args.calls / args.interval * hours * 3600
+    if arrivals > MAX_ARRIVALS:
+        raise CommandLineError(
+            f"--calls, --interval, --hours: {arrivals:,.0f} expected arrivals per replication "
+            f"(calls ÷ interval × hours) are too many; at most {MAX_ARRIVALS:,}"
+        )
+    if args.agents > MAX_AGENTS:
+        raise CommandLineError(f"--agents: at most {MAX_AGENTS:,} with --single-queue, got {args.agents:,}")
+    load = offered_load(args.calls, args.interval, args.aht)
+    analytic: dict[str, float | None]
+    try:
+        check_load(load)
+        if args.patience is not None:
+            a = erlang_a(args.agents, load, args.aht, args.threshold, args.patience)
+            model = "Erlang A (M/M/n+M)"
+            analytic = {"p_wait": a.p_wait, "service_level": a.service_level, "asa_s": a.asa_s,
+                        "occupancy": a.occupancy, "p_abandon": a.p_abandon}  # fmt: skip
+        else:
+            c = erlang_c(args.agents, load, args.aht, args.threshold)
+            model = "Erlang C (M/M/n)"
+            analytic = {"p_wait": c.p_wait, "service_level": c.service_level, "asa_s": c.asa_s,
+                        "occupancy": c.occupancy, "p_abandon": 0.0 if c.stable else None}  # fmt: skip
+    except TooLarge as err:
+        raise CommandLineError(str(err)) from None
     try:
         job = single_queue_job(
             calls=args.calls,
@@ -228,7 +253,7 @@ def _single_queue(args: argparse.Namespace) -> int:
             agents=args.agents,
             threshold_s=args.threshold,
             patience_s=args.patience,
-            hours=args.hours if args.hours is not None else 24.0,
+            hours=hours,
             replications=args.replications if args.replications is not None else 20,
             seed=args.seed if args.seed is not None else 1,
         )
@@ -236,19 +261,7 @@ def _single_queue(args: argparse.Namespace) -> int:
         raise UsageError(str(err)) from None
     console = report_console(args)
     result = run_job(job, args, "simulating")
-    load = offered_load(args.calls, args.interval, args.aht)
     g = result.group((TOTAL, "all", ""))
-    analytic: dict[str, float | None]
-    if args.patience is not None:
-        a = erlang_a(args.agents, load, args.aht, args.threshold, args.patience)
-        model = "Erlang A (M/M/n+M)"
-        analytic = {"p_wait": a.p_wait, "service_level": a.service_level, "asa_s": a.asa_s, "occupancy": a.occupancy,
-                    "p_abandon": a.p_abandon}  # fmt: skip
-    else:
-        c = erlang_c(args.agents, load, args.aht, args.threshold)
-        model = "Erlang C (M/M/n)"
-        analytic = {"p_wait": c.p_wait, "service_level": c.service_level, "asa_s": c.asa_s, "occupancy": c.occupancy,
-                    "p_abandon": 0.0 if c.stable else None}  # fmt: skip
     keys = [
         "p_wait",
         "service_level",

@@ -16,8 +16,10 @@ from typing import Any
 
 from cti.store.errors import StoreError
 
-#: offered_at, system, agency, outcome, answered_at, ended_at, wrap_up_end_at, rang_at, site
-OfferedCall = tuple[float, str, str, str | None, float | None, float | None, float | None, float | None, str | None]
+#: offered_at, system, agency, outcome, answered_at, ended_at, wrap_up_end_at, rang_at, site, call_id
+OfferedCall = tuple[
+    float, str, str, str | None, float | None, float | None, float | None, float | None, str | None, str
+]
 
 
 class DayReader:
@@ -53,11 +55,12 @@ class DayReader:
 
     def calls_offered(self, start: float, end: float) -> list[OfferedCall]:
         rows = self._rows(
-            "SELECT offered_at, system, agency, outcome, answered_at, ended_at, wrap_up_end_at, rang_at, site "
-            "FROM calls WHERE channel = 'voice' AND offered_at >= ? AND offered_at < ? ORDER BY offered_at, call_id",
+            "SELECT offered_at, system, agency, outcome, answered_at, ended_at, wrap_up_end_at, rang_at, site, "
+            "call_id FROM calls WHERE channel = 'voice' AND offered_at >= ? AND offered_at < ? "
+            "ORDER BY offered_at, call_id",
             (start, end),
         )
-        return [(float(r[0]), str(r[1]), str(r[2]), *r[3:]) for r in rows]
+        return [(float(r[0]), str(r[1]), str(r[2]), *r[3:9], str(r[9])) for r in rows]
 
     def agent_states(self, start: float, end: float) -> list[tuple[str, str, float, str]]:
         rows = self._rows(
