@@ -59,7 +59,8 @@ def load_scenario_arg(path: str | None, centre: Centre, sets: Sequence[str] = ()
         try:
             text = Path(path).read_bytes().decode("utf-8-sig")
         except FileNotFoundError:
-            raise UsageError(f"{path}: no such scenario file (`cti scenario example > {path}` writes one)") from None
+            hint = "" if path == "-" else f" (`cti scenario example > {path}` writes one)"
+            raise UsageError(f"{path}: no such scenario file{hint}") from None
         except IsADirectoryError:
             raise UsageError(f"{path}: is a directory, expected a scenario file (TOML)") from None
         except UnicodeDecodeError as err:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from cti.store.errors import StoreError
+from cti.store.schema import check_ours
 
 #: offered_at, system, agency, outcome, answered_at, ended_at, wrap_up_end_at, rang_at, site, call_id
 OfferedCall = tuple[
@@ -35,6 +36,9 @@ class DayReader:
         """The database at ``path``, opened read-only for as long as the ``with`` block lasts."""
         if not path.exists():
             raise StoreError(f"{path}: no such database")
+        if path.is_dir():
+            raise StoreError(f"--db: {path} is a folder; give the database file in it")
+        check_ours(path)
         try:
             db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         except sqlite3.Error as err:
