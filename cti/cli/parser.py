@@ -212,25 +212,22 @@ class Handler:
 
 def json_option(parser: argparse.ArgumentParser, what: str) -> None:
     """``--json [PATH]``, the same in every command: alone or ``-`` standard output (instead of tables)."""
-    parser.add_argument(
-        "--json",
-        nargs="?",
-        const=Path("-"),
-        type=Path,
-        metavar="PATH",
-        help=f"write {what} as JSON to PATH; alone or '-': to standard output, instead of tables",
-    )
+    _output_option(parser, "--json", f"write {what} as JSON")
 
 
 def csv_option(parser: argparse.ArgumentParser, what: str) -> None:
     """``--csv [PATH]``, the same in every command: alone or ``-`` standard output (instead of tables)."""
+    _output_option(parser, "--csv", f"write {what} as CSV")
+
+
+def _output_option(parser: argparse.ArgumentParser, flag: str, does: str) -> None:
     parser.add_argument(
-        "--csv",
+        flag,
         nargs="?",
         const=Path("-"),
         type=Path,
         metavar="PATH",
-        help=f"write {what} as CSV to PATH; alone or '-': to standard output, instead of tables",
+        help=f"{does} to PATH; alone or '-': to standard output, instead of tables",
     )
 
 
