@@ -40,7 +40,7 @@ def demo_command(args: argparse.Namespace) -> int:
     profile = TrafficProfile()
     if args.busy_hour_calls is not None:
         profile = replace(profile, busy_hour_calls=args.busy_hour_calls)
-    log_path = args.log or db.with_suffix(".log")
+    log_path = _log_path(args.log, db)
     err = Console(stderr=True)
     closed = no_calls_warning(profile, start, args.minutes, ZoneInfo(centre.info.timezone))
     if closed is not None:
@@ -126,6 +126,14 @@ def _database(db: Path | None) -> Path:
     if str(db) == "-":
         raise CommandLineError("--db: give a file name, not '-' (the database is a file)")
     return check_writable(db, "--db")
+
+
+def _log_path(log: Path | None, db: Path) -> Path:
+    """``--log``, or the database's name ending in ``.log``; never the database itself."""
+    path = log or db.with_suffix(".log")
+    if str(path) != "-" and path.resolve() == db.resolve():
+        raise CommandLineError(f"--db: {db} would also be the log; give the database a name ending in .db")
+    return path
 
 
 def no_calls_warning(profile: TrafficProfile, start: float, minutes: float, tz: ZoneInfo) -> str | None:

@@ -65,17 +65,19 @@ def make_logger(clock: Clock, stream: TextIO | None = None, *, level: int = logg
 
 
 class _LineWriter:
-    """Writes each rendered line to a buffered stream; the OS sees it when the buffer fills or on close.
+    """Writes each rendered line and hands it to the operating system at once (a flush, no fsync).
 
-    The journal in the store, not the log, is the record of calls: a killed
-    process may lose the last few kilobytes of log lines.
+    So a killed process loses no line it logged: a recovery warning, say, is
+    in the file even if the process is killed right after writing it.
     """
 
     def __init__(self, stream: TextIO) -> None:
         self._write = stream.write
+        self._flush = stream.flush
 
     def msg(self, message: str) -> None:
         self._write(message + "\n")
+        self._flush()
 
     debug = info = warning = error = critical = exception = msg
 
@@ -88,5 +90,5 @@ _encode = msgspec.json.Encoder(enc_hook=str).encode
 
 
 def open_log(path: Path) -> TextIO:
-    """Append to the log at ``path``, whose folder must exist."""
+    """Append to the log at ``path``, whose folder must exist (lines are flushed as they are logged)."""
     return path.open("a", encoding="utf-8", buffering=1 << 16)
