@@ -24,7 +24,11 @@ DAY_9999 = 253402214400.0  # 9999-12-30T00:00:00Z
 
 
 def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
+    """Exit status, standard output and standard error of ``cti ARGV`` (argparse's refusals included)."""
+    try:
+        code = main(list(argv))
+    except SystemExit as exit_:
+        code = int(str(exit_.code))
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -77,10 +81,7 @@ def test_a_fault_in_the_command_line_alone_exits_2_in_one_line(
     argv: list[str], capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    try:
-        code, _, err = cli(capsys, *argv, "-q") if argv[0] in ("simulate", "demo") else cli(capsys, *argv)
-    except SystemExit as exit_:  # argparse's own refusals
-        code, err = int(str(exit_.code)), capsys.readouterr().err
+    code, _, err = cli(capsys, *argv, "-q") if argv[0] in ("simulate", "demo") else cli(capsys, *argv)
     assert code == 2
     assert "Traceback" not in err
     assert list(tmp_path.iterdir()) == []  # nothing written
@@ -457,10 +458,7 @@ def test_more_command_line_faults_exit_2(
     argv: list[str], message: str, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    try:
-        code, _, err = cli(capsys, *argv)
-    except SystemExit as exit_:
-        code, err = int(str(exit_.code)), capsys.readouterr().err
+    code, _, err = cli(capsys, *argv)
     assert code == 2
     assert message in err
 
