@@ -11,15 +11,21 @@ no more calls are admitted, the calls still open are closed as
 ``interrupted`` (waiting callers' cases left for a call-back) exactly as
 after a crash, the journal is committed, and the figures of what ran are
 returned with ``stopped_by`` naming the signal.
+
+The demo is a server: before anything else it takes the database's lease
+(:mod:`cti.store.lease`), so a second server on the same database is
+refused, and it stops with :class:`~cti.store.lease.LeaseLost` if another
+takes the lease over. Its epoch is the lease's.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -37,6 +43,7 @@ from cti.live.server import CtiServer
 from cti.live.traffic import TrafficGenerator, TrafficProfile
 from cti.store import Recovery, Store
 from cti.store.figures import run_summary
+from cti.store.lease import LeaseLost
 from routing import Router
 from routing.centre import Centre
 from routing.figures import Summary
@@ -46,6 +53,8 @@ FLUSH_REAL_S = 0.05
 FLUSH_VIRTUAL_S = 5.0
 #: Callers are drawn from the first this many directory entries.
 MAX_CALLERS = 10_000
+#: The demo's server, as the lease names it.
+SERVER_ID = "cti-a"
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +134,7 @@ async def _demo(settings: DemoSettings, clock: Clock) -> DemoResult:
     log = make_logger(clock, settings.log)
     store = await Store.open(settings.db, clock, flush_every_s=flush)
     async with store:
+        lease = await store.take_lease(SERVER_ID)  # before anything else: one server per database
         recovery = await store.recover()
         if recovery.interrupted_calls:
             log.warning("recovered", interrupted=len(recovery.interrupted_calls), runs=list(recovery.unfinished_runs))
@@ -137,7 +147,9 @@ async def _demo(settings: DemoSettings, clock: Clock) -> DemoResult:
         if settings.on_bus is not None:
             settings.on_bus(bus)
         router = Router(centre, rng=random.Random(f"{settings.seed}/router"), now=start)
-        server = CtiServer(centre, bus, clock, store, run_id=run_id, router=router, log=log)
+        server = CtiServer(
+            centre, bus, clock, store, run_id=run_id, router=router, log=log, server_id=SERVER_ID, epoch=lease.epoch
+        )
         await server.restore_day(_day_start(start, centre.info.timezone))
         pbx = SimPbx(bus, log)
         voice = [a.id for a in centre.agents if a.voice]
@@ -157,8 +169,9 @@ async def _demo(settings: DemoSettings, clock: Clock) -> DemoResult:
         )
         end = start + settings.minutes * 60.0
         stop = _StopOnSignal() if settings.handle_signals else None
-        async with asyncio.TaskGroup() as tg:
+        async with _stops_on_lease_lost(), asyncio.TaskGroup() as tg:
             tasks = [
+                tg.create_task(store.hold_lease(), name="lease"),
                 tg.create_task(store.writer(), name="store-writer"),
                 tg.create_task(server.run(), name="cti-server"),
                 tg.create_task(pbx.run(), name="pbx"),
@@ -200,6 +213,30 @@ async def _demo(settings: DemoSettings, clock: Clock) -> DemoResult:
         stopped_by=stopped,
         stopped_calls=stopped_calls,
     )
+
+
+@contextlib.asynccontextmanager
+async def _stops_on_lease_lost() -> AsyncIterator[None]:
+    """A task that found the lease taken over stops the run with :class:`LeaseLost` itself, not in a group."""
+    try:
+        yield
+    except BaseExceptionGroup as group:
+        lost = _first(group, LeaseLost)
+        if lost is None:
+            raise
+        raise lost from None
+
+
+def _first(error: BaseException, kind: type[LeaseLost]) -> LeaseLost | None:
+    """The first error of ``kind`` in a (nested) exception group, or None."""
+    if isinstance(error, kind):
+        return error
+    if isinstance(error, BaseExceptionGroup):
+        for inner in error.exceptions:
+            found = _first(inner, kind)
+            if found is not None:
+                return found
+    return None
 
 
 async def _close_run(store: Store, run_id: int, now: float, stopped: str | None, log: Logger) -> tuple[float, int]:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from cti.store.errors import StoreError
-from cti.store.schema import check_ours
+from cti.store.schema import BUSY_TIMEOUT_S, check_ours
 
 #: offered_at, system, agency, outcome, answered_at, ended_at, wrap_up_end_at, rang_at, site, call_id
 OfferedCall = tuple[
@@ -40,7 +40,7 @@ class DayReader:
             raise StoreError(f"--db: {path} is a folder; give the database file in it")
         check_ours(path)
         try:
-            db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
         except sqlite3.Error as err:
             raise StoreError(f"{path}: cannot open: {err}") from None
         try:

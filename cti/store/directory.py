@@ -21,6 +21,7 @@ from pathlib import Path
 from cti.casework.cases import CASE_COLUMNS, CaseRecord
 from cti.casework.people import Person, caller_key, is_phone_key
 from cti.store import CALL_COLUMNS, CallRecord, person_from_row
+from cti.store.schema import BUSY_TIMEOUT_S
 
 _PERSON = "SELECT person_id, name, agency, title, office_phone, mobile, email, national_id, synthetic FROM people"
 _BY_PHONE = (
@@ -45,7 +46,7 @@ class Directory:
     CACHE = 100_000
 
     def __init__(self, path: str | Path) -> None:
-        self._db = sqlite3.connect(Path(path), check_same_thread=False)
+        self._db = sqlite3.connect(Path(path), check_same_thread=False, timeout=BUSY_TIMEOUT_S)
         self._db.execute("PRAGMA query_only = 1")
         self._linked: dict[str, str] = {}
         self._found: dict[str, Person | None] = {}

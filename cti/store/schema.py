@@ -171,7 +171,29 @@ MIGRATIONS: tuple[str, ...] = (
         detail  TEXT
     );
     """,
+    # 3: the lease: which server holds the database, and an epoch that only grows (cti.store.lease)
+    """
+    CREATE TABLE lease (
+        id            INTEGER PRIMARY KEY CHECK (id = 1),
+        epoch         INTEGER NOT NULL CHECK (epoch >= 0),
+        held          INTEGER NOT NULL CHECK (held IN (0, 1)),
+        pid           INTEGER,
+        host          TEXT,
+        server_id     TEXT,
+        started_at    REAL,
+        heartbeat_at  REAL,
+        released_at   REAL
+    );
+    INSERT INTO lease (id, epoch, held) VALUES (1, 0, 0);
+    CREATE TRIGGER lease_epoch_only_grows BEFORE UPDATE OF epoch ON lease WHEN NEW.epoch < OLD.epoch
+    BEGIN SELECT RAISE(ABORT, 'the lease epoch only grows'); END;
+    CREATE TRIGGER lease_row_stays BEFORE DELETE ON lease
+    BEGIN SELECT RAISE(ABORT, 'the lease row is never deleted'); END;
+    """,
 )
+
+#: How long any connection waits for another's write lock before giving up with "database is locked", in seconds.
+BUSY_TIMEOUT_S = 30.0
 
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -194,7 +216,9 @@ def check_ours(path: Path, *, empty_ok: bool = False) -> None:
     if header != SQLITE_HEADER:
         raise StoreError(f"--db: {path} is not an SQLite database")
     try:
-        with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+        with contextlib.closing(
+            sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
+        ) as db:
             version = db.execute("PRAGMA user_version").fetchone()[0]
             tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     except sqlite3.DatabaseError as exc:
@@ -204,21 +228,54 @@ def check_ours(path: Path, *, empty_ok: bool = False) -> None:
 
 
 async def migrate(db: aiosqlite.Connection, path: Path) -> None:
-    """Bring the database at ``path`` up to the newest schema, one migration per transaction."""
+    """Bring the database at ``path`` up to the newest schema, one migration per transaction.
+
+    Each migration runs in a ``BEGIN IMMEDIATE`` transaction that reads the version again first, so two
+    processes opening a new database at once apply each migration once.
+    """
+    version = await _version(db)
+    while True:
+        if version > len(MIGRATIONS):
+            raise StoreError(
+                f"{path}: database schema version {version} is newer than this program knows ({len(MIGRATIONS)})"
+            )
+        if version == len(MIGRATIONS):
+            return
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            version = await _version(db)
+            if version < len(MIGRATIONS):
+                version += 1
+                for statement in statements(MIGRATIONS[version - 1]):
+                    await db.execute(statement)
+                after = _AFTER_MIGRATION.get(version)
+                if after is not None:
+                    await after(db)
+                await db.execute(f"PRAGMA user_version = {version}")
+        except BaseException:
+            await db.rollback()
+            raise
+        await db.commit()
+
+
+def statements(script: str) -> list[str]:
+    """The SQL statements of a migration, one by one (a trigger's body stays whole)."""
+    found: list[str] = []
+    pending = ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                found.append(pending.strip())
+            pending = ""
+    return found
+
+
+async def _version(db: aiosqlite.Connection) -> int:
     cur = await db.execute("PRAGMA user_version")
     row = await cur.fetchone()
-    version = int(row[0]) if row else 0
-    if version > len(MIGRATIONS):
-        raise StoreError(
-            f"{path}: database schema version {version} is newer than this program knows ({len(MIGRATIONS)})"
-        )
-    for number in range(version + 1, len(MIGRATIONS) + 1):
-        await db.executescript(f"BEGIN; {MIGRATIONS[number - 1]}")
-        after = _AFTER_MIGRATION.get(number)
-        if after is not None:
-            await after(db)
-        await db.execute(f"PRAGMA user_version = {number}")
-        await db.commit()
+    await cur.close()
+    return int(row[0]) if row else 0
 
 
 async def _key_earlier_calls(db: aiosqlite.Connection) -> None:

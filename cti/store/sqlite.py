@@ -20,12 +20,22 @@ reader (statistics, export, the summary) flushes first. A process killed
 mid-traffic loses at most the last batch; :meth:`Store.recover`, run at the
 next start, closes every call left in progress as ``interrupted`` with its
 last known state, and every open agent session (:mod:`cti.store.recovery`).
+
+Every write transaction begins with ``BEGIN IMMEDIATE`` and every connection
+waits up to :data:`~cti.store.schema.BUSY_TIMEOUT_S` for another's write
+lock. A server's store holds the database's lease (:meth:`Store.take_lease`,
+:mod:`cti.store.lease`): each of its transactions first checks that the
+lease is still its own (fenced). The stores of the other commands (cases,
+imports, audit rows) are not fenced and write in short transactions beside
+a live server.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -35,7 +45,9 @@ import aiosqlite
 from cti.casework.cases import CASE_COLUMNS, CaseRecord, CaseStep
 from cti.casework.people import Person, phone_key
 from cti.clock import Clock
+from cti.store import lease as leases
 from cti.store.errors import StoreError
+from cti.store.lease import Heartbeat, Lease, LeaseLost, Wall
 from cti.store.records import (
     CALL_COLUMNS,
     INSERT_EVENT,
@@ -59,10 +71,13 @@ from cti.store.records import (
     step_row,
 )
 from cti.store.recovery import recover
-from cti.store.schema import check_ours, migrate
+from cti.store.schema import BUSY_TIMEOUT_S, check_ours, migrate
 
 #: The driver's error for a file that is not a usable database, for callers that must not import the driver.
 DatabaseError = sqlite3.DatabaseError
+
+#: Directory entries added per transaction: a long import leaves the write lock to a live server between them.
+ADD_BATCH = 5_000
 
 
 class Store:
@@ -83,6 +98,10 @@ class Store:
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self.commits = 0
+        self._lease: Lease | None = None
+        self._wall: Wall = time.time
+        self._heartbeat: Heartbeat | None = None
+        self._lost: asyncio.Future[LeaseLost] | None = None
 
     @classmethod
     async def open(cls, path: str | Path, clock: Clock, *, flush_every_s: float = 0.05) -> Store:
@@ -90,7 +109,8 @@ class Store:
         if path.is_file():
             check_ours(path, empty_ok=True)
         with clock.io():
-            db = await aiosqlite.connect(path)
+            # Writes begin their transactions themselves (BEGIN IMMEDIATE); "IMMEDIATE" covers any implicit one.
+            db = await aiosqlite.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level="IMMEDIATE")
             try:
                 await db.execute("PRAGMA journal_mode=WAL")
                 await db.execute("PRAGMA synchronous=NORMAL")
@@ -115,9 +135,73 @@ class Store:
             raise StoreError(f"--db: {path} is not a usable database ({exc})") from None
 
     async def close(self) -> None:
+        """Commit what is queued, release the lease if this store holds one, and close."""
+        try:
+            await self.flush()
+            if self._lease is not None:
+                self._stop_heartbeat()
+                with self._clock.io():
+                    await leases.release(self._db, self._lease, self._wall)
+                self._lease = None
+        finally:
+            self._stop_heartbeat()
+            with self._clock.io():
+                await self._db.close()
+
+    # ------------------------------------------------------------------
+    # The lease (a server's store): one server per database
+    # ------------------------------------------------------------------
+
+    async def take_lease(self, server_id: str, *, wall: Wall = time.time) -> Lease:
+        """Take the database's lease for this process, or raise :class:`~cti.store.lease.LeaseHeld`.
+
+        From then on every write transaction of this store is fenced by the
+        lease's epoch, a thread keeps its heartbeat fresh, and :meth:`close`
+        releases it. ``wall`` is the wall clock (``time.time``; tests move it).
+        """
+        if self._lease is not None:
+            raise StoreError(f"{self.path}: this store holds the lease already")
         await self.flush()
         with self._clock.io():
-            await self._db.close()
+            lease = await leases.take(self._db, self.path, server_id, wall)
+        self._lease, self._wall = lease, wall
+        loop = asyncio.get_running_loop()
+        self._lost = loop.create_future()
+        lost = self._lost
+
+        def on_lost(error: LeaseLost) -> None:  # called from the heartbeat's thread
+            def mark() -> None:
+                if not lost.done():
+                    lost.set_result(error)
+
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody is left to tell
+                loop.call_soon_threadsafe(mark)
+
+        self._heartbeat = Heartbeat(lease, on_lost, wall)
+        self._heartbeat.start()
+        return lease
+
+    @property
+    def lease(self) -> Lease | None:
+        """The lease this store holds (a server's), or None."""
+        return self._lease
+
+    async def hold_lease(self) -> None:
+        """Wait until the heartbeat finds the lease taken over, then raise :class:`LeaseLost` (run it as a task)."""
+        if self._lost is None:
+            raise StoreError(f"{self.path}: this store holds no lease")
+        raise await self._lost
+
+    def _stop_heartbeat(self) -> None:
+        if self._heartbeat is not None:
+            self._heartbeat.stop()
+            self._heartbeat = None
+
+    async def _begin(self) -> None:
+        """Begin a write transaction; in a server's store, check first that the lease is still its own."""
+        await self._db.execute("BEGIN IMMEDIATE")
+        if self._lease is not None:
+            await leases.fence(self._db, self._lease, self._wall)
 
     async def __aenter__(self) -> Store:
         return self
@@ -218,32 +302,40 @@ class Store:
             rows = [call_row(r) for r in calls.values()]
             case_rows = [case_row(r) for r in cases.values()]
             with self._clock.io():
-                if misc:
+                await self._begin()
+                try:
                     for sql, params in misc:
                         await self._db.execute(sql, params)
-                if rows:
-                    await self._db.executemany(UPSERT_CALL, rows)
-                if events:
-                    await self._db.executemany(INSERT_EVENT, events)
-                if states:
-                    await self._db.executemany(INSERT_STATE, states)
-                if case_rows:
-                    await self._db.executemany(UPSERT_CASE, case_rows)
-                if steps:
-                    await self._db.executemany(INSERT_STEP, steps)
-                if pops:
-                    await self._db.executemany(
-                        "INSERT OR REPLACE INTO screen_pops (call_id, at, pop) VALUES (?,?,?)", pops
-                    )
+                    if rows:
+                        await self._db.executemany(UPSERT_CALL, rows)
+                    if events:
+                        await self._db.executemany(INSERT_EVENT, events)
+                    if states:
+                        await self._db.executemany(INSERT_STATE, states)
+                    if case_rows:
+                        await self._db.executemany(UPSERT_CASE, case_rows)
+                    if steps:
+                        await self._db.executemany(INSERT_STEP, steps)
+                    if pops:
+                        await self._db.executemany(
+                            "INSERT OR REPLACE INTO screen_pops (call_id, at, pop) VALUES (?,?,?)", pops
+                        )
+                except BaseException:
+                    with contextlib.suppress(sqlite3.Error):
+                        await self._db.rollback()
+                    raise
                 await self._db.commit()
             self.commits += 1
 
     async def writer(self) -> None:
-        """Commit batches until cancelled: whenever rows wait, at most every ``flush_every_s``."""
+        """Commit batches until cancelled: whenever rows wait, at most every ``flush_every_s``.
+
+        A batch being committed when the writer is cancelled is committed all the same (shielded).
+        """
         while True:
             await self._wake.wait()
             await self._clock.sleep(self.flush_every_s)
-            await self.flush()
+            await asyncio.shield(self.flush())
 
     # ------------------------------------------------------------------
     # Runs and recovery
@@ -252,6 +344,7 @@ class Store:
     async def start_run(self, started_at: float, centre: str, timezone: str, seed: int | None, speed: str) -> int:
         await self.flush()
         with self._clock.io():
+            await self._begin()
             cur = await self._db.execute(
                 "INSERT INTO runs (started_at, centre, timezone, seed, speed) VALUES (?,?,?,?,?)",
                 (started_at, centre, timezone, seed, speed),
@@ -263,6 +356,7 @@ class Store:
     async def end_run(self, run_id: int, ended_at: float) -> None:
         await self.flush()
         with self._clock.io():
+            await self._begin()
             await self._db.execute("UPDATE runs SET ended_at = ?, clean = 1 WHERE run_id = ?", (ended_at, run_id))
             await self._db.commit()
 
@@ -273,7 +367,13 @@ class Store:
         """
         await self.flush()
         with self._clock.io():
-            return await recover(self._db, reason)
+            await self._begin()
+            try:
+                return await recover(self._db, reason)
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    await self._db.rollback()
+                raise
 
     # ------------------------------------------------------------------
     # Reading (flushes first)
@@ -468,18 +568,15 @@ class Store:
         return int(rows[0][0])
 
     async def add_people(self, people: Sequence[Person], source: str) -> int:
-        """Add directory entries in one transaction: all of them, or none if any is already there.
+        """Add directory entries: all of them, or none if any is already there.
 
         Raises :class:`StoreError` naming the first entry whose id, national
-        ID or phone number the directory already holds.
+        ID or phone number the directory already holds. The entries go in in
+        transactions of :data:`ADD_BATCH`, so a live server's commits go on
+        between them; if one fails, the batches already added are removed
+        again and the error says that nothing was added.
         """
         await self.flush()
-        rows = [(*(getattr(p, c) for c in PERSON_COLUMNS), source) for p in people]
-        phones = [
-            (key, p.person_id, kind)
-            for p in people
-            for key, kind in ((phone_key(p.office_phone), "office"), (phone_key(p.mobile), "mobile"))
-        ]
         clash = await self.directory_clashes(people)
         if clash is not None:
             index, column, clashes = clash
@@ -488,18 +585,56 @@ class Store:
                 f"{source}: {p.person_id} ({p.name}): {column} already in the directory in {self.path}; "
                 f"nothing was added ({clashes} value(s) clash in all)"
             )
+        insert = f"INSERT INTO people ({', '.join(PERSON_COLUMNS)}, source) VALUES ({', '.join('?' * 10)})"
+        added: list[Sequence[Person]] = []
+        try:
+            for start in range(0, len(people), ADD_BATCH):
+                batch = people[start : start + ADD_BATCH]
+                rows = [(*(getattr(p, c) for c in PERSON_COLUMNS), source) for p in batch]
+                phones = [
+                    (key, p.person_id, kind)
+                    for p in batch
+                    for key, kind in ((phone_key(p.office_phone), "office"), (phone_key(p.mobile), "mobile"))
+                ]
+                await self._write([(insert, rows), ("INSERT INTO people_phones VALUES (?,?,?)", phones)])
+                added.append(batch)
+        except BaseException as exc:
+            await asyncio.shield(self._remove_people(added))
+            if isinstance(exc, sqlite3.IntegrityError):
+                raise StoreError(
+                    f"{source}: an entry clashes with one added to the directory in {self.path} meanwhile "
+                    f"({exc}); nothing was added"
+                ) from None
+            if isinstance(exc, sqlite3.Error):
+                raise StoreError(
+                    f"{source}: the directory in {self.path} refused the entries ({exc}); nothing was added"
+                ) from None
+            raise
+        return len(people)
+
+    async def _remove_people(self, batches: Sequence[Sequence[Person]]) -> None:
+        """Take out entries this store added (an import that failed half-way), batch by batch, the last first."""
+        for batch in reversed(batches):
+            ids = [(p.person_id,) for p in batch]
+            await self._write(
+                [
+                    ("DELETE FROM people_phones WHERE person_id = ?", ids),
+                    ("DELETE FROM people WHERE person_id = ?", ids),
+                ]
+            )
+
+    async def _write(self, statements: Sequence[tuple[str, Sequence[tuple[Any, ...]]]]) -> None:
+        """One short write transaction: each statement run for each of its rows; committed, or rolled back."""
         with self._clock.io():
-            await self._db.execute("BEGIN")
+            await self._begin()
             try:
-                await self._db.executemany(
-                    f"INSERT INTO people ({', '.join(PERSON_COLUMNS)}, source) VALUES ({', '.join('?' * 10)})", rows
-                )
-                await self._db.executemany("INSERT INTO people_phones VALUES (?,?,?)", phones)
+                for sql, rows in statements:
+                    await self._db.executemany(sql, rows)
             except BaseException:
-                await self._db.rollback()
+                with contextlib.suppress(sqlite3.Error):
+                    await self._db.rollback()
                 raise
             await self._db.commit()
-        return len(rows)
 
     async def directory_clashes(self, people: Sequence[Person]) -> tuple[int, str, int] | None:
         """The first of ``people`` the directory already holds: (its index, the field, how many values clash)."""
