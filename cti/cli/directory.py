@@ -40,7 +40,7 @@ def generate_command(args: argparse.Namespace) -> int:
                 f"--seed {args.seed}: {count} {field.replace('_', ' ')}(s) of the people it would add are already "
                 f"in {args.db} (the first: generated person {index + 1}); nothing was added; try another --seed"
             )
-        added = await store.add_people(people, f"synthetic (seed {args.seed})")
+        added = await store.add_people(people, f"synthetic (seed {args.seed})", checked=True)
         print(f"added {added} synthetic people ({args.per_agency} per agency, seed {args.seed}) to {args.db}")
         return EXIT_OK
 
@@ -73,7 +73,7 @@ def import_command(args: argparse.Namespace) -> int:
                 f"{source}:{lines[index]}: {column}: already in the directory in {args.db}; nothing was added "
                 f"({clashes} value(s) of the file clash in all)"
             )
-        added = await store.add_people(people, source)
+        added = await store.add_people(people, source, checked=True)
         print(f"imported {added} {'person' if added == 1 else 'people'} from {source} into {args.db}")
         return EXIT_OK
 

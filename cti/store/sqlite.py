@@ -567,17 +567,19 @@ class Store:
         rows = await self._fetch("SELECT COUNT(*) FROM people")
         return int(rows[0][0])
 
-    async def add_people(self, people: Sequence[Person], source: str) -> int:
+    async def add_people(self, people: Sequence[Person], source: str, *, checked: bool = False) -> int:
         """Add directory entries: all of them, or none if any is already there.
 
         Raises :class:`StoreError` naming the first entry whose id, national
-        ID or phone number the directory already holds. The entries go in in
+        ID or phone number the directory already holds (``checked``: the
+        caller has just asked :meth:`directory_clashes`). The entries go in in
         transactions of :data:`ADD_BATCH`, so a live server's commits go on
-        between them; if one fails, the batches already added are removed
-        again and the error says that nothing was added.
+        between them; if one fails (an entry added by another process
+        meanwhile, say), the batches already added are removed again and the
+        error says that nothing was added.
         """
         await self.flush()
-        clash = await self.directory_clashes(people)
+        clash = None if checked else await self.directory_clashes(people)
         if clash is not None:
             index, column, clashes = clash
             p = people[index]
