@@ -7,6 +7,7 @@ Real SQLite files throughout; where the behaviour is between processes, real
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import os
 import random
@@ -205,11 +206,12 @@ def _cti(*args: str) -> list[str]:
     return [sys.executable, "-m", "cti", *args]
 
 
-def _start_demo(db: Path, *extra: str) -> subprocess.Popen[bytes]:
+def _start_demo(db: Path, *extra: str, stderr: int = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
+    """A demo as a real server: an hour at 60 times real time (about 100 calls a minute)."""
     return subprocess.Popen(
         _cti("demo", "--speed", "60", "--minutes", "60", "--seed", "1", "--db", str(db), "-q", *extra),
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=stderr,
         start_new_session=True,
     )
 
@@ -304,6 +306,43 @@ def test_after_the_holder_is_killed_a_new_demo_takes_over_at_once_and_recovers(t
     assert restarted == open_calls
     with sqlite3.connect(db) as con:
         assert con.execute("SELECT run_id, clean FROM runs ORDER BY run_id").fetchall() == [(1, 0), (2, 1)]
+    _assert_consistent(db)
+
+
+def test_a_paused_holder_loses_the_lease_after_the_timeout_and_resumed_stops_writing_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "centre.db"
+    paused = _start_demo(db, stderr=subprocess.PIPE)
+    taker: subprocess.Popen[bytes] | None = None
+    try:
+        _wait_for_calls(db, paused, 3)
+        os.killpg(paused.pid, signal.SIGSTOP)
+        stopped_beat = float(_lease(db)["heartbeat_at"])  # type: ignore[arg-type]
+        while time.time() < stopped_beat + LEASE_TIMEOUT_S + 0.5:
+            time.sleep(0.1)
+        taker = _start_demo(db, "--seed", "2")
+        while _lease(db)["epoch"] == 1:
+            assert taker.poll() is None, "the second demo did not take the stale lease"
+            time.sleep(0.02)
+        os.killpg(paused.pid, signal.SIGCONT)
+        _, err = paused.communicate(timeout=60)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(paused.pid, signal.SIGKILL)
+        paused.wait()
+        if taker is not None:
+            taker_status = _stop(taker, signal.SIGTERM)
+    assert paused.returncode == 1
+    assert b"this server's lease (server cti-a, epoch 1) was taken over by server cti-a" in err
+    assert f"process {taker.pid} on host {HOST}, epoch 2".encode() in err
+    assert taker_status == 0
+    with sqlite3.connect(db) as con:  # nothing of the paused server's after the taker closed its calls
+        late = con.execute(
+            "SELECT COUNT(*) FROM call_events e JOIN call_events i ON i.call_id = e.call_id "
+            "AND i.event = 'INTERRUPTED' AND i.rule = 'restart' WHERE e.seq > i.seq"
+        ).fetchone()[0]
+        restarted = con.execute("SELECT COUNT(*) FROM call_events WHERE rule = 'restart'").fetchone()[0]
+    assert restarted > 0
+    assert late == 0
     _assert_consistent(db)
 
 
