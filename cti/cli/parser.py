@@ -133,7 +133,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="times real time, or 'max' for virtual time (default: the run takes about a minute)",
     )
     demo.add_argument("--seed", type=seed, default=1, help="fixes traffic and bot behaviour (default 1)")
-    demo.add_argument("--db", type=Path, help="SQLite database to use (default: a new one in a temporary directory)")
+    demo.add_argument(
+        "--db",
+        type=Path,
+        help="SQLite database to use, not held by another server (default: a new one in a temporary directory)",
+    )
     demo.add_argument("--config", metavar="FILE", help="centre file (default: the shipped DGPA centre)")
     demo.add_argument("--start", type=str, default="10:00", help="centre time to start at: HH:MM today, or ISO-8601")
     demo.add_argument(
@@ -464,7 +468,8 @@ def _add_directory(commands: argparse._SubParsersAction[argparse.ArgumentParser]
         help="add people from a CSV file",
         description="Add people from a UTF-8 CSV file with the header name, agency, title, office_phone, mobile, "
         "email, national_id (and optionally person_id). The whole file is checked first: the first problem is "
-        "reported with its line and column, and nothing is added.",
+        "reported with its line and column, and nothing is added. Beside a running server the people go in in short "
+        "transactions, so the server goes on committing; if one fails, what was added is removed again.",
     )
     imp.add_argument("file", metavar="FILE.csv", type=Path, help="the directory file")
     _db(imp)
@@ -591,6 +596,12 @@ simulated PBX, a bot on every voice seat and callers dialling the hotline,
 with every call journalled in SQLite. After --minutes of calls the centre
 drains, and the figures are printed in total, per site, per agent and per
 system.
+
+One server per database: a demo takes the database's lease first. On a
+database another live server holds it exits 1 naming that server (process,
+host, since when); a holder that was killed is taken over at once, one that
+stopped heartbeating after 3 s. If its own lease is taken over, it stops
+with exit 1 without writing more.
 
   cti demo                          an hour of the busy hour, in about a minute
   cti demo --speed max --seed 7     virtual time: instant and reproducible

@@ -1,7 +1,9 @@
 """Leadership: which server leads the centre, and under which epoch.
 
 Every command the leading server sends (to the PBX, to agents, in agent
-states) carries its **epoch**, a number that only grows. The PBX ignores
+states) carries its **epoch**, a number that only grows: the epoch of the
+database lease the server took (:mod:`cti.store.lease`), one more at every
+taking. The PBX ignores
 commands from an older epoch than the newest it has seen (fencing), so a
 server that has lost the lead cannot ring or connect a call; agents do not
 check epochs yet. The server announces itself with a retained status
