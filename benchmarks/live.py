@@ -53,11 +53,20 @@ async def bench(calls: int, latency_calls: int, in_flight: int, workdir: Path) -
     with open_log(workdir / "bench.log") as log_file:
         log = make_logger(clock, log_file)
         store = await Store.open(workdir / "bench.db", clock, flush_every_s=0.05)
+        lease = await store.take_lease("bench")  # as a server does: its commits are fenced
         run_id = await store.start_run(clock.now(), "bench", "Asia/Taipei", 1, "1")
         people = generate_people([a.id for a in centre.agencies], 20, seed=1)  # as cti demo's directory
         await store.add_people(people, "benchmark")
         server = CtiServer(
-            centre, bus, clock, store, run_id=run_id, router=Router(centre, rng=random.Random(1)), log=log
+            centre,
+            bus,
+            clock,
+            store,
+            run_id=run_id,
+            router=Router(centre, rng=random.Random(1)),
+            log=log,
+            server_id=lease.server_id,
+            epoch=lease.epoch,
         )
         pbx = SimPbx(bus, log)
         voice = [a.id for a in centre.agents if a.voice]
