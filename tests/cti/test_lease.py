@@ -364,7 +364,8 @@ def test_a_dead_holder_s_lease_is_taken_at_once_though_its_heartbeat_is_fresh(tm
 # A long import beside a live server
 # ----------------------------------------------------------------------
 
-#: People in the CI import (52,000 with 52 agencies); by hand, 19,231 per agency (1,000,012 people) ran too.
+#: People per agency in the import (52,000 in all with 52 agencies). By hand, a million:
+#: CTI_TEST_IMPORT_PER_AGENCY=19231 pytest tests/cti/test_lease.py -k long_import
 IMPORT_PER_AGENCY = int(os.environ.get("CTI_TEST_IMPORT_PER_AGENCY", "1000"))
 
 
@@ -373,7 +374,7 @@ def test_a_long_import_beside_a_running_demo_finishes_and_the_demo_loses_nothing
     people = generate_people(AGENCIES, IMPORT_PER_AGENCY, 1, start=DEMO_PEOPLE + 1)
     with csv.open("w", encoding="utf-8") as fh:
         write_people_csv(fh, people)
-    holder = _start_demo(db, "--busy-hour-calls", "300")
+    holder = _start_demo(db, "--busy-hour-calls", "300", "--minutes", "1440")  # outlasts any import; stopped below
     try:
         _wait_for_calls(db, holder, 5)
         importer = subprocess.Popen(
