@@ -27,8 +27,11 @@ from cti.casework.people_csv import write_people_csv
 from cti.casework.synthetic import generate_people
 from cti.clock import ScaledClock, run
 from cti.config import load_default
-from cti.store import CallRecord, Journal, Store, StoreError
+from cti.store import MIGRATIONS, CallRecord, Journal, Store, StoreError
+from cti.store.days import DayReader
+from cti.store.directory import Directory
 from cti.store.lease import LEASE_TIMEOUT_S, LeaseHeld, LeaseLost
+from cti.store.schema import BUSY_TIMEOUT_S
 
 CLOCK = ScaledClock(0.0)
 HOST = socket.gethostname()
@@ -195,6 +198,58 @@ def test_the_epoch_only_grows_across_takeovers_and_clean_restarts(tmp_path: Path
         con.execute("UPDATE lease SET epoch = epoch - 1")
     with sqlite3.connect(db) as con, pytest.raises(sqlite3.IntegrityError, match="never deleted"):
         con.execute("DELETE FROM lease")
+
+
+# ----------------------------------------------------------------------
+# Busy timeouts, and migrations when processes open a new database at once
+# ----------------------------------------------------------------------
+
+
+def test_every_connection_waits_for_another_s_write_lock(tmp_path: Path) -> None:
+    db = tmp_path / "c.db"
+
+    async def main() -> list[int]:
+        async with await Store.open(db, CLOCK) as store:
+            await store.start_run(0.0, "test", "UTC", 1, "1")
+            cur = await store._db.execute("PRAGMA busy_timeout")
+            row = await cur.fetchone()
+            assert row is not None
+            directory = Directory(db)
+            try:
+                waits = [int(row[0]), directory._db.execute("PRAGMA busy_timeout").fetchone()[0]]
+            finally:
+                directory.close()
+            with DayReader.open(db) as day:
+                waits.append(day._db.execute("PRAGMA busy_timeout").fetchone()[0])
+            return waits
+
+    assert run(main(), CLOCK) == [int(BUSY_TIMEOUT_S * 1000)] * 3
+
+
+def test_processes_opening_a_new_database_at_once_apply_each_migration_once(tmp_path: Path) -> None:
+    db, go = tmp_path / "c.db", tmp_path / "go"
+    opener = (
+        "import os, sys, time; from pathlib import Path\n"
+        "from cti.clock import ScaledClock, run; from cti.store import Store\n"
+        "async def main():\n"
+        "    async with await Store.open(sys.argv[1], ScaledClock(0.0)): pass\n"
+        "Path(sys.argv[3]).touch()\n"
+        "while not os.path.exists(sys.argv[2]): time.sleep(0.001)\n"
+        "run(main(), ScaledClock(0.0))\n"
+    )
+    ready = [tmp_path / f"ready{i}" for i in range(6)]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", opener, str(db), str(go), str(r)], stderr=subprocess.PIPE)
+        for r in ready
+    ]
+    deadline = time.monotonic() + 120
+    while not all(r.exists() for r in ready) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    go.touch()  # all at once
+    errors = [p.communicate(timeout=120)[1].decode() for p in procs]
+    assert [p.returncode for p in procs] == [0] * 6, errors
+    assert _lease(db)["epoch"] == 0
+    assert _count(db, "PRAGMA user_version") == len(MIGRATIONS)
 
 
 # ----------------------------------------------------------------------
