@@ -71,6 +71,7 @@ def demo_command(args: argparse.Namespace) -> int:
             log=log,
             on_progress=on_progress,
             handle_signals=True,
+            centre_source=loaded.source if loaded.source.startswith("<") else str(Path(loaded.source).resolve()),
         )
         try:
             result = run_demo(settings)

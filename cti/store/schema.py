@@ -171,6 +171,18 @@ MIGRATIONS: tuple[str, ...] = (
         detail  TEXT
     );
     """,
+    # 3: the staff table (who is a supervisor or QA: the authority on roles), and the operating-system
+    #    account that ran each audited command
+    """
+    CREATE TABLE staff (
+        staff_id  TEXT PRIMARY KEY,
+        name      TEXT NOT NULL,
+        role      TEXT NOT NULL,
+        added_at  REAL NOT NULL,
+        source    TEXT NOT NULL
+    );
+    ALTER TABLE audit ADD COLUMN os_account TEXT;
+    """,
 )
 
 
