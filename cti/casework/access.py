@@ -79,11 +79,19 @@ def _listing(staff: Sequence[StaffMember]) -> str:
     return ", ".join(f"{s.id} ({s.role})" for s in staff) or "none"
 
 
+def declared(by: str | None) -> str | None:
+    """Who says they are acting: ``--by``, else ``$CTI_USER``; a declaration, never a sign-in."""
+    return by if by is not None else os.environ.get("CTI_USER") or None
+
+
 def supervisor(staff: Sequence[StaffMember], by: str | None, where: str) -> StaffMember:
-    """The member of ``staff`` (the staff table of database ``where``) allowed to unmask, or why not."""
+    """The member of ``staff`` (the staff table of database ``where``) allowed to unmask, or why not.
+
+    ``by`` is the declared actor (:func:`declared`).
+    """
     if by is None:
         raise CommandLineError(
-            f"--unmasked needs --by STAFF_ID: a supervisor in the staff table of {where} "
+            f"--unmasked needs --by STAFF_ID (or $CTI_USER): a supervisor in the staff table of {where} "
             f"(`cti roles list --db {where}`)"
         )
     if not staff:

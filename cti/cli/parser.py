@@ -245,7 +245,9 @@ def _unmasking(parser: argparse.ArgumentParser) -> None:
         help="show phone numbers and national IDs in clear: supervisors only, and audited",
     )
     parser.add_argument(
-        "--by", metavar="STAFF_ID", help="who is asking: a supervisor in the database's staff table (cti roles list)"
+        "--by",
+        metavar="STAFF_ID",
+        help="who is asking (default $CTI_USER): a supervisor in the database's staff table (cti roles list)",
     )
     if not any(a.dest == "config" for a in parser._actions):
         parser.add_argument("--config", metavar="FILE", help="centre file (default: the shipped DGPA centre)")
@@ -333,7 +335,7 @@ def _add_roles(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "Each change is written to the audit trail with --by and the operating-system account.",
     )
     _db(imp)
-    imp.add_argument("--by", metavar="STAFF_ID", required=True, help="who imports: a supervisor (see above)")
+    imp.add_argument("--by", metavar="STAFF_ID", help="who imports (default $CTI_USER): a supervisor (see above)")
     imp.set_defaults(run=Handler("roles", "import_command"))
 
 

@@ -24,6 +24,7 @@ from cti.cli.output import console, emit_json
 from cti.cli.tables import Column, print_table, time_text
 from cti.clock import ScaledClock
 from cti.config import load_centre, load_default
+from cti.errors import CommandLineError
 from cti.store import AuditRow, Store
 from routing.centre import StaffMember
 
@@ -31,7 +32,8 @@ EXIT_OK = 0
 
 
 def supervisor(db: Path, by: str | None) -> StaffMember:
-    """The supervisor ``--by`` names in the staff table of ``db``, or a refusal saying why not (and how to seed)."""
+    """The supervisor ``--by`` (else ``$CTI_USER``) names in the staff table of ``db``, or a refusal saying why not."""
+    by = access.declared(by)
     if by is None:
         return access.supervisor([], None, str(db))  # raises: --unmasked needs --by
 
@@ -94,13 +96,16 @@ def list_command(args: argparse.Namespace) -> int:
 
 def import_command(args: argparse.Namespace) -> int:
     """``cti roles import``: make the staff table hold the centre file's ``[[staff]]``, audited."""
+    by = access.declared(args.by)
+    if by is None:
+        raise CommandLineError("--by STAFF_ID (or $CTI_USER) is needed: who imports (a supervisor)")
     loaded = load_centre(args.config) if args.config else load_default()
     source = loaded.source if loaded.source.startswith("<") else str(Path(loaded.source).resolve())
     new = list(loaded.centre.staff)
 
     async def work(store: Store) -> int:
         current = [e.member for e in await store.staff()]
-        member = access.import_allowed(current, new, args.by, str(args.db))
+        member = access.import_allowed(current, new, by, str(args.db))
         changes = staff_changes(current, new)
         if not changes:
             print(f"the staff table of {args.db} already matches {source}: nothing changed")
