@@ -23,7 +23,7 @@ from cti.cli.options import centre_for, with_store
 from cti.cli.output import console, emit_json
 from cti.cli.tables import Column, print_table, time_text
 from cti.clock import ScaledClock
-from cti.config import load_centre, load_default
+from cti.config import LoadedCentre, load_centre, load_default
 from cti.errors import CommandLineError
 from cti.store import AuditRow, Store
 from routing.centre import StaffMember
@@ -43,6 +43,11 @@ def supervisor(db: Path, by: str | None) -> StaffMember:
 
     staff = asyncio.run(read())
     return access.supervisor([e.member for e in staff], by, str(db))
+
+
+def centre_source(loaded: LoadedCentre) -> str:
+    """How the staff table names where its rows came from: a centre file's full path, or ``<default centre>``."""
+    return loaded.source if loaded.source.startswith("<") else str(Path(loaded.source).resolve())
 
 
 def list_command(args: argparse.Namespace) -> int:
@@ -100,7 +105,7 @@ def import_command(args: argparse.Namespace) -> int:
     if by is None:
         raise CommandLineError("--by STAFF_ID (or $CTI_USER) is needed: who imports (a supervisor)")
     loaded = load_centre(args.config) if args.config else load_default()
-    source = loaded.source if loaded.source.startswith("<") else str(Path(loaded.source).resolve())
+    source = centre_source(loaded)
     new = list(loaded.centre.staff)
 
     async def work(store: Store) -> int:
