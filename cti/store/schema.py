@@ -177,7 +177,7 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE staff (
         staff_id  TEXT PRIMARY KEY,
         name      TEXT NOT NULL,
-        role      TEXT NOT NULL,
+        role      TEXT NOT NULL CHECK (role IN ('supervisor', 'qa', 'operator')),
         added_at  REAL NOT NULL,
         source    TEXT NOT NULL
     );

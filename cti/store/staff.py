@@ -15,6 +15,7 @@ import aiosqlite
 from cti.casework.access import StaffEntry
 from cti.store.errors import StoreError
 from routing.centre import StaffMember
+from routing.errors import CentreError
 
 SELECT_STAFF = "SELECT staff_id, name, role, added_at, source FROM staff ORDER BY staff_id"
 INSERT_AUDIT = "INSERT INTO audit (at, actor, role, action, target, detail, os_account) VALUES (?,?,?,?,?,?,?)"
@@ -40,7 +41,16 @@ async def read_staff(db: aiosqlite.Connection) -> list[StaffEntry]:
     cur = await db.execute(SELECT_STAFF)
     rows = await cur.fetchall()
     await cur.close()
-    return [StaffEntry(StaffMember(r[0], r[1], r[2]), float(r[3]), r[4]) for r in rows]
+    entries = []
+    for staff_id, name, role, added_at, source in rows:
+        try:
+            entries.append(StaffEntry(StaffMember(staff_id, name, role), float(added_at), source))
+        except CentreError as exc:  # written by hand, not by an import
+            raise StoreError(
+                f"the staff table holds a row that is not a member of staff ({exc}); make it hold a centre file's "
+                "[[staff]] again with `cti roles import`"
+            ) from None
+    return entries
 
 
 async def replace_staff(

@@ -330,3 +330,14 @@ def test_a_database_from_before_the_staff_table_gets_it_empty_and_keeps_its_audi
     count, audit = asyncio.run(read())
     assert count == 0
     assert audit == [(1, 1.0, "S01", "supervisor", "x", "y", None, None)]
+
+
+def test_a_staff_row_written_by_hand_that_is_no_member_of_staff_is_refused_naming_the_table(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    execute(db, "INSERT INTO staff VALUES ('bad id!', 'x', 'supervisor', 0, 'by hand')")
+    code, out, err = cli(capsys, "calls", "list", "--db", db, "--unmasked", "--by", "S01")
+    assert (code, out) == (1, "")
+    assert "the staff table holds a row that is not a member of staff" in err
+    with pytest.raises(sqlite3.IntegrityError):
+        execute(db, "INSERT INTO staff VALUES ('K01', 'x', 'king', 0, 'by hand')")  # no such role
