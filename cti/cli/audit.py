@@ -1,4 +1,8 @@
-"""``cti audit``, and the audit trail every unmasked view writes before anything is shown."""
+"""``cti audit``, and the audit trail every unmasked view writes before anything is shown.
+
+Each entry names the declared actor (``--by``) with their role in the staff
+table, and the operating-system account that ran the command.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +12,18 @@ from zoneinfo import ZoneInfo
 
 from rich.markup import escape
 
+from cti.casework.access import os_account
 from cti.cli import times
 from cti.cli.options import centre_for, with_store
 from cti.cli.output import console, emit_json
 from cti.cli.tables import Column, print_table, time_text
-from cti.store import Store
+from cti.store import AuditRow, Store
 from routing.centre import StaffMember
 
 
 async def audit_unmasked(store: Store, member: StaffMember, action: str, target: str, detail: str = "") -> None:
-    """Record the unmasked view and commit it before any data is shown."""
-    store.audit(time.time(), member.id, member.role.value, action, target, detail or None)
+    """Record the unmasked view, with the operating-system account, and commit it before any data is shown."""
+    store.audit(AuditRow(time.time(), member.id, member.role.value, action, target, detail or None, os_account()))
     await store.flush()
 
 
@@ -30,7 +35,7 @@ def audit_command(args: argparse.Namespace) -> int:
     async def work(store: Store) -> int:
         rows = await store.audit_rows()
         if args.json is not None:
-            keys = ("seq", "at", "actor", "role", "action", "target", "detail")
+            keys = ("seq", "at", "actor", "role", "action", "target", "detail", "os_account")
             doc = [dict(zip(keys, r, strict=True)) | {"at": _iso(r[1], tz)} for r in rows]
             if emit_json(args, doc):
                 return 0
@@ -39,13 +44,22 @@ def audit_command(args: argparse.Namespace) -> int:
             Column("when", wrap=True, min_width=10),  # on a narrow terminal the time goes under the date
             Column("who", wrap=True),
             Column("role", priority=2),
+            Column("account", priority=3, wrap=True),
             Column("action", wrap=True),
             Column("target", wrap=True),
             Column("detail", priority=1, fold=True, min_width=12),
         )
         cells = [
-            [time_text(at, tz), escape(actor), role or "–", action, escape(target), escape(detail or "")]
-            for _, at, actor, role, action, target, detail in rows
+            [
+                time_text(at, tz),
+                escape(actor),
+                role or "–",
+                escape(account or "–"),
+                action,
+                escape(target),
+                escape(detail or ""),
+            ]
+            for _, at, actor, role, action, target, detail, account in rows
         ]
         print_table(console(), title, columns, cells)
         return 0

@@ -19,13 +19,13 @@ from zoneinfo import ZoneInfo
 
 from rich.markup import escape
 
-from cti.casework.access import supervisor
 from cti.casework.cases import CaseRecord
 from cti.casework.privacy import mask_phone, mask_text
 from cti.cli import times
 from cti.cli.audit import audit_unmasked
 from cti.cli.options import centre_for, with_store
 from cti.cli.output import check_writable, console, emit_json, write_csv
+from cti.cli.roles import supervisor
 from cti.cli.screenpop import pop_for_view, pop_json, print_pop
 from cti.cli.tables import Column, clock_text, print_table, time_text
 from cti.errors import CommandLineError, UsageError
@@ -182,7 +182,7 @@ def list_command(args: argparse.Namespace) -> int:
         path: Path | None = getattr(args, name)
         if path is not None and str(path) != "-":
             check_writable(path)
-    member = supervisor(centre, args.by) if args.unmasked else None
+    member = supervisor(args.db, args.by) if args.unmasked else None
 
     async def work(store: Store) -> int:
         if member is not None:
@@ -327,7 +327,7 @@ def show_command(args: argparse.Namespace) -> int:
     """One call: its row, journal, case and the screen pop its agents saw."""
     centre = centre_for(args)
     tz = ZoneInfo(centre.info.timezone)
-    member = supervisor(centre, args.by) if args.unmasked else None
+    member = supervisor(args.db, args.by) if args.unmasked else None
 
     async def work(store: Store) -> int:
         call = await store.call_by_id(args.call_id)

@@ -12,12 +12,13 @@ from zoneinfo import ZoneInfo
 from rich.markup import escape
 
 from cti.casework import cases as k
-from cti.casework.access import current_user, supervisor
+from cti.casework.access import current_user
 from cti.casework.privacy import mask_phone, mask_text
 from cti.cli import times
 from cti.cli.audit import audit_unmasked
 from cti.cli.options import at_or_now, centre_for, with_store
 from cti.cli.output import console, emit_json
+from cti.cli.roles import supervisor
 from cti.cli.screenpop import pop_for_view, pop_json, print_pop
 from cti.cli.tables import Column, print_table, time_text
 from cti.errors import CommandLineError, UsageError
@@ -184,7 +185,7 @@ def show_command(args: argparse.Namespace) -> int:
     centre = centre_for(args)
     tz = ZoneInfo(centre.info.timezone)
     at = time.time()
-    member = supervisor(centre, args.by) if args.unmasked else None
+    member = supervisor(args.db, args.by) if args.unmasked else None
 
     async def work(store: Store) -> int:
         case = await _get(store, args.case_id)

@@ -17,6 +17,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from cti.cli.figures import print_summary
 from cti.cli.options import parse_start
 from cti.cli.output import check_writable, console, emit_json
+from cti.cli.roles import centre_source
 from cti.cli.signals import stopped
 from cti.config import load_centre, load_default
 from cti.errors import CommandLineError, UsageError
@@ -71,6 +72,7 @@ def demo_command(args: argparse.Namespace) -> int:
             log=log,
             on_progress=on_progress,
             handle_signals=True,
+            centre_source=centre_source(loaded),
         )
         try:
             result = run_demo(settings)

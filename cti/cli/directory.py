@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from cti.casework.access import supervisor
 from cti.casework.people import PeopleError, caller_key, is_phone_key
 from cti.casework.people_csv import read_people_csv
 from cti.casework.privacy import mask_phone, mask_text
@@ -15,6 +14,7 @@ from cti.casework.synthetic import generate_people
 from cti.cli.audit import audit_unmasked
 from cti.cli.options import centre_for, with_store
 from cti.cli.output import console, emit_json
+from cti.cli.roles import supervisor
 from cti.cli.screenpop import pop_for_view, pop_json, print_pop
 from cti.errors import CommandLineError, UsageError
 from cti.live.screenpop import screen_pop
@@ -84,7 +84,7 @@ def show_command(args: argparse.Namespace) -> int:
     """A number's directory entry, recent contacts and open cases: the screen pop on demand."""
     centre = centre_for(args)
     tz = ZoneInfo(centre.info.timezone)
-    member = supervisor(centre, args.by) if args.unmasked else None
+    member = supervisor(args.db, args.by) if args.unmasked else None
     key = caller_key(args.phone)
     if not is_phone_key(key):
         raise CommandLineError(f"PHONE: {args.phone!r} is not a phone number (expected at least 7 digits)")

@@ -11,14 +11,13 @@ from pathlib import Path
 from typing import IO
 from zoneinfo import ZoneInfo
 
-from cti.casework.access import supervisor
 from cti.casework.cases import CaseRecord
 from cti.casework.privacy import mask_phone, mask_text
 from cti.cli import times
 from cti.cli.audit import audit_unmasked
 from cti.cli.options import at_or_now, centre_for, with_store
+from cti.cli.roles import supervisor
 from cti.clock import ScaledClock
-from cti.config import load_centre, load_default
 from cti.errors import UsageError
 from cti.store import CallRecord, Store
 
@@ -124,10 +123,7 @@ def write_calls(out: IO[str], calls: Iterable[CallRecord], timezones: dict[int, 
 
 def export_calls_command(args: argparse.Namespace) -> int:
     db: Path = args.db
-    member = None
-    if args.unmasked:
-        centre = (load_centre(args.config) if args.config else load_default()).centre
-        member = supervisor(centre, args.by)
+    member = supervisor(db, args.by) if args.unmasked else None
 
     async def read() -> int:
         async with await Store.open_existing(db, ScaledClock(0.0)) as store:
@@ -199,7 +195,7 @@ def write_cases(out: IO[str], cases: Iterable[CaseRecord], tz: ZoneInfo, at: flo
 
 def export_cases_command(args: argparse.Namespace) -> int:
     centre = centre_for(args)
-    member = supervisor(centre, args.by) if args.unmasked else None
+    member = supervisor(args.db, args.by) if args.unmasked else None
     tz = ZoneInfo(centre.info.timezone)
     at = at_or_now(args, centre)
 

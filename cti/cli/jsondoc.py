@@ -29,6 +29,7 @@ ORDER = (
     "cases-show",
     "calls-list",
     "calls-show",
+    "roles-list",
     "audit",
 )
 

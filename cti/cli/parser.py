@@ -185,11 +185,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_directory(commands)
     _add_cases(commands)
     _add_calls(commands)
+    _add_roles(commands)
     audit = commands.add_parser(
         "audit",
-        help="the audit trail: who saw unmasked personal data",
-        description="List the audit trail of a database: every --unmasked view or export, with who, their role, "
-        "when (centre time zone) and what.",
+        help="the audit trail: who saw unmasked personal data, who changed the staff",
+        description="List the audit trail of a database: every --unmasked view or export and every change to the "
+        "staff table, with who (as declared with --by), their role, the operating-system account that ran the "
+        "command, when (centre time zone) and what.",
     )
     _db(audit)
     json_option(audit, "the trail")
@@ -246,10 +248,28 @@ def _unmasking(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="show phone numbers and national IDs in clear: supervisors only, and audited",
     )
-    parser.add_argument("--by", metavar="STAFF_ID", help="who is asking (a [[staff]] id from the centre file)")
+    parser.add_argument(
+        "--by",
+        metavar="STAFF_ID",
+        help="who is asking (default $CTI_USER): a supervisor in the database's staff table (cti roles list)",
+    )
     if not any(a.dest == "config" for a in parser._actions):
         parser.add_argument("--config", metavar="FILE", help="centre file (default: the shipped DGPA centre)")
 
+
+_ROLES_HELP = """\
+Who is a supervisor, QA or operator comes from the database's own staff
+table, never from a --config passed to a read command: `--unmasked --by ID`
+needs ID to be a supervisor there. The first `cti demo` on a database fills
+an empty table from its centre file; `import` makes the table match a centre
+file's [[staff]] (members not in the file are removed). Every import is
+audited with --by and the operating-system account. The first import into an
+empty table must be made by a supervisor the file lists; after that, only by
+a supervisor already in the table.
+
+  cti roles list --db demo.db
+  cti roles import --db demo.db --config centre.toml --by S01
+"""
 
 _ERLANG_HELP = """\
 The analytic answer for one interval. Erlang C assumes callers wait for ever;
@@ -290,6 +310,37 @@ belongs to the server, and these commands refuse to change it.
   cti cases escalate C20261122-00012 --to third-line --note "data fix needed" --db demo.db
   cti cases close C20261122-00012 --note "fixed by the owner" --db demo.db
 """
+
+
+def _add_roles(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    roles = commands.add_parser(
+        "roles",
+        help="the staff table: who may see unmasked data; list, import from a centre file",
+        description=_ROLES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    actions = roles.add_subparsers(dest="roles_command", metavar="ACTION", required=True)
+    listing = actions.add_parser(
+        "list",
+        help="the staff table: id, name, role, when added, from which centre file",
+        description="List the database's staff table by id, with when each member was added (centre time zone) "
+        "and the centre file they came from.",
+    )
+    _db(listing)
+    json_option(listing, "the staff")
+    listing.set_defaults(run=Handler("roles", "list_command"))
+    imp = actions.add_parser(
+        "import",
+        help="make the staff table match a centre file's [[staff]] (audited)",
+        description="Make the database's staff table hold exactly the [[staff]] of the centre file (--config, "
+        "default the shipped centre): members added, renamed or given another role, and removed when the file "
+        "no longer lists them. The first import into an empty table must be made by a supervisor the file "
+        "lists; later ones by a supervisor already in the table. A file with no supervisor is refused. "
+        "Each change is written to the audit trail with --by and the operating-system account.",
+    )
+    _db(imp)
+    imp.add_argument("--by", metavar="STAFF_ID", help="who imports (default $CTI_USER): a supervisor (see above)")
+    imp.set_defaults(run=Handler("roles", "import_command"))
 
 
 def _add_erlang(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -39,6 +39,7 @@ from cti.live.bus import LocalBus
 from cti.live.logs import Logger, make_logger
 from cti.live.messages import STATS, Stats
 from cti.live.pbx import SimPbx
+from cti.live.roles import seed_staff
 from cti.live.server import CtiServer
 from cti.live.traffic import TrafficGenerator, TrafficProfile
 from cti.store import Recovery, Store
@@ -88,6 +89,8 @@ class DemoSettings:
     on_bus: Callable[[LocalBus], None] | None = None
     #: Stop early, closing what is open, on SIGINT or SIGTERM (the command line sets this).
     handle_signals: bool = False
+    #: Where the centre came from (a file's path), recorded with the staff it seeds into an empty staff table.
+    centre_source: str = "<default centre>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +142,7 @@ async def _demo(settings: DemoSettings, clock: Clock) -> DemoResult:
         if recovery.interrupted_calls:
             log.warning("recovered", interrupted=len(recovery.interrupted_calls), runs=list(recovery.unfinished_runs))
         added = await _seed_directory(store, settings, log)
+        await seed_staff(store, centre, settings.centre_source, log)
         callers = await store.people(limit=MAX_CALLERS)
         speed = "max" if clock.speed is None else f"{clock.speed:g}"
         start = clock.now()

@@ -7,6 +7,7 @@
 * :mod:`cti.store.recovery` — closing what a killed process left open;
 * :mod:`cti.store.directory` — synchronous reads of callers, contacts and
   open cases (the screen pop, ``cti directory``);
+* :mod:`cti.store.staff` — the staff table, the authority on roles, and audit rows;
 * :mod:`cti.store.figures` — a run's figures from its rows (the ``cti demo`` summary);
 * :mod:`cti.store.days` — one day, read-only, for a replay;
 * :mod:`cti.store.errors` — :class:`StoreError`.
@@ -29,12 +30,14 @@ from cti.store.records import (
 )
 from cti.store.schema import MIGRATIONS
 from cti.store.sqlite import DatabaseError, Store
+from cti.store.staff import AuditRow
 
 __all__ = [
     "CALL_COLUMNS",
     "CALL_OUTCOMES",
     "MIGRATIONS",
     "AgentStateRow",
+    "AuditRow",
     "CallRecord",
     "DatabaseError",
     "Journal",

@@ -171,7 +171,9 @@ MIGRATIONS: tuple[str, ...] = (
         detail  TEXT
     );
     """,
-    # 3: the lease: which server holds the database, and an epoch that only grows (cti.store.lease)
+    # 3: the lease: which server holds the database, and an epoch that only grows (cti.store.lease);
+    #    the staff table (who is a supervisor or QA: the authority on roles), and the operating-system
+    #    account that ran each audited command
     """
     CREATE TABLE lease (
         id            INTEGER PRIMARY KEY CHECK (id = 1),
@@ -189,6 +191,14 @@ MIGRATIONS: tuple[str, ...] = (
     BEGIN SELECT RAISE(ABORT, 'the lease epoch only grows'); END;
     CREATE TRIGGER lease_row_stays BEFORE DELETE ON lease
     BEGIN SELECT RAISE(ABORT, 'the lease row is never deleted'); END;
+    CREATE TABLE staff (
+        staff_id  TEXT PRIMARY KEY,
+        name      TEXT NOT NULL,
+        role      TEXT NOT NULL CHECK (role IN ('supervisor', 'qa', 'operator')),
+        added_at  REAL NOT NULL,
+        source    TEXT NOT NULL
+    );
+    ALTER TABLE audit ADD COLUMN os_account TEXT;
     """,
 )
 

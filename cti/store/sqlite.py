@@ -11,7 +11,7 @@ Tables (the schema and its migrations are in :mod:`cti.store.schema`):
 * ``agent_sessions`` and ``agent_states`` — logins and every state change,
   with the reason and the routing rule behind it.
 * ``people`` and ``people_phones`` (the caller directory), ``screen_pops``,
-  ``cases`` and ``case_events``, and ``audit``.
+  ``cases`` and ``case_events``, ``audit``, and ``staff`` (:mod:`cti.store.staff`).
 
 Writes are *group-committed*: components append rows without waiting, and a
 writer task commits everything gathered since the last commit every
@@ -42,6 +42,7 @@ from typing import Any
 
 import aiosqlite
 
+from cti.casework.access import StaffEntry
 from cti.casework.cases import CASE_COLUMNS, CaseRecord, CaseStep
 from cti.casework.people import Person, phone_key
 from cti.clock import Clock
@@ -72,6 +73,8 @@ from cti.store.records import (
 )
 from cti.store.recovery import recover
 from cti.store.schema import BUSY_TIMEOUT_S, check_ours, migrate
+from cti.store.staff import INSERT_AUDIT, AuditRow, read_staff, replace_staff
+from routing.centre import StaffMember
 
 #: The driver's error for a file that is not a usable database, for callers that must not import the driver.
 DatabaseError = sqlite3.DatabaseError
@@ -280,13 +283,8 @@ class Store:
         )
         self._wake.set()
 
-    def audit(self, at: float, actor: str, role: str | None, action: str, target: str, detail: str | None) -> None:
-        self._misc.append(
-            (
-                "INSERT INTO audit (at, actor, role, action, target, detail) VALUES (?,?,?,?,?,?)",
-                (at, actor, role, action, target, detail),
-            )
-        )
+    def audit(self, row: AuditRow) -> None:
+        self._misc.append((INSERT_AUDIT, row.params()))
         self._wake.set()
 
     async def flush(self) -> None:
@@ -686,7 +684,29 @@ class Store:
 
     async def audit_rows(self) -> list[tuple[Any, ...]]:
         await self.flush()
-        return await self._fetch("SELECT seq, at, actor, role, action, target, detail FROM audit ORDER BY seq")
+        return await self._fetch(
+            "SELECT seq, at, actor, role, action, target, detail, os_account FROM audit ORDER BY seq"
+        )
+
+    async def staff(self) -> list[StaffEntry]:
+        """The staff table (:mod:`cti.store.staff`), by id."""
+        await self.flush()
+        with self._clock.io():
+            return await read_staff(self._db)
+
+    async def replace_staff(
+        self,
+        expected: Sequence[StaffMember],
+        members: Sequence[StaffMember],
+        at: float,
+        source: str,
+        audit: Sequence[AuditRow],
+    ) -> None:
+        """Make the staff table hold exactly ``members``, with the audit rows, if it still holds ``expected``."""
+        await self.flush()
+        async with self._lock:
+            with self._clock.io():
+                await replace_staff(self._db, expected, members, at, source, audit)
 
     async def _fetch(self, sql: str, params: Sequence[Any] | Iterable[Any] = ()) -> list[tuple[Any, ...]]:
         with self._clock.io():

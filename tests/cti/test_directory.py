@@ -8,7 +8,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cti.casework.access import supervisor
+from cti.casework.access import os_account, supervisor
 from cti.casework.people import Person, caller_key, phone_key
 from cti.cli.audit import audit_unmasked
 from cti.clock import ScaledClock, run
@@ -61,13 +61,13 @@ def test_an_unmasked_view_is_audited_and_committed_before_it_returns(tmp_path: P
 
     async def main() -> None:
         async with await Store.open(db, CLOCK) as store:
-            member = supervisor(load_default().centre, "S01")
+            member = supervisor(load_default().centre.staff, "S01", str(db))
             await audit_unmasked(store, member, "export-calls-unmasked", "d.db")
             with sqlite3.connect(db) as other:  # another connection sees only what is committed
-                seen.extend(other.execute("SELECT actor, role, action FROM audit").fetchall())
+                seen.extend(other.execute("SELECT actor, role, action, os_account FROM audit").fetchall())
 
     run(main(), CLOCK)
-    assert seen == [("S01", "supervisor", "export-calls-unmasked")]
+    assert seen == [("S01", "supervisor", "export-calls-unmasked", os_account())]
 
 
 def test_every_read_of_a_callers_first_sight_uses_an_index_not_a_scan(tmp_path: Path) -> None:

@@ -137,6 +137,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
     add("calls-show", ["calls", "show", call_id, "--db", db])
     add("calls-show", ["calls", "show", abandoned, "--db", db])
     add("calls-show", ["calls", "show", call_id, "--db", db, "--unmasked", "--by", "S01"])
+    add("roles-list", ["roles", "list", "--db", db])
     add("audit", ["audit", "--db", db])
     return got
 
