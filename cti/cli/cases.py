@@ -9,17 +9,18 @@ from dataclasses import asdict, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from rich.markup import escape
+from rich.text import Text
 
 from cti.casework import cases as k
 from cti.casework.access import current_user, supervisor
-from cti.casework.privacy import mask_phone, mask_text
+from cti.casework.privacy import mask_record, mask_text
 from cti.cli import times
 from cti.cli.audit import audit_unmasked
 from cti.cli.options import at_or_now, centre_for, with_store
 from cti.cli.output import console, emit_json
 from cti.cli.screenpop import pop_for_view, pop_json, print_pop
 from cti.cli.tables import Column, print_table, time_text
+from cti.cli.terminal import markup
 from cti.errors import CommandLineError, UsageError
 from cti.store import Store
 
@@ -36,10 +37,9 @@ def _short(t: float | None, tz: ZoneInfo) -> str:
 
 def case_dict(case: k.CaseRecord, tz: ZoneInfo, at: float, *, unmasked: bool) -> dict[str, Any]:
     """A case as JSON (``$defs/case`` in ``cti/cli/schemas/common.json``): the caller's number masked unless asked."""
-    row = asdict(case)
-    row["caller"] = case.caller if unmasked else mask_phone(case.caller)
-    row = {("caller_number" if key == "caller" else key): value for key, value in row.items()}
-    row["notes"] = case.notes if unmasked or case.notes is None else mask_text(case.notes)
+    row = {("caller_number" if key == "caller" else key): value for key, value in asdict(case).items()}
+    if not unmasked:
+        row = mask_record(row)
     for name in ("created_at", "due_at", "closed_at"):
         row[name] = _iso(row[name], tz) or None
     row["overdue"] = case.overdue(at)
@@ -81,9 +81,9 @@ def list_command(args: argparse.Namespace) -> int:
                     c.agency,
                     c.status,
                     c.tier,
-                    escape(c.owner or "–"),
+                    c.owner or "–",
                     c.priority,
-                    f"[red]{due} overdue[/]" if c.overdue(at) else due,
+                    Text(f"{due} overdue", style="red") if c.overdue(at) else due,
                     c.disposition or "–",
                 ]
             )
@@ -148,7 +148,7 @@ def chase_command(args: argparse.Namespace) -> int:
             rows.append(
                 [
                     tier,
-                    escape(owner or "(call-back queue)"),
+                    owner or "(call-back queue)",
                     str(len(cases)),
                     f"{_days(at - cases[0].due_at):g} days",
                     ids,
@@ -193,7 +193,12 @@ def show_command(args: argparse.Namespace) -> int:
         steps = await store.case_steps(case.case_id)
         unmasked = member is not None
         if not unmasked:
-            steps = [replace(s, note=s.note and mask_text(s.note)) for s in steps]
+            steps = [
+                replace(
+                    s, note=s.note and mask_text(s.note), actor=mask_text(s.actor), owner=s.owner and mask_text(s.owner)
+                )
+                for s in steps
+            ]
         stored = await store.screen_pops(case.call_id) if case.call_id else None
         pop = await pop_for_view(store, json.loads(stored), unmasked) if stored else None
         if args.json is not None:
@@ -203,29 +208,29 @@ def show_command(args: argparse.Namespace) -> int:
             if emit_json(args, doc):
                 return EXIT_OK
         out = console()
-        caller = case.caller if unmasked else mask_phone(case.caller)
-        out.print(f"[bold]Case {case.case_id}[/]  {case.status}, {case.tier}, owner {escape(case.owner or '–')}")
+        shown = {key: markup(str(value or "–")) for key, value in case_dict(case, tz, at, unmasked=unmasked).items()}
+        out.print(f"[bold]Case {shown['case_id']}[/]  {shown['status']}, {shown['tier']}, owner {shown['owner']}")
         out.print(
-            f"call {case.call_id or '–'} from {caller} (person {case.person_id or 'unknown'}), agency {case.agency}, "
-            f"system {case.system}, channel {case.channel}, priority {case.priority}"
+            f"call {shown['call_id']} from {shown['caller_number']} (person {markup(case.person_id or 'unknown')}), "
+            f"agency {shown['agency']}, system {shown['system']}, channel {shown['channel']}, "
+            f"priority {shown['priority']}"
         )
         out.print(
             f"created {_short(case.created_at, tz)}, due {_short(case.due_at, tz)}"
             + (f", closed {_short(case.closed_at, tz)}" if case.closed_at else "")
             + (" [red]overdue[/]" if case.overdue(at) else "")
         )
-        notes = case.notes if unmasked or case.notes is None else mask_text(case.notes)
-        out.print(f"disposition {case.disposition or '–'}; notes: {escape(notes or '–')}")
+        out.print(f"disposition {shown['disposition']}; notes: {shown['notes']}")
         rows = [
             [
                 _short(s.at, tz),
-                escape(s.actor),
+                s.actor,
                 s.action,
                 s.status,
                 s.tier,
-                escape(s.owner or "–"),
+                s.owner or "–",
                 _short(s.due_at, tz),
-                escape(s.note or ""),
+                s.note or "",
             ]
             for s in steps
         ]
