@@ -13,6 +13,7 @@ from rich.text import Text
 
 from cti.casework import cases as k
 from cti.casework.access import current_user, supervisor
+from cti.casework.limits import NAME_MAX, NOTE_MAX, text_problem
 from cti.casework.privacy import mask_record, mask_text
 from cti.cli import times
 from cti.cli.audit import audit_unmasked
@@ -280,6 +281,16 @@ async def _get(store: Store, case_id: str) -> k.CaseRecord:
 # ----------------------------------------------------------------------
 
 
+def _check_text(args: argparse.Namespace, actor: str) -> None:
+    """A note, owner or actor too long, or with a control character, is refused before anything changes."""
+    given = [("--note", getattr(args, "note", None), NOTE_MAX), ("--owner", getattr(args, "owner", None), NAME_MAX)]
+    given.append(("--by" if args.by else "the user name ($CTI_USER or the login name)", actor, NAME_MAX))
+    for option, value, limit in given:
+        problem = None if value is None else text_problem(value, limit, lines=option == "--note")
+        if problem is not None:
+            raise CommandLineError(f"{option}: {problem}; nothing was changed")
+
+
 def change_command(args: argparse.Namespace) -> int:
     centre = centre_for(args)
     tz = ZoneInfo(centre.info.timezone)
@@ -289,6 +300,7 @@ def change_command(args: argparse.Namespace) -> int:
         raise CommandLineError("--note: empty; say what was done or why")
     if getattr(args, "owner", None) is not None and not args.owner.strip():
         raise CommandLineError("--owner: empty; name who takes the case")
+    _check_text(args, actor)
 
     async def work(store: Store) -> int:
         case = await _get(store, args.case_id)

@@ -55,12 +55,12 @@ def _newest_first(case: k.CaseRecord) -> tuple[float, str]:
 def make_profile(p: Person) -> m.Profile:
     return m.Profile(
         person_id=p.person_id,
-        name=p.name,
+        name=mask_national_id(p.name),
         agency=p.agency,
-        title=p.title,
+        title=mask_national_id(p.title),
         office_phone=p.office_phone,
         mobile=p.mobile,
-        email=p.email,
+        email=mask_national_id(p.email),
         national_id=mask_national_id(p.national_id),
         synthetic=p.synthetic,
     )
