@@ -46,6 +46,7 @@ _DATE = r"(?:19|20)[0-9]{2}(?P<ds>[-/.])(?:1[0-2]|0?[1-9])(?P=ds)(?:3[01]|[12][0
 _SEP = r"[ \t().\/-]"
 _EXTENSION = r"(?:" + _SEP + r"*(?:#|轉|分機|ext\.?|x)" + _SEP + r"*[0-9]+)?"
 _PHONE = r"(?:\+" + _SEP + r"*)?\(?[0-9](?:" + _SEP + r"{0,3}[0-9])*" + _EXTENSION
+_KEPT = re.compile(r"[0-9]{1,3}(?![0-9])")
 _IN_TEXT = re.compile(r"(?<![A-Za-z0-9])(?:(?P<date>" + _DATE + r")|(?P<phone>" + _PHONE + r"))", re.IGNORECASE)
 
 
@@ -105,20 +106,25 @@ def mask_national_id(value: str) -> str:
 
 
 def mask_text(text: str) -> str:
-    """Mask national IDs and phone numbers wherever they appear in free text (notes, IVR values, excerpts)."""
-    text = mask_national_id(text)
+    """Mask national IDs and phone numbers wherever they appear in free text (notes, IVR values, excerpts).
+
+    Numbers first, so that the three digits an ID keeps never join a number written after it.
+    """
     folded = _fold(text)
     chars: list[str] | None = None
     for match in _IN_TEXT.finditer(folded):
         if match.group("phone") is None:
             continue  # a date
         start, end = match.span()
+        if start and folded[start - 1] == "*":  # the digits a mask kept (``A******789 0912…``) start no number
+            kept = _KEPT.match(folded, start, end)
+            start = kept.end() if kept else start
         if sum(ch.isdigit() for ch in folded[start:end]) < PHONE_DIGITS:
             continue
         if chars is None:
             chars = list(text)
         _mask_span(chars, folded, start, end)
-    return text if chars is None else "".join(chars)
+    return mask_national_id(text if chars is None else "".join(chars))
 
 
 #: Fields that hold ids and codes of the centre, never personal data: views and exports show them as they are.

@@ -354,6 +354,7 @@ def test_no_id_or_number_comes_out_whole_from_any_output_of_the_centre(data: st.
             await c.at(1)
             for n, (call_id, caller, ivr, notes) in enumerate(dials):
                 t = 1 + 60 * n
+                await c.at(t)
                 c.dial(call_id, agency=AGENCIES[n % 2], caller=caller, ivr=ivr)
                 await c.at(t + 1)
                 c.agent(m.Answer(agent_id="N1", call_id=call_id))
