@@ -64,7 +64,7 @@ def _header(cells: list[str], line: int, source: str) -> dict[str, int]:
 def _check_row(value: dict[str, str], known: frozenset[str] | None) -> tuple[str, str] | None:
     """The first bad ``(column, message)`` of a row, or None when every value is well-formed."""
     for name, text in value.items():
-        problem = text_problem(text, _LIMITS.get(name, _ANY_TEXT))
+        problem = text_problem(text, _LIMITS.get(name, _ANY_TEXT), lines=True)  # a quoted cell may have lines
         if problem is not None:
             return name, problem
     for name in _REQUIRED:
