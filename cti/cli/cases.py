@@ -21,7 +21,7 @@ from cti.cli.options import at_or_now, centre_for, with_store
 from cti.cli.output import console, emit_json
 from cti.cli.screenpop import pop_for_view, pop_json, print_pop
 from cti.cli.tables import Column, print_table, time_text
-from cti.cli.terminal import markup
+from cti.cli.terminal import clean, markup
 from cti.errors import CommandLineError, UsageError
 from cti.store import Store
 
@@ -338,8 +338,10 @@ def change_command(args: argparse.Namespace) -> int:
             raise UsageError(str(exc)) from None
         await store.update_case(case, step)
         print(
-            f"{case.case_id}: {step.action} by {actor}; now {case.status}, {case.tier}, owner {case.owner or '–'}, "
-            f"due {_short(case.due_at, tz)}"
+            clean(
+                f"{case.case_id}: {step.action} by {actor}; now {case.status}, {case.tier}, "
+                f"owner {case.owner or '–'}, due {_short(case.due_at, tz)}"
+            )
         )
         return EXIT_OK
 

@@ -12,14 +12,19 @@ import contextlib
 import csv
 import io
 import json
+import re
 import sqlite3
+import unicodedata
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from rich.console import Console
 
 from cti.casework.people import Person
 from cti.cli import main
+from cti.cli.output import FORMULA_STARTS, csv_safe
 from cti.cli.tables import Column, print_table
 from cti.live import messages as m
 from cti.live.bus import LocalBus
@@ -192,6 +197,20 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_prefixed_with_a_quote_in_eve
     listed = {r["call_id"]: r for r in _rows(hostile.ok("calls", "list", "--csv"))}
     assert listed["c1"]["channel"] == "'" + CALC
     assert listed["c1"]["wait_s"] == calls["c1"]["wait_s"] == repr(float(calls["c1"]["wait_s"]))  # numbers as they are
+
+
+@given(
+    st.one_of(
+        st.text(),
+        st.sampled_from((*FORMULA_STARTS, "＝", "－", "＋", "＠")).flatmap(lambda c: st.text().map(c.__add__)),
+    )
+)
+def test_a_cell_never_starts_a_formula_and_only_ever_gains_a_quote_in_front(text: str) -> None:
+    cell = csv_safe(text)
+    assert cell in (text, "'" + text)
+    number = re.fullmatch(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?", text) is not None
+    starts = unicodedata.normalize("NFKC", text[:1]).startswith(FORMULA_STARTS)
+    assert (cell != text) == (starts and not number)
 
 
 def test_raw_csv_writes_the_cells_as_stored(hostile: Run) -> None:
