@@ -82,7 +82,7 @@ def list_command(args: argparse.Namespace) -> int:
                     c.agency,
                     c.status,
                     c.tier,
-                    c.owner or "–",
+                    mask_text(c.owner or "–"),
                     c.priority,
                     Text(f"{due} overdue", style="red") if c.overdue(at) else due,
                     c.disposition or "–",
@@ -132,7 +132,7 @@ def chase_command(args: argparse.Namespace) -> int:
                 "groups": [
                     {
                         "tier": tier,
-                        "owner": owner,
+                        "owner": owner and mask_text(owner),
                         "cases": [
                             {"case_id": c.case_id, "due_at": _iso(c.due_at, tz), "days_overdue": _days(at - c.due_at)}
                             for c in cases
@@ -149,7 +149,7 @@ def chase_command(args: argparse.Namespace) -> int:
             rows.append(
                 [
                     tier,
-                    owner or "(call-back queue)",
+                    mask_text(owner or "(call-back queue)"),
                     str(len(cases)),
                     f"{_days(at - cases[0].due_at):g} days",
                     ids,
