@@ -43,7 +43,7 @@ _KEEP = 3  # digits kept at the end of a phone number or national ID
 # On the folded text (see _fold). A national ID, and the old resident form with a second letter.
 _NATIONAL_ID = re.compile(r"(?<![0-9])[A-Za-z][A-Za-z1289][0-9]{8}(?![0-9])")
 _DATE = r"(?:19|20)[0-9]{2}(?P<ds>[-/.])(?:1[0-2]|0?[1-9])(?P=ds)(?:3[01]|[12][0-9]|0?[1-9])(?![0-9])"
-_SEP = r"[ \t().\/-]"
+_SEP = r"[ \t\n\r\f\v().\/-]"  # what the directory accepts between digits (a line break too)
 _EXTENSION = r"(?:" + _SEP + r"*(?:#|轉|分機|ext\.?|x)" + _SEP + r"*[0-9]+)?"
 _PHONE = r"(?:\+" + _SEP + r"*)?\(?[0-9](?:" + _SEP + r"{0,3}[0-9])*" + _EXTENSION
 _KEPT = re.compile(r"[0-9]{1,3}(?![0-9])")

@@ -114,7 +114,7 @@ def written_numbers(draw: st.DrawFn, *, bus: bool = False) -> tuple[str, str]:
     digits = draw(dialled_numbers())
     international = draw(st.booleans())
     national = digits[1:] if international else digits
-    seps = (" ", "-", "") if bus else (" ", "-", ".", "/", "", "  ")
+    seps = (" ", "-", "") if bus else (" ", "-", ".", "/", "", "  ", "\n")
     sep = draw(st.sampled_from(seps))
     groups = _groups(national, draw)
     if not bus and not international and len(groups) > 1 and draw(st.booleans()):
