@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from unittest import mock
 
+import pytest
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
@@ -254,6 +255,23 @@ def test_a_national_id_keeps_its_letter_and_last_three_digits_in_any_case_and_wi
     masked = unicodedata.normalize("NFKC", mask_national_id(value))
     plain = unicodedata.normalize("NFKC", value)
     assert masked == plain[0] + "******" + plain[-3:]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "case C20261122-00012, call c000123, person P0000001",  # ids glued to their letter
+        "on 2026-11-22 10:26, 2026/1/5 and 2026.11.22",  # dates
+        "1,000,000 元; 3 次; 第 123456 號",  # fewer than seven digits in a row
+    ],
+)
+def test_what_is_no_phone_number_or_id_stays_as_written(text: str) -> None:
+    assert mask_text(text) == text
+
+
+def test_the_digits_a_mask_kept_do_not_join_a_number_after_them() -> None:
+    assert mask_text("ID A******789 0912-345-678") == "ID A******789 ****-***-678"
+    assert mask_text("**0912345678**") == "*********678**"  # stars typed before a number hide nothing
 
 
 # ---------------------------------------------------------------- through the centre
