@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Collection, Iterable, Iterator
 from typing import IO
 
+from cti.casework.limits import EMAIL_MAX, NAME_MAX, PHONE_MAX, text_problem
 from cti.casework.nationalid import PATTERN, national_id_valid
 from cti.casework.people import COLUMNS, ID_PATTERN, PeopleError, Person, phone_key
 
@@ -20,6 +21,9 @@ from cti.casework.people import COLUMNS, ID_PATTERN, PeopleError, Person, phone_
 _EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+")
 _EXPECTED_HEADER = ", ".join(COLUMNS)
 _REQUIRED = COLUMNS[1:]
+#: The longest each column may be (ids, agencies and national IDs have their own patterns).
+_LIMITS = {"name": NAME_MAX, "title": NAME_MAX, "email": EMAIL_MAX, "office_phone": PHONE_MAX, "mobile": PHONE_MAX}
+_ANY_TEXT = 200  # the rest are checked by pattern; this keeps the message about them short
 
 
 def _rows(reader: Iterator[list[str]], line_num: Callable[[], int], source: str) -> Iterator[tuple[int, list[str]]]:
@@ -59,6 +63,10 @@ def _header(cells: list[str], line: int, source: str) -> dict[str, int]:
 
 def _check_row(value: dict[str, str], known: frozenset[str] | None) -> tuple[str, str] | None:
     """The first bad ``(column, message)`` of a row, or None when every value is well-formed."""
+    for name, text in value.items():
+        problem = text_problem(text, _LIMITS.get(name, _ANY_TEXT), lines=True)  # a quoted cell may have lines
+        if problem is not None:
+            return name, problem
     for name in _REQUIRED:
         if not value[name]:
             return name, "empty; a value is required"

@@ -10,8 +10,6 @@ import argparse
 import time
 from zoneinfo import ZoneInfo
 
-from rich.markup import escape
-
 from cti.casework.access import os_account
 from cti.cli import times
 from cti.cli.options import centre_for, with_store
@@ -50,15 +48,7 @@ def audit_command(args: argparse.Namespace) -> int:
             Column("detail", priority=1, fold=True, min_width=12),
         )
         cells = [
-            [
-                time_text(at, tz),
-                escape(actor),
-                role or "–",
-                escape(account or "–"),
-                action,
-                escape(target),
-                escape(detail or ""),
-            ]
+            [time_text(at, tz), actor, role or "–", account or "–", action, target, detail or ""]
             for _, at, actor, role, action, target, detail, account in rows
         ]
         print_table(console(), title, columns, cells)

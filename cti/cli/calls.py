@@ -17,10 +17,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from rich.markup import escape
-
 from cti.casework.cases import CaseRecord
-from cti.casework.privacy import mask_phone, mask_text
+from cti.casework.privacy import mask_phone, mask_record, mask_text
 from cti.cli import times
 from cti.cli.audit import audit_unmasked
 from cti.cli.options import centre_for, with_store
@@ -28,6 +26,7 @@ from cti.cli.output import check_writable, console, emit_json, write_csv
 from cti.cli.roles import supervisor
 from cti.cli.screenpop import pop_for_view, pop_json, print_pop
 from cti.cli.tables import Column, clock_text, print_table, time_text
+from cti.cli.terminal import markup
 from cti.errors import CommandLineError, UsageError
 from cti.store import CALL_OUTCOMES, CallRecord, JournalEntry, Store
 from routing.centre import Centre
@@ -67,13 +66,14 @@ def wrap_up_s(c: CallRecord) -> float | None:
 def call_dict(c: CallRecord, tz: ZoneInfo, *, unmasked: bool) -> dict[str, Any]:
     """A call as JSON: the row of ``calls list --json`` and the top of ``calls show --json``.
 
-    The shape is ``$defs/call`` in ``cti/cli/schemas/common.json``.
+    The shape is ``$defs/call`` in ``cti/cli/schemas/common.json``. Masked, the caller's number keeps its
+    last three digits and numbers and IDs in free text (notes, IVR values, channel) are masked.
     """
-    return {
+    doc = {
         "call_id": c.call_id,
         "run_id": c.run_id,
         "channel": c.channel,
-        "caller_number": c.caller if unmasked else mask_phone(c.caller),
+        "caller_number": c.caller,
         "dialled": c.dialled,
         "system": c.system,
         "agency": c.agency,
@@ -98,8 +98,9 @@ def call_dict(c: CallRecord, tz: ZoneInfo, *, unmasked: bool) -> dict[str, Any]:
         "case_id": c.case_id,
         "ivr": json.loads(c.ivr) if c.ivr else {},
         "disposition": c.disposition,
-        "notes": c.notes if unmasked or c.notes is None else mask_text(c.notes),
+        "notes": c.notes,
     }
+    return doc if unmasked else mask_record(doc)
 
 
 def _csv_row(row: dict[str, Any]) -> dict[str, object]:
@@ -200,7 +201,7 @@ def list_command(args: argparse.Namespace) -> int:
         )
         rows = [call_dict(c, tz, unmasked=member is not None) for c in calls]
         if args.csv is not None:
-            write_csv(args.csv, [_csv_row(r) for r in rows])
+            write_csv(args.csv, [_csv_row(r) for r in rows], raw=args.raw_csv)
         if args.json is not None:
             emit_json(args, rows)
         if args.ids:
@@ -250,7 +251,7 @@ def print_calls(calls: list[CallRecord], tz: ZoneInfo, timezone: str, *, unmaske
                 c.system,
                 c.agency,
                 c.site or "–",
-                escape(c.agent or "–"),
+                c.agent or "–",
                 c.outcome or "in progress",
                 "–" if wait is None else f"{wait:.1f}",
                 "–" if talk is None else f"{talk:.1f}",
@@ -310,7 +311,7 @@ def journal_text(e: JournalEntry, tz: ZoneInfo) -> str:
 
 def case_summary(case: CaseRecord, tz: ZoneInfo, *, unmasked: bool) -> dict[str, Any]:
     """What ``calls show`` tells of the call's case: where it stands, its disposition and notes."""
-    return {
+    doc = {
         "case_id": case.case_id,
         "status": case.status,
         "tier": case.tier,
@@ -319,8 +320,9 @@ def case_summary(case: CaseRecord, tz: ZoneInfo, *, unmasked: bool) -> dict[str,
         "due_at": _iso(case.due_at, tz),
         "closed_at": _iso(case.closed_at, tz),
         "disposition": case.disposition,
-        "notes": case.notes if unmasked or case.notes is None else mask_text(case.notes),
+        "notes": case.notes,
     }
+    return doc if unmasked else mask_record(doc)
 
 
 def show_command(args: argparse.Namespace) -> int:
@@ -343,21 +345,23 @@ def show_command(args: argparse.Namespace) -> int:
         if args.json is not None:
             doc = call_dict(call, tz, unmasked=unmasked)
             doc["case"] = case_summary(case, tz, unmasked=unmasked) if case is not None else None
-            doc["journal"] = [journal_dict(e, tz) for e in journal]
+            doc["journal"] = [journal_dict(e, tz) if unmasked else mask_record(journal_dict(e, tz)) for e in journal]
             doc["screen_pop"] = None if pop_doc is None else pop_json(pop_doc, tz)
             if emit_json(args, doc):
                 return EXIT_OK
         out = console()
+        row = {key: markup(str(value or "–")) for key, value in call_dict(call, tz, unmasked=unmasked).items()}
         out.print(
-            f"[bold]Call {call.call_id}[/] (run {call.run_id}) from "
-            f"{call.caller if unmasked else mask_phone(call.caller)}: {call.system}, {call.agency}; "
-            f"outcome {call.outcome or 'in progress'}; agent {call.agent or '–'}"
+            f"[bold]Call {row['call_id']}[/] (run {call.run_id}) from {row['caller_number']}: {row['system']}, "
+            f"{row['agency']}; outcome {markup(call.outcome or 'in progress')}; agent {row['agent_id']}"
         )
         if case is not None:
-            summary = case_summary(case, tz, unmasked=unmasked)
+            summary = {
+                key: markup(str(value or "–")) for key, value in case_summary(case, tz, unmasked=unmasked).items()
+            }
             out.print(
-                f"case {case.case_id}: {case.status}, {case.tier}, owner {escape(case.owner or '–')}; "
-                f"disposition {case.disposition or '–'}; notes: {escape(summary['notes'] or '–')}",
+                f"case {summary['case_id']}: {summary['status']}, {summary['tier']}, owner {summary['owner']}; "
+                f"disposition {summary['disposition']}; notes: {summary['notes']}",
                 highlight=False,
             )
         else:
@@ -367,9 +371,9 @@ def show_command(args: argparse.Namespace) -> int:
                 clock_text(e.at, tz),
                 e.event,
                 e.queue or "–",
-                escape(e.agent_id or "–"),
+                e.agent_id or "–",
                 e.rule or "–",
-                journal_text(e, tz),
+                journal_text(e, tz) if unmasked else mask_text(journal_text(e, tz)),
             ]
             for e in journal
         ]

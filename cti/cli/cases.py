@@ -9,11 +9,12 @@ from dataclasses import asdict, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from rich.markup import escape
+from rich.text import Text
 
 from cti.casework import cases as k
 from cti.casework.access import current_user
-from cti.casework.privacy import mask_phone, mask_text
+from cti.casework.limits import NAME_MAX, NOTE_MAX, text_problem
+from cti.casework.privacy import mask_record, mask_text
 from cti.cli import times
 from cti.cli.audit import audit_unmasked
 from cti.cli.options import at_or_now, centre_for, with_store
@@ -21,6 +22,7 @@ from cti.cli.output import console, emit_json
 from cti.cli.roles import supervisor
 from cti.cli.screenpop import pop_for_view, pop_json, print_pop
 from cti.cli.tables import Column, print_table, time_text
+from cti.cli.terminal import clean, markup
 from cti.errors import CommandLineError, UsageError
 from cti.store import Store
 
@@ -37,10 +39,9 @@ def _short(t: float | None, tz: ZoneInfo) -> str:
 
 def case_dict(case: k.CaseRecord, tz: ZoneInfo, at: float, *, unmasked: bool) -> dict[str, Any]:
     """A case as JSON (``$defs/case`` in ``cti/cli/schemas/common.json``): the caller's number masked unless asked."""
-    row = asdict(case)
-    row["caller"] = case.caller if unmasked else mask_phone(case.caller)
-    row = {("caller_number" if key == "caller" else key): value for key, value in row.items()}
-    row["notes"] = case.notes if unmasked or case.notes is None else mask_text(case.notes)
+    row = {("caller_number" if key == "caller" else key): value for key, value in asdict(case).items()}
+    if not unmasked:
+        row = mask_record(row)
     for name in ("created_at", "due_at", "closed_at"):
         row[name] = _iso(row[name], tz) or None
     row["overdue"] = case.overdue(at)
@@ -82,9 +83,9 @@ def list_command(args: argparse.Namespace) -> int:
                     c.agency,
                     c.status,
                     c.tier,
-                    escape(c.owner or "–"),
+                    mask_text(c.owner or "–"),
                     c.priority,
-                    f"[red]{due} overdue[/]" if c.overdue(at) else due,
+                    Text(f"{due} overdue", style="red") if c.overdue(at) else due,
                     c.disposition or "–",
                 ]
             )
@@ -132,7 +133,7 @@ def chase_command(args: argparse.Namespace) -> int:
                 "groups": [
                     {
                         "tier": tier,
-                        "owner": owner,
+                        "owner": owner and mask_text(owner),
                         "cases": [
                             {"case_id": c.case_id, "due_at": _iso(c.due_at, tz), "days_overdue": _days(at - c.due_at)}
                             for c in cases
@@ -149,7 +150,7 @@ def chase_command(args: argparse.Namespace) -> int:
             rows.append(
                 [
                     tier,
-                    escape(owner or "(call-back queue)"),
+                    mask_text(owner or "(call-back queue)"),
                     str(len(cases)),
                     f"{_days(at - cases[0].due_at):g} days",
                     ids,
@@ -194,7 +195,12 @@ def show_command(args: argparse.Namespace) -> int:
         steps = await store.case_steps(case.case_id)
         unmasked = member is not None
         if not unmasked:
-            steps = [replace(s, note=s.note and mask_text(s.note)) for s in steps]
+            steps = [
+                replace(
+                    s, note=s.note and mask_text(s.note), actor=mask_text(s.actor), owner=s.owner and mask_text(s.owner)
+                )
+                for s in steps
+            ]
         stored = await store.screen_pops(case.call_id) if case.call_id else None
         pop = await pop_for_view(store, json.loads(stored), unmasked) if stored else None
         if args.json is not None:
@@ -204,29 +210,29 @@ def show_command(args: argparse.Namespace) -> int:
             if emit_json(args, doc):
                 return EXIT_OK
         out = console()
-        caller = case.caller if unmasked else mask_phone(case.caller)
-        out.print(f"[bold]Case {case.case_id}[/]  {case.status}, {case.tier}, owner {escape(case.owner or '–')}")
+        shown = {key: markup(str(value or "–")) for key, value in case_dict(case, tz, at, unmasked=unmasked).items()}
+        out.print(f"[bold]Case {shown['case_id']}[/]  {shown['status']}, {shown['tier']}, owner {shown['owner']}")
         out.print(
-            f"call {case.call_id or '–'} from {caller} (person {case.person_id or 'unknown'}), agency {case.agency}, "
-            f"system {case.system}, channel {case.channel}, priority {case.priority}"
+            f"call {shown['call_id']} from {shown['caller_number']} (person {markup(case.person_id or 'unknown')}), "
+            f"agency {shown['agency']}, system {shown['system']}, channel {shown['channel']}, "
+            f"priority {shown['priority']}"
         )
         out.print(
             f"created {_short(case.created_at, tz)}, due {_short(case.due_at, tz)}"
             + (f", closed {_short(case.closed_at, tz)}" if case.closed_at else "")
             + (" [red]overdue[/]" if case.overdue(at) else "")
         )
-        notes = case.notes if unmasked or case.notes is None else mask_text(case.notes)
-        out.print(f"disposition {case.disposition or '–'}; notes: {escape(notes or '–')}")
+        out.print(f"disposition {shown['disposition']}; notes: {shown['notes']}")
         rows = [
             [
                 _short(s.at, tz),
-                escape(s.actor),
+                s.actor,
                 s.action,
                 s.status,
                 s.tier,
-                escape(s.owner or "–"),
+                s.owner or "–",
                 _short(s.due_at, tz),
-                escape(s.note or ""),
+                s.note or "",
             ]
             for s in steps
         ]
@@ -276,6 +282,16 @@ async def _get(store: Store, case_id: str) -> k.CaseRecord:
 # ----------------------------------------------------------------------
 
 
+def _check_text(args: argparse.Namespace, actor: str) -> None:
+    """A note, owner or actor too long, or with a control character, is refused before anything changes."""
+    given = [("--note", getattr(args, "note", None), NOTE_MAX), ("--owner", getattr(args, "owner", None), NAME_MAX)]
+    given.append(("--by" if args.by else "the user name ($CTI_USER or the login name)", actor, NAME_MAX))
+    for option, value, limit in given:
+        problem = None if value is None else text_problem(value, limit, lines=option == "--note")
+        if problem is not None:
+            raise CommandLineError(f"{option}: {problem}; nothing was changed")
+
+
 def change_command(args: argparse.Namespace) -> int:
     centre = centre_for(args)
     tz = ZoneInfo(centre.info.timezone)
@@ -285,6 +301,7 @@ def change_command(args: argparse.Namespace) -> int:
         raise CommandLineError("--note: empty; say what was done or why")
     if getattr(args, "owner", None) is not None and not args.owner.strip():
         raise CommandLineError("--owner: empty; name who takes the case")
+    _check_text(args, actor)
 
     async def work(store: Store) -> int:
         case = await _get(store, args.case_id)
@@ -322,8 +339,10 @@ def change_command(args: argparse.Namespace) -> int:
             raise UsageError(str(exc)) from None
         await store.update_case(case, step)
         print(
-            f"{case.case_id}: {step.action} by {actor}; now {case.status}, {case.tier}, owner {case.owner or '–'}, "
-            f"due {_short(case.due_at, tz)}"
+            clean(
+                f"{case.case_id}: {step.action} by {actor}; now {case.status}, {case.tier}, "
+                f"owner {case.owner or '–'}, due {_short(case.due_at, tz)}"
+            )
         )
         return EXIT_OK
 

@@ -79,7 +79,7 @@ def print_summary(centre: Centre, source: str, console: Console | None = None) -
     for system in centre.systems:
         levels = [str(a.skills[system.id]) if system.id in a.skills else "·" for a in centre.agents]
         served = sum(1 for a in centre.agents if a.voice and system.id in a.skills)
-        rows.append([system.id, Text(system.name), *levels, str(served) if served else "[red]0[/]"])
+        rows.append([system.id, Text(system.name), *levels, str(served) if served else Text("0", style="red")])
     title = f"Skills matrix: {len(centre.systems)} systems (level 1-5; · none)"
     print_table(console, title, columns, rows, split=True, keys=1)
     console.print("* backup seat   @ e-mail seat (takes no calls)")

@@ -16,6 +16,7 @@ from cti.casework.privacy import mask_phone, mask_text
 from cti.cli import times
 from cti.cli.audit import audit_unmasked
 from cti.cli.options import at_or_now, centre_for, with_store
+from cti.cli.output import csv_cells
 from cti.cli.roles import supervisor
 from cti.clock import ScaledClock
 from cti.errors import UsageError
@@ -68,7 +69,7 @@ def call_row(c: CallRecord, tz: ZoneInfo, *, unmasked: bool = False) -> list[str
     Times are ISO-8601 in the centre's time zone (milliseconds). ``wait_s``
     is queue entry to answer for answered calls and queue entry to the end for
     unanswered ones; ``wait_s``, ``talk_s`` and ``wrap_up_s`` are unrounded.
-    The caller's number is masked unless ``unmasked``.
+    The caller's number is masked unless ``unmasked``, and so are numbers and IDs in the channel.
     """
     if c.offered_at is None:
         wait = None
@@ -83,7 +84,7 @@ def call_row(c: CallRecord, tz: ZoneInfo, *, unmasked: bool = False) -> list[str
     return [
         c.call_id,
         str(c.run_id),
-        c.channel,
+        c.channel if unmasked else mask_text(c.channel),
         c.system,
         c.agency,
         c.queue or "",
@@ -108,7 +109,10 @@ def call_row(c: CallRecord, tz: ZoneInfo, *, unmasked: bool = False) -> list[str
     ]
 
 
-def write_calls(out: IO[str], calls: Iterable[CallRecord], timezones: dict[int, str], *, unmasked: bool = False) -> int:
+def write_calls(
+    out: IO[str], calls: Iterable[CallRecord], timezones: dict[int, str], *, unmasked: bool = False, raw: bool = False
+) -> int:
+    """The calls as CSV; cells that a spreadsheet would run as a formula are neutralised unless ``raw``."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CALL_COLUMNS)
     zones: dict[str, ZoneInfo] = {}
@@ -116,7 +120,7 @@ def write_calls(out: IO[str], calls: Iterable[CallRecord], timezones: dict[int, 
     for c in calls:
         name = timezones.get(c.run_id, "UTC")
         tz = zones.get(name) or zones.setdefault(name, ZoneInfo(name))
-        writer.writerow(call_row(c, tz, unmasked=unmasked))
+        writer.writerow(csv_cells(call_row(c, tz, unmasked=unmasked), raw=raw))
         n += 1
     return n
 
@@ -135,7 +139,8 @@ def export_calls_command(args: argparse.Namespace) -> int:
                 target = f"{db} run {args.run_id}" if args.run_id is not None else str(db)
                 await audit_unmasked(store, member, "export-calls-unmasked", target)
             calls = await store.calls(args.run_id)
-            return write_calls(sys.stdout, calls, {r[0]: r[5] for r in runs}, unmasked=member is not None)
+            timezones = {r[0]: r[5] for r in runs}
+            return write_calls(sys.stdout, calls, timezones, unmasked=member is not None, raw=args.raw_csv)
 
     asyncio.run(read())
     return 0
@@ -163,31 +168,37 @@ CASE_EXPORT_COLUMNS: tuple[str, ...] = (
 )
 
 
-def write_cases(out: IO[str], cases: Iterable[CaseRecord], tz: ZoneInfo, at: float, *, unmasked: bool) -> int:
+def write_cases(
+    out: IO[str], cases: Iterable[CaseRecord], tz: ZoneInfo, at: float, *, unmasked: bool, raw: bool = False
+) -> int:
+    """The cases as CSV; cells that a spreadsheet would run as a formula are neutralised unless ``raw``."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CASE_EXPORT_COLUMNS)
     n = 0
     for c in cases:
         writer.writerow(
-            [
-                c.case_id,
-                c.call_id or "",
-                c.caller if unmasked else mask_phone(c.caller),
-                c.person_id or "",
-                c.system,
-                c.agency,
-                c.channel,
-                c.status,
-                c.tier,
-                c.owner or "",
-                c.priority,
-                _iso_seconds(c.created_at, tz),
-                _iso_seconds(c.due_at, tz),
-                _iso_seconds(c.closed_at, tz),
-                "1" if c.overdue(at) else "0",
-                c.disposition or "",
-                (c.notes if unmasked else c.notes and mask_text(c.notes)) or "",
-            ]
+            csv_cells(
+                [
+                    c.case_id,
+                    c.call_id or "",
+                    c.caller if unmasked else mask_phone(c.caller),
+                    c.person_id or "",
+                    c.system,
+                    c.agency,
+                    c.channel if unmasked else mask_text(c.channel),
+                    c.status,
+                    c.tier,
+                    (c.owner if unmasked else c.owner and mask_text(c.owner)) or "",
+                    c.priority,
+                    _iso_seconds(c.created_at, tz),
+                    _iso_seconds(c.due_at, tz),
+                    _iso_seconds(c.closed_at, tz),
+                    "1" if c.overdue(at) else "0",
+                    c.disposition or "",
+                    (c.notes if unmasked else c.notes and mask_text(c.notes)) or "",
+                ],
+                raw=raw,
+            )
         )
         n += 1
     return n
@@ -203,7 +214,7 @@ def export_cases_command(args: argparse.Namespace) -> int:
         if member is not None:
             await audit_unmasked(store, member, "export-cases-unmasked", str(args.db))
         cases = await store.cases()
-        write_cases(sys.stdout, cases, tz, at, unmasked=member is not None)
+        write_cases(sys.stdout, cases, tz, at, unmasked=member is not None, raw=args.raw_csv)
         return 0
 
     return with_store(args.db, work)

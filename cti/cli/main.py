@@ -43,10 +43,10 @@ def _main(argv: Sequence[str] | None) -> int:
         check_outputs(args)
         code: int = args.run(args)
     except CommandLineError as err:
-        print(f"cti: {err}", file=sys.stderr)
+        _refused(err)
         return EXIT_COMMAND_LINE
     except (ConfigError, CtiError) as err:
-        print(f"cti: {err}", file=sys.stderr)
+        _refused(err)
         return EXIT_REFUSED
     except BrokenPipeError:  # e.g. `cti config default | head`
         sys.stderr.close()
@@ -57,6 +57,13 @@ def _main(argv: Sequence[str] | None) -> int:
     except KeyboardInterrupt:
         return _interrupted()
     return code
+
+
+def _refused(err: Exception) -> None:
+    """The one line saying why, with no control character a value in it may have brought."""
+    from cti.cli.terminal import clean
+
+    print(f"cti: {clean(str(err))}", file=sys.stderr)
 
 
 if __name__ == "__main__":

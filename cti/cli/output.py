@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import re
 import sys
+import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,6 +43,7 @@ def console(*, stderr: bool = False, quiet: bool = False) -> Console:
         stderr=stderr,
         quiet=quiet,
         highlight=False,
+        emoji=False,  # ":smile:" in a stored note is shown as typed
         width=output_width(terminal),
         no_color=terminal is None,
         force_terminal=terminal is not None,
@@ -97,12 +100,36 @@ def _json_default(value: object) -> object:
     raise TypeError(f"not JSON: {value!r}")
 
 
-def write_csv(path: Path, rows: list[dict[str, object]]) -> None:
+#: Characters that make a spreadsheet read a cell as a formula (OWASP's list for CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+
+
+def csv_safe(text: str) -> str:
+    """A CSV cell no spreadsheet runs: one starting with = + - @, a tab or a carriage return gets a ``'`` in front.
+
+    A cell that is only a number (``-2.5``, ``+886223975123``) is left as it is: a spreadsheet reads it as a
+    number, never as a formula. ``'`` is what spreadsheets take as "text follows", and what OWASP recommends.
+    """
+    first = unicodedata.normalize("NFKC", text[:1])  # a full-width ＝ too
+    if first.startswith(FORMULA_STARTS) and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+def csv_cells(cells: list[str], *, raw: bool = False) -> list[str]:
+    """A row of CSV cells as written: each made safe (:func:`csv_safe`) unless ``raw``."""
+    return cells if raw else [csv_safe(c) for c in cells]
+
+
+def write_csv(path: Path, rows: list[dict[str, object]], *, raw: bool = False) -> None:
     def cell(v: object) -> object:
         if v is None:
             return ""
         if isinstance(v, float):
             return repr(v)
+        if isinstance(v, str) and not raw:
+            return csv_safe(v)
         return v
 
     if str(path) == "-":

@@ -164,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     calls.add_argument("--db", type=Path, required=True, help="the database a run wrote")
     calls.add_argument("--run", dest="run_id", type=count, metavar="N", help="only this run (default: every run)")
+    raw_csv_option(calls)
     _unmasking(calls)
     calls.set_defaults(run=Handler("export", "export_calls_command"))
     export_cases = export_cmds.add_parser(
@@ -177,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export_cases.add_argument("--db", type=Path, required=True, help="the database a run wrote")
     export_cases.add_argument("--at", help="judge 'overdue' at this time (HH:MM today or ISO-8601; default now)")
+    raw_csv_option(export_cases)
     _unmasking(export_cases)
     export_cases.set_defaults(run=Handler("export", "export_cases_command"))
 
@@ -224,6 +226,18 @@ def json_option(parser: argparse.ArgumentParser, what: str) -> None:
 def csv_option(parser: argparse.ArgumentParser, what: str) -> None:
     """``--csv [PATH]``, the same in every command: alone or ``-`` standard output (instead of tables)."""
     _output_option(parser, "--csv", f"write {what} as CSV")
+    raw_csv_option(parser)
+
+
+def raw_csv_option(parser: argparse.ArgumentParser) -> None:
+    """``--raw-csv``: CSV cells as stored, formula characters and all."""
+    parser.add_argument(
+        "--raw-csv",
+        action="store_true",
+        help="write CSV cells exactly as stored: a cell starting with = + - @, a tab or a carriage return is "
+        "no longer prefixed with ' (by default it is, so that a spreadsheet never runs it as a formula); "
+        "only for files no spreadsheet opens",
+    )
 
 
 def _output_option(parser: argparse.ArgumentParser, flag: str, does: str) -> None:

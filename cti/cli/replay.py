@@ -131,7 +131,7 @@ def _report(real: RealDay, doc: dict[str, Any], as_was: SimulationResult, change
     if args.json is not None:
         write_json(args.json, doc)
     if args.csv is not None:
-        write_csv(args.csv, [_csv_row(m, row) for m, row in doc["total"].items()])
+        write_csv(args.csv, [_csv_row(m, row) for m, row in doc["total"].items()], raw=args.raw_csv)
     if args.plot is not None:
         from simulator.plots import plot_result
 

@@ -14,14 +14,13 @@ import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from rich.markup import escape
-
 from cti.casework import access
 from cti.casework.access import StaffEntry, os_account, staff_changes
 from cti.cli import times
 from cti.cli.options import centre_for, with_store
 from cti.cli.output import console, emit_json
 from cti.cli.tables import Column, print_table, time_text
+from cti.cli.terminal import markup
 from cti.clock import ScaledClock
 from cti.config import LoadedCentre, load_centre, load_default
 from cti.errors import CommandLineError
@@ -72,8 +71,8 @@ def list_command(args: argparse.Namespace) -> int:
         out = console()
         if not staff:
             out.print(
-                f"The staff table of {escape(str(args.db))} is empty: nobody may see unmasked data. Fill it with "
-                f"`cti roles import --db {escape(str(args.db))} --by STAFF_ID` (a supervisor of the centre file)."
+                f"The staff table of {markup(str(args.db))} is empty: nobody may see unmasked data. Fill it with "
+                f"`cti roles import --db {markup(str(args.db))} --by STAFF_ID` (a supervisor of the centre file)."
             )
             return EXIT_OK
         columns = (
@@ -85,15 +84,15 @@ def list_command(args: argparse.Namespace) -> int:
         )
         cells = [
             [
-                escape(e.member.id),
-                escape(e.member.name),
+                e.member.id,
+                e.member.name,
                 e.member.role.value,
                 time_text(e.added_at, tz),
-                escape(e.source),
+                e.source,
             ]
             for e in staff
         ]
-        print_table(out, f"Staff of {escape(str(args.db))}: {len(staff)} ({timezone})", columns, cells)
+        print_table(out, f"Staff of {markup(str(args.db))}: {len(staff)} ({timezone})", columns, cells)
         return EXIT_OK
 
     return with_store(args.db, work)

@@ -11,11 +11,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
-from rich.markup import escape
 
-from cti.casework.privacy import mask_phone, mask_text
+from cti.casework.privacy import mask_record
 from cti.cli import times
 from cti.cli.tables import Column, print_table, time_text
+from cti.cli.terminal import markup
 from cti.store import Store
 
 _HISTORY = (
@@ -40,17 +40,12 @@ _OPEN_CASES = (
 
 
 def masked_pop(pop: dict[str, Any], unmasked: bool) -> dict[str, Any]:
-    """A stored screen pop for showing: phone numbers, and numbers and IDs in notes, masked unless ``unmasked``."""
+    """A stored screen pop for showing: phone numbers, and numbers and IDs in any text (notes, IVR values,
+    names), masked unless ``unmasked``."""
     if unmasked:
         return pop
-    pop = dict(pop, caller=mask_phone(pop["caller"]))
-    if pop.get("profile"):
-        profile = dict(pop["profile"])
-        profile["office_phone"] = mask_phone(profile["office_phone"])
-        profile["mobile"] = mask_phone(profile["mobile"])
-        pop["profile"] = profile
-    pop["history"] = [dict(c, notes=c["notes"] and mask_text(c["notes"])) for c in pop.get("history", [])]
-    return pop
+    masked: dict[str, Any] = mask_record(pop)
+    return masked
 
 
 async def pop_for_view(store: Store, pop: dict[str, Any], unmasked: bool) -> dict[str, Any]:
@@ -84,19 +79,20 @@ def _iso(t: float | None, tz: ZoneInfo) -> str | None:
 def print_pop(out: Console, pop: dict[str, Any], tz: ZoneInfo, *, title: str = "Screen pop") -> None:
     """A screen pop, as :func:`pop_for_view` gives it, as tables."""
     profile = pop.get("profile")
-    case = f" (case {pop['case_id']})" if pop.get("case_id") else ""
-    out.print(f"[bold]{title}[/] for {pop['caller']}{case}")
+    case = f" (case {markup(pop['case_id'])})" if pop.get("case_id") else ""
+    out.print(f"[bold]{markup(title)}[/] for {markup(pop['caller'])}{case}")
     if profile:
         synthetic = " [dim](synthetic)[/]" if profile["synthetic"] else ""
+        p = {key: markup(str(value)) for key, value in profile.items()}
         out.print(
-            f"  {escape(profile['name'])}, {escape(profile['title'])}, {profile['agency']}{synthetic}\n"
-            f"  office {profile['office_phone']}, mobile {profile['mobile']}, {escape(profile['email'])}, "
-            f"ID {profile['national_id']}, person {profile['person_id']}"
+            f"  {p['name']}, {p['title']}, {p['agency']}{synthetic}\n"
+            f"  office {p['office_phone']}, mobile {p['mobile']}, {p['email']}, "
+            f"ID {p['national_id']}, person {p['person_id']}"
         )
     else:
         out.print("  unknown caller (not in the directory)")
     if pop.get("ivr"):
-        out.print("  IVR: " + ", ".join(f"{key}={value}" for key, value in pop["ivr"].items()))
+        out.print("  IVR: " + ", ".join(f"{markup(key)}={markup(value)}" for key, value in pop["ivr"].items()))
     history = pop.get("history", [])
     if history:
         rows = [
@@ -108,7 +104,7 @@ def print_pop(out: Console, pop: dict[str, Any], tz: ZoneInfo, *, title: str = "
                 c["agent_id"] or "–",
                 c["case_id"] or "–",
                 c["disposition"] or "–",
-                escape(c["notes"] or ""),
+                c["notes"] or "",
             ]
             for c in history
         ]
@@ -123,7 +119,7 @@ def print_pop(out: Console, pop: dict[str, Any], tz: ZoneInfo, *, title: str = "
                 c["system"],
                 c["status"],
                 c["tier"],
-                escape(c["owner"] or "–"),
+                c["owner"] or "–",
                 c["priority"],
                 time_text(c["due_at"], tz),
             ]

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.text import Text
 
 from cti.cli.figures import RATIOS, estimate_num, fmt, format_delta, format_value, label
 from cti.cli.output import check_writable, report_console, write_csv, write_json
@@ -58,7 +59,7 @@ def render_result(result: SimulationResult, console: Console) -> None:
         g = result.group(key)
         cells.append(
             [
-                f"[bold]{name}[/bold]" if name == "centre" else name,
+                Text(name, style="bold") if name == "centre" else name,
                 fmt("offered", g["offered"], ci=name == "centre"),
                 fmt("answered", g["answered"], ci=False),
                 fmt("abandoned", g["abandoned"], ci=False),
@@ -114,13 +115,11 @@ def render_intervals(result: SimulationResult, console: Console) -> None:
     for k in result.intervals():
         g = result.group((k, "all", ""))
         sl, ar = g["service_level"], g["answer_rate"]
-        sl_text = fmt("service_level", sl)
-        ar_text = fmt("answer_rate", ar)
-        if sc.target_service_level is not None and sl.mean is not None and sl.mean < sc.target_service_level:
-            sl_text = f"[red]{sl_text}[/red]"
-        if sc.target_answer_rate is not None and ar.mean is not None and ar.mean < sc.target_answer_rate:
-            ar_text = f"[red]{ar_text}[/red]"
-        row = [
+        sl_low = sc.target_service_level is not None and sl.mean is not None and sl.mean < sc.target_service_level
+        ar_low = sc.target_answer_rate is not None and ar.mean is not None and ar.mean < sc.target_answer_rate
+        sl_text = Text(fmt("service_level", sl), style="red" if sl_low else "")
+        ar_text = Text(fmt("answer_rate", ar), style="red" if ar_low else "")
+        row: list[str | Text] = [
             labels[k],
             fmt("offered", g["offered"], ci=False),
             sl_text,
@@ -145,7 +144,7 @@ def write_outputs(result: SimulationResult, args: argparse.Namespace, console: C
             console.print(f"JSON: {args.json}")
     if getattr(args, "csv", None) is not None:
         rows = result.csv_rows()
-        write_csv(args.csv, rows)
+        write_csv(args.csv, rows, raw=args.raw_csv)
         if str(args.csv) != "-":
             console.print(f"CSV: {args.csv} ({len(rows)} rows)")
 
@@ -329,7 +328,7 @@ def _compare(args: argparse.Namespace) -> int:
     if args.json is not None:
         write_json(args.json, doc)
     if args.csv is not None:
-        write_csv(args.csv, compare_rows(doc))
+        write_csv(args.csv, compare_rows(doc), raw=args.raw_csv)
     if args.plot is not None:
         _plot(ra, args.plot, console, other=rb)
     return EXIT_OK

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from rich.console import Console
+from rich.text import Text
 
 from cti.cli.output import check_writable, progress_bar, report_console, write_csv, write_json
 from cti.cli.scenario import load_centre_arg, load_scenario_arg, what_if_centre, with_cli_changes
@@ -34,7 +35,7 @@ def staff_command(args: argparse.Namespace) -> int:
     if args.json is not None:
         write_json(args.json, doc)
     if args.csv is not None:
-        write_csv(args.csv, [_flat(iv) for iv in doc["intervals"]])
+        write_csv(args.csv, [_flat(iv) for iv in doc["intervals"]], raw=args.raw_csv)
     if args.plot is not None:
         from simulator.plots import plot_staffing
 
@@ -121,14 +122,14 @@ def render_staffing(found: StaffingResult, doc: dict[str, Any], console: Console
     unmet = set(doc["unmet"])
     rows = []
     for iv in doc["intervals"]:
-        start = f"[red]{iv['start']}[/red]" if iv["start"] in unmet else iv["start"]
+        start = Text(iv["start"], style="red") if iv["start"] in unmet else iv["start"]
         rows.append(
             [
                 start,
                 _f(iv["offered"]["mean"], "{:.1f}"),
                 str(iv["erlang_a_agents"]),
                 *(str(iv["agents_by_site"][s]) for s in found.sites),
-                f"[bold]{iv['agents']}[/bold]",
+                Text(str(iv["agents"]), style="bold"),
                 _pct(iv["service_level"]["mean"], iv["service_level"]["ci95"]),
                 _pct(iv["answer_rate"]["mean"], iv["answer_rate"]["ci95"]),
                 _pct(iv["occupancy"]["mean"], None),

@@ -36,13 +36,15 @@ from rich.table import Table
 from rich.text import Text
 
 from cti.cli import times
+from cti.cli.terminal import clean, plain
 
 # A table's overhead: one space of padding each side of a cell and a rule between and around the columns.
 _PER_COLUMN = 3
 _EDGE = 1
 
 Cell = str | Text
-"""A cell: a string of console markup (escape text from files and users) or a :class:`~rich.text.Text`."""
+"""A cell: plain text (never read as markup; control characters dropped, see :mod:`cti.cli.terminal`), or a
+:class:`~rich.text.Text` for a styled one."""
 
 
 @dataclass(frozen=True)
@@ -172,7 +174,11 @@ def _blocks(columns: Sequence[Column], cells: list[list[Text]], width: int, keys
 
 
 def _text(cell: Cell) -> Text:
-    return Text.from_markup(cell) if isinstance(cell, str) else cell
+    if isinstance(cell, str):
+        return plain(cell)
+    if clean(cell.plain) != cell.plain:
+        return plain(cell.plain, style=str(cell.style))
+    return cell
 
 
 def _overhead(n: int) -> int:

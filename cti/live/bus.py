@@ -24,6 +24,7 @@ from collections import deque
 from collections.abc import AsyncIterator
 from typing import NamedTuple, Protocol
 
+from cti.casework.privacy import mask_text
 from cti.live.messages import ERRORS, Error, Message, MessageError, check_topic, decode
 
 
@@ -175,7 +176,7 @@ class LocalBus:
             check_topic(topic, message)
         except (MessageError, BusError) as exc:
             code = exc.code if isinstance(exc, MessageError) else "bad-topic"
-            excerpt = payload[:200].decode("utf-8", "replace")
+            excerpt = mask_text(payload[:1024].decode("utf-8", "replace"))[:200]
             self.publish(ERRORS, Error(code=code, reason=str(exc), topic=topic, excerpt=excerpt))
             return
         self.publish(topic, message)

@@ -2,8 +2,9 @@
 
 Components log events with key-value fields (``call_offered call_id=…
 agent_id=…``); loggers are bound once per call and per agent. Caller
-numbers (``caller`` and ``dialled`` fields) and national IDs anywhere in a
-string value are masked before anything is written.
+numbers (``caller`` and ``dialled`` fields) are masked to their last three
+digits, and every other string, in lists and mappings too, is masked as free
+text (:func:`cti.casework.privacy.mask_text`) before anything is written.
 """
 
 from __future__ import annotations
@@ -16,23 +17,23 @@ from typing import Any, TextIO
 import msgspec
 import structlog
 
-from cti.casework.privacy import mask_national_id, mask_phone
+from cti.casework.privacy import mask_phone, mask_strings
 from cti.clock import Clock
 
 #: What components log with: a structlog logger, bound once per call and per agent.
 Logger = structlog.typing.FilteringBoundLogger
 
 _PHONE_KEYS = frozenset({"caller", "dialled", "phone", "mobile"})
+_IDS = frozenset({"event", "level", "t", "call_id", "agent_id", "case_id", "person_id", "server_id", "run_id"})
 
 
 def mask_personal_data(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    """A structlog processor: mask phone-number fields and national IDs in any string."""
+    """A structlog processor: mask phone-number fields, and phone numbers and national IDs in any other string."""
     for key, value in event.items():
-        if isinstance(value, str):
-            if key in _PHONE_KEYS:
-                event[key] = mask_phone(value)
-            elif len(value) >= 10:
-                event[key] = mask_national_id(value)
+        if key in _PHONE_KEYS and isinstance(value, str):
+            event[key] = mask_phone(value)
+        elif key not in _IDS:
+            event[key] = mask_strings(value)
     return event
 
 

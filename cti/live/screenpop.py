@@ -2,7 +2,9 @@
 
 The caller's directory entry (national ID masked), their last contacts
 (newest first), their open cases (newest first, at most :data:`OPEN_CASES`,
-with the total) and the call's IVR choices. The server's case desk builds
+with the total) and the call's IVR choices. The agent sees phone numbers, to
+call back, but no national ID: not the profile's, and none written in a
+contact's notes or an IVR value. The server's case desk builds
 one for every call that enters a queue; ``cti directory show`` builds the
 same one on demand.
 """
@@ -41,7 +43,7 @@ def screen_pop(
         history=[_contact(c) for c in newest],
         open_cases=[_brief(c) for c in cases[:OPEN_CASES]],
         open_cases_total=len(cases),
-        ivr=ivr,
+        ivr={mask_national_id(key): mask_national_id(value) for key, value in ivr.items()},
         case_id=case_id,
     )
 
@@ -53,12 +55,12 @@ def _newest_first(case: k.CaseRecord) -> tuple[float, str]:
 def make_profile(p: Person) -> m.Profile:
     return m.Profile(
         person_id=p.person_id,
-        name=p.name,
+        name=mask_national_id(p.name),
         agency=p.agency,
-        title=p.title,
+        title=mask_national_id(p.title),
         office_phone=p.office_phone,
         mobile=p.mobile,
-        email=p.email,
+        email=mask_national_id(p.email),
         national_id=mask_national_id(p.national_id),
         synthetic=p.synthetic,
     )
@@ -74,7 +76,7 @@ def _contact(c: CallRecord) -> m.Contact:
         agent_id=c.agent,
         case_id=c.case_id,
         disposition=c.disposition,
-        notes=c.notes,
+        notes=c.notes and mask_national_id(c.notes),
     )
 
 
