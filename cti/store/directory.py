@@ -10,12 +10,16 @@ The server reads it synchronously while it routes (one indexed probe takes
 microseconds, and an answer that does not depend on thread timing keeps
 virtual-time runs reproducible), through its own read-only connection
 beside the store's writer. Numbers linked by agents during a run are held in
-memory until the store commits them.
+memory until the store commits them. It also reads back single calls and
+cases and counts the open ones, for the server's case desk.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from collections import OrderedDict
+from collections.abc import Collection
 from pathlib import Path
 
 from cti.casework.cases import CASE_COLUMNS, CaseRecord
@@ -36,34 +40,44 @@ ALL_RUNS = 1 << 62
 class Directory:
     """Synchronous reads of the directory and of earlier contacts, for the server's screen pops.
 
-    Answers are cached for the life of the object (a server run): a repeat
-    caller costs no query, and people imported while a server runs are seen
-    by it only for numbers it has not looked up yet (or that an agent links).
+    Lookups are cached (the :attr:`CACHE` numbers used most recently): a
+    repeat caller costs no query, and people imported while a server runs are
+    seen by it only for numbers it does not have cached (or that an agent links).
     """
 
-    #: Answers remembered (up to this many), so a repeat caller costs no query.
-    CACHE = 100_000
+    #: Lookups remembered: the numbers looked up most recently, up to this many.
+    CACHE = 4_096
 
     def __init__(self, path: str | Path) -> None:
         self._db = sqlite3.connect(Path(path), check_same_thread=False)
         self._db.execute("PRAGMA query_only = 1")
-        self._linked: dict[str, str] = {}
-        self._found: dict[str, Person | None] = {}
+        self._linked: dict[str, str] = {}  # numbers linked in this run, until the store has committed them
+        self._found: OrderedDict[str, Person | None] = OrderedDict()
 
     def close(self) -> None:
         self._db.close()
 
-    def open_case_dues(self) -> dict[str, float]:
-        """Every case not closed, with its due time."""
-        rows = self._db.execute("SELECT case_id, due_at FROM cases WHERE status != 'closed'").fetchall()
-        return {str(case_id): float(due_at) for case_id, due_at in rows}
-
-    def has_history_before(self, run_id: int) -> bool:
-        """Whether any call of an earlier run, or any case at all, is recorded (else no caller has a history)."""
+    def open_case_counts(self, now: float, *, leaving_out: Collection[str] = ()) -> tuple[int, int]:
+        """Committed cases not closed, and how many of them are past due at ``now``, leaving out ``leaving_out``."""
         row = self._db.execute(
-            "SELECT EXISTS(SELECT 1 FROM calls WHERE run_id < ?) OR EXISTS(SELECT 1 FROM cases)", (run_id,)
+            # One statement, so one snapshot: all open cases, less those left out.
+            "SELECT (SELECT COUNT(*) FROM cases WHERE status != 'closed') - COUNT(*), "
+            "(SELECT COUNT(*) FROM cases WHERE status != 'closed' AND due_at < ?1) "
+            "- COUNT(CASE WHEN due_at < ?1 THEN 1 END) "
+            "FROM cases WHERE case_id IN (SELECT value FROM json_each(?2)) AND status != 'closed'",
+            (now, json.dumps(list(leaving_out))),
         ).fetchone()
-        return bool(row[0])
+        return int(row[0]), int(row[1])
+
+    def call(self, call_id: str) -> CallRecord | None:
+        """A committed call row."""
+        row = self._db.execute(f"SELECT {', '.join(CALL_COLUMNS)} FROM calls WHERE call_id = ?", (call_id,)).fetchone()
+        return CallRecord(*row) if row else None
+
+    def case_of_call(self, call_id: str) -> CaseRecord | None:
+        """The committed case of a call."""
+        row = self._db.execute(f"SELECT {', '.join(CASE_COLUMNS)} FROM cases WHERE call_id = ?", (call_id,)).fetchone()
+        return CaseRecord(*row) if row else None
 
     def last_case_number(self, day: str) -> int:
         """The highest per-day number of the committed cases of ``day`` (``YYYYMMDD``); 0 for none."""
@@ -84,6 +98,7 @@ class Directory:
         if not is_phone_key(key):
             return None
         if key in self._found:
+            self._found.move_to_end(key)
             return self._found[key]
         person_id = self._linked.get(key)
         if person_id is not None:
@@ -91,18 +106,26 @@ class Directory:
         else:
             row = self._db.execute(_BY_PHONE, (key,)).fetchone()
             person = person_from_row(row) if row else None
-        if len(self._found) >= self.CACHE:
-            self._found.clear()
         self._found[key] = person
+        if len(self._found) > self.CACHE:
+            self._found.popitem(last=False)
         return person
 
     def link(self, number: str, person_id: str) -> None:
         """Known from now on (the store commits the link with the next batch)."""
         key = caller_key(number)
+        if self._linked:  # links the store has committed by now are read from the directory
+            marks = ", ".join("?" * len(self._linked))
+            committed = self._db.execute(
+                f"SELECT phone_key, person_id FROM people_phones WHERE phone_key IN ({marks})", tuple(self._linked)
+            ).fetchall()
+            for phone, person in committed:
+                if self._linked.get(phone) == person:
+                    del self._linked[phone]
         self._linked[key] = person_id
         self._found.pop(key, None)
 
-    def _keys_of(self, person_id: str, key: str | None) -> list[str]:
+    def phone_keys(self, person_id: str, key: str | None) -> list[str]:
         """Every number of a person: a call from one before it was known is theirs too."""
         keys = [r[0] for r in self._db.execute("SELECT phone_key FROM people_phones WHERE person_id = ?", (person_id,))]
         keys += [k for k, pid in self._linked.items() if pid == person_id]
@@ -114,7 +137,7 @@ class Directory:
         """A WHERE clause for a person's (or a number's) rows, with its parameters."""
         if person_id is None:
             return f"{persons} IS NULL AND {calls} = ?", [key or ""]
-        keys = self._keys_of(person_id, key)
+        keys = self.phone_keys(person_id, key)
         if not keys:
             return f"{persons} = ?", [person_id]
         marks = ", ".join("?" * len(keys))
@@ -139,7 +162,7 @@ class Directory:
         if person_id is None and not is_phone_key(key):
             return []
         cols = ", ".join(f"k.{c}" for c in CASE_COLUMNS)
-        keys = self._keys_of(person_id, key) if person_id is not None else [key or ""]
+        keys = self.phone_keys(person_id, key) if person_id is not None else [key or ""]
         marks = ", ".join("?" * len(keys))
         # Two indexed halves: the person's cases, and cases of calls from their numbers made before they were known.
         sql = (
