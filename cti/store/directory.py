@@ -86,6 +86,10 @@ class Directory:
         ).fetchall()
         return int(rows[0][0] or 0)
 
+    def cached(self) -> int:
+        """How many numbers' lookups are remembered (at most :attr:`CACHE`)."""
+        return len(self._found)
+
     def person(self, person_id: str) -> Person | None:
         row = self._db.execute(f"{_PERSON} WHERE person_id = ?", (person_id,)).fetchone()
         return person_from_row(row) if row else None

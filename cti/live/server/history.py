@@ -43,6 +43,10 @@ class RecentCallers:
     def __len__(self) -> int:
         return len(self._kept)
 
+    def histories(self) -> list[CallerHistory]:
+        """Every history kept, least recently used first."""
+        return list(self._kept.values())
+
     def get(self, who: str) -> CallerHistory | None:
         """The caller's history if kept (it becomes the most recently used)."""
         history = self._kept.get(who)
