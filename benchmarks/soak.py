@@ -98,13 +98,19 @@ class FullCollections:
 
 
 def per_call_entries(server: CtiServer, pbx: SimPbx, traffic: TrafficGenerator) -> int:
-    """Entries in every map of the server, PBX and callers that is keyed by call or caller."""
-    total = len(server.calls.live) + len(pbx.lines) + len(traffic.outstanding) + len(server.router.calls)
+    """Entries in the maps of the server, PBX and callers that are keyed by call or caller."""
+    total = len(pbx.lines) + len(traffic.outstanding) + len(server.router.calls)
     for owner in (server.calls, server.desk):
         for name, value in vars(owner).items():
-            if name.startswith("_") and isinstance(value, dict) and name not in {"_site", "_ext"}:
+            if isinstance(value, dict) and name not in {"_site", "_ext"}:  # those two: by agent
                 total += len(value)
     return total
+
+
+def callers_kept(server: CtiServer) -> int | None:
+    """Callers whose history the case desk keeps (None: a desk without a caller cache)."""
+    callers = getattr(server.desk, "callers", None)
+    return len(callers) if callers is not None else None
 
 
 async def soak(calls: int, every: int, workdir: Path) -> dict[str, Any]:
@@ -150,6 +156,7 @@ async def soak(calls: int, every: int, workdir: Path) -> dict[str, Any]:
                 "full_gcs": len(pauses),
                 "max_full_gc_ms": round(max(pauses, default=0.0) * 1000, 1),
                 "per_call_entries": per_call_entries(server, pbx, traffic),
+                "callers_kept": callers_kept(server),
                 "wall_s": round(time.perf_counter() - t0, 1),
             }
         )
@@ -208,14 +215,15 @@ def report(r: dict[str, Any]) -> str:
         f"Command: `python -m benchmarks.soak --calls {r['asked']} --every {r['every']}`  ",
         f"Machine: {r['machine']}; wall {r['wall_s']:,} s, CPU {r['cpu_s']:,} s",
         "",
-        "| calls dialled | centre hours | RSS MiB | full GCs | longest full GC ms | per-call map entries |",
-        "|---:|---:|---:|---:|---:|---:|",
+        "| calls dialled | centre hours | RSS MiB | full GCs | longest full GC ms | per-call map entries "
+        "| callers kept |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for s in r["samples"]:
         calls = f"{s['calls']:,}" + (" (drained)" if s.get("drained") else "")
         lines.append(
             f"| {calls} | {s['centre_hours']:,} | {s['rss_mib']:,} | {s['full_gcs']} | {s['max_full_gc_ms']} "
-            f"| {s['per_call_entries']:,} |"
+            f"| {s['per_call_entries']:,} | {'—' if s['callers_kept'] is None else format(s['callers_kept'], ',')} |"
         )
     g = r["growth_pct"]
     lines += ["", f"RSS growth from 50,000 calls to the end: {'n/a' if g is None else f'{g}%'} (target < 10%)"]
