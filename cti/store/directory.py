@@ -17,6 +17,7 @@ cases and counts the open ones, for the server's case desk.
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from collections import OrderedDict
 from collections.abc import Collection
@@ -53,21 +54,45 @@ class Directory:
         self._db.execute("PRAGMA query_only = 1")
         self._linked: dict[str, str] = {}  # numbers linked in this run, until the store has committed them
         self._found: OrderedDict[str, Person | None] = OrderedDict()
+        # The last count of open cases: data version, counted at, valid until, open, overdue.
+        self._counted: tuple[int, float, float, int, int] | None = None
 
     def close(self) -> None:
         self._db.close()
 
     def open_case_counts(self, now: float, *, leaving_out: Collection[str] = ()) -> tuple[int, int]:
-        """Committed cases not closed, and how many of them are past due at ``now``, leaving out ``leaving_out``."""
-        row = self._db.execute(
-            # One statement, so one snapshot: all open cases, less those left out.
-            "SELECT (SELECT COUNT(*) FROM cases WHERE status != 'closed') - COUNT(*), "
-            "(SELECT COUNT(*) FROM cases WHERE status != 'closed' AND due_at < ?1) "
-            "- COUNT(CASE WHEN due_at < ?1 THEN 1 END) "
-            "FROM cases WHERE case_id IN (SELECT value FROM json_each(?2)) AND status != 'closed'",
-            (now, json.dumps(list(leaving_out))),
-        ).fetchone()
-        return int(row[0]), int(row[1])
+        """Committed cases not closed, and how many of them are past due at ``now``, leaving out ``leaving_out``.
+
+        The totals are counted again only once the database has changed
+        (``PRAGMA data_version``) or a case has come due since the last count,
+        so asking every second costs a probe while nothing changes.
+        """
+        left_out = json.dumps(list(leaving_out))
+        while True:
+            version = self._data_version()
+            counted = self._counted
+            if counted is None or counted[0] != version or not counted[1] <= now <= counted[2]:
+                total, overdue, next_due = self._db.execute(
+                    "SELECT (SELECT COUNT(*) FROM cases WHERE status != 'closed'), "
+                    "(SELECT COUNT(*) FROM cases WHERE status != 'closed' AND due_at < ?1), "
+                    "(SELECT MIN(due_at) FROM cases WHERE status != 'closed' AND due_at >= ?1)",
+                    (now,),
+                ).fetchone()
+                counted = self._counted = (version, now, math.inf if next_due is None else next_due, total, overdue)
+            less, less_overdue = (
+                self._db.execute(
+                    "SELECT COUNT(*), COUNT(CASE WHEN due_at < ? THEN 1 END) FROM cases "
+                    "WHERE case_id IN (SELECT value FROM json_each(?)) AND status != 'closed'",
+                    (now, left_out),
+                ).fetchone()
+                if leaving_out
+                else (0, 0)
+            )
+            if self._data_version() == version:  # nothing was committed meanwhile: one consistent view
+                return int(counted[3]) - int(less), int(counted[4]) - int(less_overdue)
+
+    def _data_version(self) -> int:
+        return int(self._db.execute("PRAGMA data_version").fetchone()[0])
 
     def call(self, call_id: str) -> CallRecord | None:
         """A committed call row."""

@@ -11,7 +11,7 @@ import asyncio
 import gc
 import sqlite3
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from cti.casework import cases as k
@@ -22,7 +22,7 @@ from cti.live.bots import AgentBots, BotBehaviour
 from cti.live.traffic import TrafficGenerator, TrafficProfile
 from cti.store import CallRecord, Store
 from cti.store.directory import Directory
-from routing.centre import Centre
+from routing.centre import CaseRules, Centre
 from routing.testing import agency, agent, centre
 from tests.cti.live import START, Live, live
 from tests.cti.test_screen_pop import CHEN, LIN, answer_and_hang_up, form, one_agent
@@ -283,3 +283,26 @@ def test_the_open_case_counts_come_from_the_store_uncommitted_cases_and_cti_case
     live(one_agent(), db, script, people=[LIN])
     assert committed == [0]
     assert counts == [(1, 0), (1, 0), (1, 0), (0, 0)]
+
+
+def test_a_case_coming_due_counts_as_overdue_though_nothing_was_written_since(tmp_path: Path) -> None:
+    quick = replace(one_agent(), cases=CaseRules(normal_due_days=0.01))  # due 864 s after it is opened
+    counts: list[tuple[int, int]] = []
+    commits: list[int] = []
+
+    async def script(c: Live) -> None:
+        c.dial("c1", caller=LIN.mobile)
+        await c.at(5)
+        c.caller_hangs_up("c1")  # a call-back case, due at 864 s
+        await c.at(10)
+        commits.append(c.store.commits)
+        counts.append(c.server.desk.counts(c.clock.now()))
+        await c.at(863)
+        counts.append(c.server.desk.counts(c.clock.now()))
+        await c.at(865)
+        counts.append(c.server.desk.counts(c.clock.now()))
+        commits.append(c.store.commits)
+
+    live(quick, tmp_path / "c.db", script, people=[LIN])
+    assert commits[0] == commits[1]  # nothing written in between
+    assert counts == [(1, 0), (1, 0), (1, 1)]
