@@ -25,7 +25,7 @@ from cti.store.directory import Directory
 from routing.centre import CaseRules, Centre
 from routing.testing import agency, agent, centre
 from tests.cti.live import START, Live, live
-from tests.cti.test_screen_pop import CHEN, LIN, answer_and_hang_up, form, one_agent
+from tests.cti.test_screen_pop import CHEN, LIN, UNKNOWN, answer_and_hang_up, form, one_agent
 
 SKILLS = {"webhr": 3, "pemis2k": 3, "ecpa": 3}
 PEOPLE = generate_people(["a1", "a2"], 10, seed=3)  # 20 callers, many ringing again
@@ -306,3 +306,27 @@ def test_a_case_coming_due_counts_as_overdue_though_nothing_was_written_since(tm
     live(quick, tmp_path / "c.db", script, people=[LIN])
     assert commits[0] == commits[1]  # nothing written in between
     assert counts == [(1, 0), (1, 0), (1, 1)]
+
+
+def test_a_call_whose_wrap_up_is_over_is_read_back_from_the_store_to_be_linked(tmp_path: Path) -> None:
+    async def script(c: Live) -> None:
+        c.agent(m.Login(agent_id="N1"))
+        await c.at(1)
+        c.dial("c1", caller=UNKNOWN)
+        await c.at(2)
+        await answer_and_hang_up(c, "c1", 2)  # wrap-up (5 s) is over by 20 s: the call has left memory
+        c.agent(m.LinkCaller(agent_id="N1", call_id="c1", person_id=LIN.person_id))
+        await c.at(30)
+        c.dial("c2", caller=UNKNOWN)
+        await c.at(31)
+
+    c = live(one_agent(), tmp_path / "c.db", script, people=[LIN])
+    assert c.errors() == []
+    pop = c.offers("N1")[-1][1].pop
+    assert pop is not None
+    assert pop.profile is not None
+    assert pop.profile.person_id == LIN.person_id
+    assert [h.call_id for h in pop.history] == ["c1"]
+    assert c.calls["c1"].person_id == LIN.person_id
+    with sqlite3.connect(tmp_path / "c.db") as con:
+        assert con.execute("SELECT person_id FROM cases WHERE call_id = 'c1'").fetchone() == (LIN.person_id,)
