@@ -10,15 +10,18 @@ from __future__ import annotations
 import asyncio
 import gc
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from cti.casework import cases as k
+from cti.casework.people import Person
 from cti.casework.synthetic import generate_people
 from cti.clock import ScaledClock
 from cti.live import messages as m
 from cti.live.bots import AgentBots, BotBehaviour
+from cti.live.screenpop import OPEN_CASES
+from cti.live.server.history import CallerHistory
 from cti.live.traffic import TrafficGenerator, TrafficProfile
 from cti.store import CallRecord, Store
 from cti.store.directory import Directory
@@ -28,7 +31,7 @@ from tests.cti.live import START, Live, live
 from tests.cti.test_screen_pop import CHEN, LIN, UNKNOWN, answer_and_hang_up, form, one_agent
 
 SKILLS = {"webhr": 3, "pemis2k": 3, "ecpa": 3}
-PEOPLE = generate_people(["a1", "a2"], 10, seed=3)  # 20 callers, many ringing again
+FEW = generate_people(["a1", "a2"], 2, seed=3)  # four people calling again and again: many open cases each
 PROFILE = TrafficProfile(
     busy_hour_calls=1_800,
     hourly=(1.0,) * 24,
@@ -67,9 +70,14 @@ class Busy:
 
 
 def busy_run(
-    busy: Busy, *, callers: int, prefix: str, seconds: float = 600.0, when_idle: Callable[[Live], None] | None = None
+    busy: Busy,
+    *,
+    callers: int,
+    prefix: str,
+    people: Sequence[Person] = FEW,
+    when_idle: Callable[[Live], None] | None = None,
 ) -> Callable[[Live], Awaitable[None]]:
-    """About 300 calls (at 1,800 an hour) from 20 known and many unknown callers, then drained."""
+    """About 300 calls (1,800 an hour for 10 minutes) from ``people`` and many unknown callers, then drained."""
 
     async def script(c: Live) -> None:
         c.server.desk.callers.size = callers
@@ -86,11 +94,11 @@ def busy_run(
             seed=5,
             call_prefix=prefix,
             profile=PROFILE,
-            callers=PEOPLE,
+            callers=people,
         )
         tasks = [asyncio.create_task(bots.run()), asyncio.create_task(traffic.run())]
         bots.login()
-        traffic.start(START + seconds)
+        traffic.start(START + 600.0)
         while not (traffic.done() and c.server.idle()):
             await c.clock.sleep(1.0)
         bots.stop()
@@ -123,7 +131,7 @@ def test_when_the_centre_is_idle_no_call_is_held_in_memory_but_by_the_bounded_ca
         seen["router timer"] = server.router.next_timer_at()
         seen["pbx lines"] = dict(c.pbx.lines)
         seen["store rows not committed"] = c.store.queued()
-        seen["callers kept"] = len(desk.callers)
+        seen["callers kept"] = len(desk.callers) <= 8
         seen["numbers looked up and kept"] = desk.directory.cached()
         histories = desk.callers.histories()
         gc.collect()
@@ -137,7 +145,7 @@ def test_when_the_centre_is_idle_no_call_is_held_in_memory_but_by_the_bounded_ca
         )
 
     busy = Busy()
-    c = live(four_agents(), tmp_path / "c.db", busy_run(busy, callers=8, prefix="m-", when_idle=look), people=PEOPLE)
+    c = live(four_agents(), tmp_path / "c.db", busy_run(busy, callers=8, prefix="m-", when_idle=look), people=FEW)
     assert busy.dialled > 250
     assert len(c.calls) == busy.dialled
     assert seen == {
@@ -148,7 +156,7 @@ def test_when_the_centre_is_idle_no_call_is_held_in_memory_but_by_the_bounded_ca
         "router timer": None,
         "pbx lines": {},
         "store rows not committed": 0,
-        "callers kept": 8,  # the cache is full, and no fuller
+        "callers kept": True,  # no more than the cache's size
         "numbers looked up and kept": 8,
         "rows held outside the cache": [],
     }
@@ -161,16 +169,18 @@ def test_a_cache_of_one_caller_gives_the_same_screen_pops_as_the_default_cache(t
             return con.execute("SELECT call_id, at, pop FROM screen_pops ORDER BY at, call_id").fetchall()
 
     tiny, roomy = Busy(), Busy()
-    live(four_agents(), tmp_path / "tiny.db", busy_run(tiny, callers=1, prefix="p-"), people=PEOPLE)
-    live(four_agents(), tmp_path / "roomy.db", busy_run(roomy, callers=4_096, prefix="p-"), people=PEOPLE)
+    live(four_agents(), tmp_path / "tiny.db", busy_run(tiny, callers=1, prefix="p-"), people=FEW)
+    live(four_agents(), tmp_path / "roomy.db", busy_run(roomy, callers=4_096, prefix="p-"), people=FEW)
     assert tiny.dialled == roomy.dialled > 250
     assert pops(tmp_path / "tiny.db") == pops(tmp_path / "roomy.db")
     with sqlite3.connect(tmp_path / "tiny.db") as con:
-        rich = con.execute(
-            "SELECT COUNT(*) FROM screen_pops WHERE json_array_length(pop, '$.history') >= 2 "
-            "AND json_array_length(pop, '$.open_cases') >= 1"
-        ).fetchone()[0]
-    assert rich > 20  # callers came back, with contacts and open cases to show
+        shown = con.execute(
+            "SELECT json_array_length(pop, '$.history'), json_array_length(pop, '$.open_cases'), "
+            "json_extract(pop, '$.open_cases_total') FROM screen_pops"
+        ).fetchall()
+    assert sum(1 for history, _, _ in shown if history == 5) > 100  # callers came back, with contacts to show
+    assert sum(1 for _, listed, total in shown if listed == 10 and total > 10) > 50  # and more open cases than shown
+    assert sum(1 for _, listed, total in shown if 0 < listed == total) > 10
 
 
 def test_after_its_caller_left_the_cache_a_pop_shows_this_runs_earlier_contact_from_the_store(tmp_path: Path) -> None:
@@ -330,3 +340,20 @@ def test_a_call_whose_wrap_up_is_over_is_read_back_from_the_store_to_be_linked(t
     assert c.calls["c1"].person_id == LIN.person_id
     with sqlite3.connect(tmp_path / "c.db") as con:
         assert con.execute("SELECT person_id FROM cases WHERE call_id = 'c1'").fetchone() == (LIN.person_id,)
+
+
+def test_a_cached_caller_keeps_only_the_ten_newest_open_cases_and_knows_when_an_older_one_is_needed() -> None:
+    def case(n: int) -> k.CaseRecord:
+        return k.CaseRecord(
+            f"C20270115-{n:05d}", f"c{n}", "P1", "02-2397-5123", "webhr", "a1", "voice", "open", "first-line",
+            None, "normal", START + n, START + 7 * 86_400,
+        )  # fmt: skip
+
+    history = CallerHistory()
+    history.add_open_cases(case(n) for n in range(1, 13))  # twelve open cases
+    assert (sorted(history.open_cases), history.open_total) == ([case(n).case_id for n in range(3, 13)], 12)
+    assert history.closed(case(1)) is True  # an older one: the ten newest are still here
+    assert (len(history.open_cases), history.open_total) == (OPEN_CASES, 11)
+    assert history.closed(case(12)) is False  # the next older one (2) is not here: read the caller again
+    history.add_open_cases([case(13)])
+    assert (len(history.open_cases), history.open_total) == (OPEN_CASES, 11)

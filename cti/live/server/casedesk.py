@@ -126,10 +126,11 @@ class CaseDesk:
             ivr=call.ivr,
             case_id=case.case_id,
             profile=history.profile,
+            open_total=history.open_total,
         )
         call.ivr = {}
         history.contacts.append(rec)
-        history.open_cases[case.case_id] = case
+        history.add_open_cases([case])
         self.store.case(case)
         self.store.case_step(step)
         self.store.screen_pop(rec.call_id, now, _encode(pop).decode())
@@ -199,8 +200,8 @@ class CaseDesk:
             case.priority = msg.priority
             step = k.close(case, now, msg.agent_id, note=notes, disposition=msg.disposition)
             history = self.callers.peek(_who(rec))
-            if history is not None:
-                history.open_cases.pop(case.case_id, None)
+            if history is not None and not history.closed(case):
+                self.callers.forget(_who(rec))  # older open cases come back from the store when next needed
         else:
             step = k.escalate(
                 self.centre, case, to, now, msg.agent_id, priority=msg.priority, note=notes, disposition=msg.disposition
@@ -323,10 +324,8 @@ class CaseDesk:
                 cases[case_id] = kept.case
         calls.pop(rec.call_id, None)
         history.contacts.extend(sorted(calls.values(), key=lambda c: (c.arrived_at, c.call_id))[-HISTORY:])
-        history.open_cases.update(
-            (c.case_id, c) for c in sorted(cases.values(), key=lambda c: (c.created_at, c.case_id)) if c.is_open
-        )
-        history.open_cases.pop(rec.case_id or "", None)
+        cases.pop(rec.case_id or "", None)
+        history.add_open_cases(case for case in cases.values() if case.is_open)
         self.callers.put(who, history)
         return history
 
