@@ -20,7 +20,7 @@ import json
 import math
 import sqlite3
 from collections import OrderedDict
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 from cti.casework.cases import CASE_COLUMNS, CaseRecord
@@ -162,23 +162,34 @@ class Directory:
             keys.append(key)
         return sorted(set(keys))
 
-    def _whose(self, person_id: str | None, key: str | None, calls: str, persons: str) -> tuple[str, list[str]]:
+    def _whose(
+        self, person_id: str | None, key: str | None, keys: Sequence[str] | None, calls: str, persons: str
+    ) -> tuple[str, list[str]]:
         """A WHERE clause for a person's (or a number's) rows, with its parameters."""
         if person_id is None:
             return f"{persons} IS NULL AND {calls} = ?", [key or ""]
-        keys = self.phone_keys(person_id, key)
+        keys = self.phone_keys(person_id, key) if keys is None else keys
         if not keys:
             return f"{persons} = ?", [person_id]
         marks = ", ".join("?" * len(keys))
         return f"({persons} = ? OR ({persons} IS NULL AND {calls} IN ({marks})))", [person_id, *keys]
 
     def earlier_contacts(
-        self, *, person_id: str | None, key: str | None, before_run: int, limit: int = 5
+        self,
+        *,
+        person_id: str | None,
+        key: str | None,
+        before_run: int,
+        limit: int = 5,
+        keys: Sequence[str] | None = None,
     ) -> list[CallRecord]:
-        """The last ``limit`` calls of a person (from any of their numbers) or of a number, from earlier runs."""
+        """The last ``limit`` calls of a person (from any of their numbers) or of a number, from earlier runs.
+
+        ``keys``: the person's :meth:`phone_keys`, if the caller has them already.
+        """
         if person_id is None and not is_phone_key(key):
             return []
-        where, params = self._whose(person_id, key, "caller_key", "person_id")
+        where, params = self._whose(person_id, key, keys, "caller_key", "person_id")
         rows = self._db.execute(
             f"SELECT {', '.join(CALL_COLUMNS)} FROM calls WHERE {where} AND run_id < ? "
             "ORDER BY arrived_at DESC, call_id DESC LIMIT ?",
@@ -186,12 +197,20 @@ class Directory:
         ).fetchall()
         return [CallRecord(*row) for row in rows]
 
-    def earlier_open_cases(self, *, person_id: str | None, key: str | None, before_run: int) -> list[CaseRecord]:
-        """Open cases of a person (or of a number) that did not come from calls of this run."""
+    def earlier_open_cases(
+        self, *, person_id: str | None, key: str | None, before_run: int, keys: Sequence[str] | None = None
+    ) -> list[CaseRecord]:
+        """Open cases of a person (or of a number) that did not come from calls of this run.
+
+        ``keys``: the person's :meth:`phone_keys`, if the caller has them already.
+        """
         if person_id is None and not is_phone_key(key):
             return []
         cols = ", ".join(f"k.{c}" for c in CASE_COLUMNS)
-        keys = self.phone_keys(person_id, key) if person_id is not None else [key or ""]
+        if person_id is None:
+            keys = [key or ""]
+        elif keys is None:
+            keys = self.phone_keys(person_id, key)
         marks = ", ".join("?" * len(keys))
         # Two indexed halves: the person's cases, and cases of calls from their numbers made before they were known.
         sql = (

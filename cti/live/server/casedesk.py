@@ -301,19 +301,27 @@ class CaseDesk:
         pid, key = rec.person_id, rec.caller_key
         if key is None:
             return history  # a number that identifies nobody: no history, and nothing worth keeping
-        keys = set(self.directory.phone_keys(pid, key)) if pid is not None else {key}
-
-        def theirs(person_id: str | None, number_key: str | None) -> bool:
-            return (pid is not None and person_id == pid) or (person_id is None and number_key in keys)
-
+        keys = self.directory.phone_keys(pid, key) if pid is not None else [key]
         # Committed rows, then the rows not committed yet (newer), then the calls kept here (newest).
         calls = {
             c.call_id: c
-            for c in self.directory.earlier_contacts(person_id=pid, key=key, before_run=ALL_RUNS, limit=HISTORY)
+            for c in self.directory.earlier_contacts(
+                person_id=pid, key=key, before_run=ALL_RUNS, limit=HISTORY, keys=keys
+            )
         }
-        calls.update((c.call_id, c) for c in self.store.unsaved_calls() if theirs(c.person_id, c.caller_key))
-        cases = {c.case_id: c for c in self.directory.earlier_open_cases(person_id=pid, key=key, before_run=ALL_RUNS)}
-        cases.update((c.case_id, c) for c in self.store.unsaved_cases() if theirs(c.person_id, _key(c.caller)))
+        cases = {
+            c.case_id: c
+            for c in self.directory.earlier_open_cases(person_id=pid, key=key, before_run=ALL_RUNS, keys=keys)
+        }
+        numbers = set(keys)
+        unsaved = {
+            c.call_id: c
+            for c in self.store.unsaved_calls()
+            if (c.person_id == pid and pid is not None) or (c.person_id is None and c.caller_key in numbers)
+        }
+        calls.update(unsaved)
+        # A case's row is always queued with its call's (same person, same number): the call tells whose it is.
+        cases.update((c.case_id, c) for c in self.store.unsaved_cases() if c.call_id in unsaved)
         for call_id in calls:  # a committed row of a call still kept here is a copy: take the call itself
             kept = self.calls.get(call_id)
             if kept is not None:
@@ -336,11 +344,6 @@ def _last(rows: Iterable[T]) -> T | None:
     for found in rows:  # noqa: B007 - the last one is wanted
         pass
     return found
-
-
-def _key(number: str) -> str | None:
-    key = caller_key(number)
-    return key if is_phone_key(key) else None
 
 
 def _who(rec: CallRecord) -> str:
