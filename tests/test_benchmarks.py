@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 # Runs the module as `python -m benchmarks.simulator --help` would, with Ciw made impossible to import.
@@ -23,3 +26,18 @@ def test_the_simulator_benchmark_without_ciw_names_the_extra_to_install() -> Non
     assert result.stderr.splitlines() == [
         "python -m benchmarks.simulator: ciw is not installed; install the bench extra: pip install -e '.[bench]'"
     ]
+
+
+def test_the_soak_benchmark_in_a_tiny_size_samples_as_it_goes_and_ends_with_no_call_held(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from benchmarks import soak
+
+    assert soak.main(["--calls", "300", "--every", "100", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert [s["calls"] // 100 for s in result["samples"][:3]] == [1, 2, 3]  # sampled once a centre second
+    last = result["samples"][-1]
+    assert last["drained"] is True
+    assert last["calls"] == result["calls"] >= 300
+    assert last["per_call_entries"] == 0
+    assert all(s["rss_mib"] > 0 for s in result["samples"])

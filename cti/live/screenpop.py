@@ -33,8 +33,12 @@ def screen_pop(
     case_id: str | None,
     profile: m.Profile | None = None,
     history: int = HISTORY,
+    open_total: int | None = None,
 ) -> m.ScreenPop:
-    """The pop for a caller: their profile, last ``history`` contacts and newest open cases, newest first."""
+    """The pop for a caller: their profile, last ``history`` contacts and newest open cases, newest first.
+
+    ``open_total``: how many open cases the caller has, if ``open_cases`` holds only the newest.
+    """
     newest = sorted(contacts, key=lambda c: (c.arrived_at, c.call_id), reverse=True)[:history]
     cases = sorted(open_cases, key=_newest_first)
     return m.ScreenPop(
@@ -42,7 +46,7 @@ def screen_pop(
         profile=profile or (make_profile(person) if person is not None else None),
         history=[_contact(c) for c in newest],
         open_cases=[_brief(c) for c in cases[:OPEN_CASES]],
-        open_cases_total=len(cases),
+        open_cases_total=len(cases) if open_total is None else open_total,
         ivr={mask_national_id(key): mask_national_id(value) for key, value in ivr.items()},
         case_id=case_id,
     )

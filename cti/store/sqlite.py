@@ -98,6 +98,8 @@ class Store:
         self._cases: dict[str, CaseRecord] = {}
         self._steps: list[tuple[Any, ...]] = []
         self._pops: list[tuple[str, float, str]] = []
+        # The call and case rows of the batch being committed: readers of unsaved rows see them meanwhile.
+        self._saving: tuple[dict[str, CallRecord], dict[str, CaseRecord]] = ({}, {})
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self.commits = 0
@@ -299,6 +301,7 @@ class Store:
             self._wake.clear()
             rows = [call_row(r) for r in calls.values()]
             case_rows = [case_row(r) for r in cases.values()]
+            self._saving = (calls, cases)  # until committed (a failed commit leaves them unsaved)
             with self._clock.io():
                 await self._begin()
                 try:
@@ -323,7 +326,21 @@ class Store:
                         await self._db.rollback()
                     raise
                 await self._db.commit()
+            self._saving = ({}, {})
             self.commits += 1
+
+    def unsaved_calls(self) -> list[CallRecord]:
+        """Call rows not committed yet: the batch being committed, then the rows queued (a call's newest last)."""
+        return [*self._saving[0].values(), *self._calls.values()]
+
+    def unsaved_cases(self) -> list[CaseRecord]:
+        """Case rows not committed yet: the batch being committed, then the rows queued (a case's newest last)."""
+        return [*self._saving[1].values(), *self._cases.values()]
+
+    def queued(self) -> int:
+        """Rows not committed yet (0 once everything is)."""
+        rows = (self._calls, self._events, self._states, self._misc, self._cases, self._steps, self._pops)
+        return sum(len(r) for r in (*rows, *self._saving))
 
     async def writer(self) -> None:
         """Commit batches until cancelled: whenever rows wait, at most every ``flush_every_s``.

@@ -8,6 +8,7 @@
 * :mod:`cti.live.server.kpi` — the day's counts and the KPI snapshot;
 * :mod:`cti.live.server.leadership` — the server's id and epoch (fencing);
 * :mod:`cti.live.server.casedesk` — the caller's directory entry, history and case for each call.
+* :mod:`cti.live.server.history` — callers' recent contacts and open cases: the bounded cache.
 
 Only the in-process centre (:mod:`cti.live.demo`) builds a server; other
 components talk to it only through the bus.

@@ -5,7 +5,8 @@ updates the call's row, tells the PBX (ring, stop ringing, connect, release)
 and the agent (offer, offer withdrawn), journals the step, publishes the
 call's lifecycle event, counts it for the day's figures and lets the case
 desk follow the call. A call stays here from its arrival until its agent
-finishes wrap-up (unanswered calls: until they end).
+finishes wrap-up (unanswered calls: until they end); then it leaves memory,
+here and at the case desk, and only the store has it.
 """
 
 from __future__ import annotations
@@ -71,6 +72,10 @@ class Calls:
         """No call in progress and nobody in wrap-up."""
         return not self.live and not self._wrapping
 
+    def wrapping(self) -> int:
+        """Agents in wrap-up (each still holds their last call)."""
+        return len(self._wrapping)
+
     # ------------------------------------------------------------------
     # What the PBX and the agents say
     # ------------------------------------------------------------------
@@ -100,6 +105,7 @@ class Calls:
         record = self.live.pop(call_id).record
         record.outcome, record.state, record.ended_at = "rejected", "rejected", now
         self.store.call(record)
+        self.desk.refused(record)
         self.bus.publish(m.pbx_ctl(call_id), m.Release(call_id=call_id, reason=reason, epoch=self.leadership.epoch))
 
     def caller_hung_up(self, call_id: str) -> bool:
@@ -278,6 +284,7 @@ class Calls:
                 self.bus.publish(m.pbx_ctl(rec.call_id), m.Release(call_id=rec.call_id, reason="no-agent", epoch=epoch))
             self.day.abandoned += 1
             self.desk.unanswered(rec, now, name)
+            self.desk.release(rec.call_id)
             self.store.event(
                 now,
                 rec.call_id,
@@ -309,6 +316,7 @@ class Calls:
             rec.wrap_up_end_at, rec.state = now, "done"
             self.store.event(now, rec.call_id, Journal.WRAPUPEND, queue=rec.queue, agent=agent_id, rule=rule)
             self.store.call(rec)
+            self.desk.release(rec.call_id)
 
     # ------------------------------------------------------------------
 

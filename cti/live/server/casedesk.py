@@ -8,18 +8,26 @@ choices. It then follows the call: the agent who answers owns the case, an
 unanswered call leaves it waiting for a call-back, and the agent's wrap-up
 form closes or escalates it.
 
-This run's calls and cases are kept in memory (they are small), so a screen
-pop never depends on whether the store has committed the last batch yet;
-contacts and open cases from earlier runs are read from the database the
-first time a caller is seen. Case changes made with ``cti cases`` while a
-server runs are seen by that server only for callers it has not seen yet.
+Memory stays bounded however long the server runs. A call's own state (its
+row, the person, the IVR choices, its case) is kept from its arrival until
+its wrap-up ends (an unanswered call: until it ends), then released. A
+caller's history for later pops comes from the store, through a cache of
+the callers seen most recently (:mod:`cti.live.server.history`, at most
+:data:`~cti.live.server.history.CALLERS`): a caller not kept is read back
+from the committed rows plus the rows the store has not committed yet, so a
+screen pop never depends on whether the store has committed the last batch.
+The KPI counts of open and overdue cases are counted in the store the same
+way. Case changes made with ``cti cases`` while a server runs are seen by
+that server for callers it does not keep at that moment (and always in the
+counts).
 """
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -28,17 +36,38 @@ from cti.casework import cases as k
 from cti.casework.people import Person, caller_key, is_phone_key
 from cti.live import messages as m
 from cti.live.screenpop import HISTORY, make_profile, screen_pop
+from cti.live.server.history import CALLERS, CallerHistory, RecentCallers
 from cti.store import CallRecord, Store
-from cti.store.directory import Directory
+from cti.store.directory import ALL_RUNS, Directory
 from routing.centre import Centre
 
 _PRIORITIES = frozenset(p.value for p in k.Priority)
 _ESCALATE_TO = {t.value: t for t in k.Tier if t is not k.Tier.FIRST_LINE}
 _encode = msgspec.json.Encoder().encode
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class _DeskCall:
+    """What the desk holds for one call until its wrap-up ends."""
+
+    record: CallRecord
+    person: Person | None
+    ivr: dict[str, str]
+    case: k.CaseRecord | None = None
 
 
 class CaseDesk:
-    def __init__(self, centre: Centre, store: Store, directory: Directory, *, run_id: int, actor: str) -> None:
+    def __init__(
+        self,
+        centre: Centre,
+        store: Store,
+        directory: Directory,
+        *,
+        run_id: int,
+        actor: str,
+        callers: int = CALLERS,
+    ) -> None:
         self.centre = centre
         self.rules = centre.cases
         self.store = store
@@ -46,18 +75,11 @@ class CaseDesk:
         self.run_id = run_id
         self.actor = actor  # who the server journals automatic steps as
         self.tz = ZoneInfo(centre.info.timezone)
-        self._seqs: dict[str, int] = {}
-        self._persons: dict[str, Person | None] = {}  # call id -> directory entry, for this run's calls
-        self._profiles: dict[Person, m.Profile] = {}
-        self._ivr: dict[str, dict[str, str]] = {}  # call id -> IVR choices
-        self._calls: dict[str, CallRecord] = {}
-        self._cases: dict[str, k.CaseRecord] = {}  # call id -> case
-        self._contacts: dict[str, deque[CallRecord]] = {}  # caller -> this run's last calls, in arrival order
-        self._earlier: dict[str, tuple[list[CallRecord], list[k.CaseRecord]]] = {}
-        self._open: dict[str, dict[str, k.CaseRecord]] = {}  # caller -> this run's cases not closed
-        self._dues: dict[str, float] = directory.open_case_dues()
-        # With no earlier contacts or cases at all, first sight of a caller needs no query.
-        self._has_earlier = directory.has_history_before(run_id)
+        #: The calls between arrival and the end of their wrap-up (unanswered: their end).
+        self.calls: dict[str, _DeskCall] = {}
+        #: The histories of the callers seen most recently.
+        self.callers = RecentCallers(callers)
+        self._seq: tuple[str, int] = ("", 0)  # the centre-local day (YYYYMMDD) and its last case number
         self._day: tuple[float, float, str] = (0.0, 0.0, "")  # the centre-local day: start, end, YYYYMMDD
 
     def close(self) -> None:
@@ -75,13 +97,12 @@ class CaseDesk:
         rec.person_id = person.person_id if person is not None else None
         choices = dict(sorted(ivr.items()))
         rec.ivr = _encode(choices).decode() if choices else None
-        self._ivr[rec.call_id] = choices
-        self._persons[rec.call_id] = person
-        self._calls[rec.call_id] = rec
+        self.calls[rec.call_id] = _DeskCall(rec, person, choices)
         return person
 
     def enter_queue(self, rec: CallRecord, now: float) -> m.ScreenPop:
         """Create the call's case and build its screen pop (history as it stood when the call came in)."""
+        call = self.calls[rec.call_id]
         case, step = k.open_case(
             self.rules,
             self._next_case_id(now),
@@ -95,28 +116,48 @@ class CaseDesk:
             actor=self.actor,
         )
         rec.case_id = case.case_id
-        who = _who(rec)
-        pop = self._pop(rec, who, case.case_id)
-        self._contacts.setdefault(who, deque(maxlen=HISTORY)).append(rec)
-        self._open.setdefault(who, {})[case.case_id] = case
-        self._cases[rec.call_id] = case
-        self._dues[case.case_id] = case.due_at
+        call.case = case
+        history = self._history(rec, call.person)
+        pop = screen_pop(
+            rec.caller,
+            call.person,
+            history.contacts,
+            history.open_cases.values(),  # this call's case joins them only after its pop
+            ivr=call.ivr,
+            case_id=case.case_id,
+            profile=history.profile,
+            open_total=history.open_total,
+        )
+        call.ivr = {}
+        history.contacts.append(rec)
+        history.add_open_cases([case])
         self.store.case(case)
         self.store.case_step(step)
         self.store.screen_pop(rec.call_id, now, _encode(pop).decode())
         return pop
 
     def answered(self, rec: CallRecord, now: float) -> None:
-        case = self._cases.get(rec.call_id)
+        case = self._case(rec.call_id)
         if case is not None and rec.agent is not None:
             self.store.case_step(k.take(case, rec.agent, now))
             self.store.case(case)
 
     def unanswered(self, rec: CallRecord, now: float, why: str) -> None:
-        case = self._cases.get(rec.call_id)
+        case = self._case(rec.call_id)
         if case is not None and case.is_open:
             self.store.case_step(k.call_back(case, now, self.actor, why))
             self.store.case(case)
+
+    def refused(self, rec: CallRecord) -> None:
+        """A call the router could not take: a contact all the same (as in the store), and done."""
+        history = self.callers.peek(_who(rec))
+        if history is not None:
+            history.contacts.append(rec)
+        self.release(rec.call_id)
+
+    def release(self, call_id: str) -> None:
+        """The call is done (its wrap-up over, or it ended unanswered): the desk lets go of it."""
+        self.calls.pop(call_id, None)
 
     def wrap_up(self, msg: m.WrapUp, now: float) -> k.CaseRecord:
         """The agent's case form: set the disposition and notes, then close or escalate.
@@ -125,16 +166,17 @@ class CaseDesk:
         not one this agent answered, the form was already sent, or a field is
         not allowed.
         """
-        rec = self._calls.get(msg.call_id)
-        case = self._cases.get(msg.call_id)
-        if rec is None or case is None:
+        rec = self._record(msg.call_id)
+        if rec is None or rec.case_id is None:
             raise k.CaseError("unknown-call", f"call {msg.call_id} has no case in this run")
         if rec.agent != msg.agent_id or rec.answered_at is None:
             raise k.CaseError("not-your-call", f"agent {msg.agent_id} did not answer call {msg.call_id}")
-        if rec.state not in {"talking", "wrap-up"}:
+        call = self.calls.get(msg.call_id)
+        if rec.state not in {"talking", "wrap-up"} or call is None or call.case is None:
             raise k.CaseError(
                 "wrap-up-over", f"call {msg.call_id} is past its wrap-up; change its case with `cti cases`"
             )
+        case = call.case
         if rec.disposition is not None:
             raise k.CaseError("already-wrapped-up", f"call {msg.call_id} already has its wrap-up ({rec.disposition})")
         if msg.disposition not in self.rules.dispositions:
@@ -157,13 +199,13 @@ class CaseDesk:
         if to is None:
             case.priority = msg.priority
             step = k.close(case, now, msg.agent_id, note=notes, disposition=msg.disposition)
-            self._dues.pop(case.case_id, None)
-            self._open.get(_who(rec), {}).pop(case.case_id, None)
+            history = self.callers.peek(_who(rec))
+            if history is not None and not history.closed(case):
+                self.callers.forget(_who(rec))  # older open cases come back from the store when next needed
         else:
             step = k.escalate(
                 self.centre, case, to, now, msg.agent_id, priority=msg.priority, note=notes, disposition=msg.disposition
             )
-            self._dues[case.case_id] = case.due_at
         rec.disposition, rec.notes = msg.disposition, notes
         self.store.call(rec)
         self.store.case(case)
@@ -171,8 +213,12 @@ class CaseDesk:
         return case
 
     def link(self, msg: m.LinkCaller, now: float) -> Person:
-        """An agent says who an unknown caller is: the call, its case and the number follow."""
-        rec = self._calls.get(msg.call_id)
+        """An agent says who an unknown caller is: the call, its case and the number follow.
+
+        Any call of this run the agent answered may be linked, also one whose
+        wrap-up is over (its row and case are then read back from the store).
+        """
+        rec = self._record(msg.call_id)
         if rec is None:
             raise k.CaseError("unknown-call", f"call {msg.call_id} is not a call of this run")
         if rec.agent != msg.agent_id:
@@ -186,17 +232,15 @@ class CaseDesk:
         person = self.directory.person(msg.person_id)
         if person is None:
             raise k.CaseError("unknown-person", f"{msg.person_id} is not in the directory")
+        case = self._case(rec.call_id)
         old = _who(rec)
         rec.person_id = person.person_id
-        new = _who(rec)
-        self._persons[rec.call_id] = person
-        # Everything this number did in this run is the person's now, as it is for earlier runs.
-        merged = sorted(
-            [*self._contacts.pop(old, ()), *self._contacts.get(new, ())], key=lambda c: (c.arrived_at, c.call_id)
-        )
-        self._contacts[new] = deque(merged, maxlen=HISTORY)
-        self._open.setdefault(new, {}).update(self._open.pop(old, {}))
-        case = self._cases.get(rec.call_id)
+        call = self.calls.get(rec.call_id)
+        if call is not None:
+            call.person = person
+        # Everything this number did is the person's now: both histories are read again when next needed.
+        self.callers.forget(old)
+        self.callers.forget(_who(rec))
         if case is not None:
             self.store.case_step(k.link(case, person.person_id, now, msg.agent_id))
             self.store.case(case)
@@ -206,10 +250,32 @@ class CaseDesk:
         return person
 
     def counts(self, now: float) -> tuple[int, int]:
-        """Open cases, and how many of them are past due."""
-        return len(self._dues), sum(1 for due in self._dues.values() if due < now)
+        """Open cases, and how many of them are past due (counted in the store, rows not committed yet included)."""
+        unsaved = {case.case_id: case for case in self.store.unsaved_cases()}
+        open_cases, overdue = self.directory.open_case_counts(now, leaving_out=unsaved)
+        for case in unsaved.values():
+            if case.is_open:
+                open_cases += 1
+                overdue += case.due_at < now
+        return open_cases, overdue
 
     # ------------------------------------------------------------------
+
+    def _record(self, call_id: str) -> CallRecord | None:
+        """A call of this run: in progress or in wrap-up (kept here), else as the store has it."""
+        call = self.calls.get(call_id)
+        if call is not None:
+            return call.record
+        rec = _last(c for c in self.store.unsaved_calls() if c.call_id == call_id) or self.directory.call(call_id)
+        return rec if rec is not None and rec.run_id == self.run_id else None
+
+    def _case(self, call_id: str) -> k.CaseRecord | None:
+        """A call's case: kept here while the call is, else as the store has it."""
+        call = self.calls.get(call_id)
+        if call is not None:
+            return call.case
+        unsaved = _last(c for c in self.store.unsaved_cases() if c.call_id == call_id)
+        return unsaved or self.directory.case_of_call(call_id)
 
     def _next_case_id(self, now: float) -> str:
         start, end, day = self._day
@@ -218,43 +284,66 @@ class CaseDesk:
             midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
             day = local.strftime("%Y%m%d")
             self._day = (midnight.timestamp(), (midnight + timedelta(days=1)).timestamp(), day)
-        seq = self._seqs.get(day)
-        if seq is None:
-            # Committed cases of that day; this run's are all counted in memory from here on.
+        last_day, seq = self._seq
+        if last_day != day:
+            # Committed cases of that day; this run's are all counted here from then on (days only go forward).
             seq = self.directory.last_case_number(day)
-        self._seqs[day] = seq + 1
+        self._seq = (day, seq + 1)
         return k.case_id(day, seq + 1)
 
-    def _profile(self, person: Person) -> m.Profile:
-        profile = self._profiles.get(person)
-        if profile is None:
-            profile = self._profiles[person] = make_profile(person)
-        return profile
-
-    def _pop(self, rec: CallRecord, who: str, case_id: str) -> m.ScreenPop:
-        earlier = self._earlier.get(who)
-        if earlier is None and not self._has_earlier:
-            earlier = ([], [])
-        elif earlier is None:
-            earlier = self._earlier[who] = (
-                self.directory.earlier_contacts(
-                    person_id=rec.person_id, key=rec.caller_key, before_run=self.run_id, limit=HISTORY
-                ),
-                self.directory.earlier_open_cases(person_id=rec.person_id, key=rec.caller_key, before_run=self.run_id),
+    def _history(self, rec: CallRecord, person: Person | None) -> CallerHistory:
+        """The caller's contacts and open cases before this call: kept, or read back from the store."""
+        who = _who(rec)
+        history = self.callers.get(who)
+        if history is not None:
+            return history
+        history = CallerHistory(profile=make_profile(person) if person is not None else None)
+        pid, key = rec.person_id, rec.caller_key
+        if key is None:
+            return history  # a number that identifies nobody: no history, and nothing worth keeping
+        keys = self.directory.phone_keys(pid, key) if pid is not None else [key]
+        # Committed rows, then the rows not committed yet (newer), then the calls kept here (newest).
+        calls = {
+            c.call_id: c
+            for c in self.directory.earlier_contacts(
+                person_id=pid, key=key, before_run=ALL_RUNS, limit=HISTORY, keys=keys
             )
-        earlier_calls, earlier_cases = earlier
-        this_run = self._open.get(who, {})
-        cases = [*earlier_cases, *this_run.values()]  # this call's case joins them only after its pop
-        person = self._persons.get(rec.call_id)
-        return screen_pop(
-            rec.caller,
-            person,
-            [*earlier_calls, *self._contacts.get(who, ())],
-            cases,
-            ivr=self._ivr.pop(rec.call_id, {}),
-            case_id=case_id,
-            profile=self._profile(person) if person is not None else None,
-        )
+        }
+        cases = {
+            c.case_id: c
+            for c in self.directory.earlier_open_cases(person_id=pid, key=key, before_run=ALL_RUNS, keys=keys)
+        }
+        numbers = set(keys)
+        unsaved = {
+            c.call_id: c
+            for c in self.store.unsaved_calls()
+            if (c.person_id == pid and pid is not None) or (c.person_id is None and c.caller_key in numbers)
+        }
+        calls.update(unsaved)
+        # A case's row is always queued with its call's (same person, same number): the call tells whose it is.
+        cases.update((c.case_id, c) for c in self.store.unsaved_cases() if c.call_id in unsaved)
+        for call_id in calls:  # a committed row of a call still kept here is a copy: take the call itself
+            kept = self.calls.get(call_id)
+            if kept is not None:
+                calls[call_id] = kept.record
+        for case_id, case in cases.items():
+            kept = self.calls.get(case.call_id or "")
+            if kept is not None and kept.case is not None:
+                cases[case_id] = kept.case
+        calls.pop(rec.call_id, None)
+        history.contacts.extend(sorted(calls.values(), key=lambda c: (c.arrived_at, c.call_id))[-HISTORY:])
+        cases.pop(rec.case_id or "", None)
+        history.add_open_cases(case for case in cases.values() if case.is_open)
+        self.callers.put(who, history)
+        return history
+
+
+def _last(rows: Iterable[T]) -> T | None:
+    """The last of ``rows`` (the store lists rows not committed yet oldest first), if any."""
+    found = None
+    for found in rows:  # noqa: B007 - the last one is wanted
+        pass
+    return found
 
 
 def _who(rec: CallRecord) -> str:
