@@ -306,7 +306,8 @@ class ScreenPop(msgspec.Struct, frozen=True, kw_only=True):
     ``history`` is the caller's last five contacts, newest first; ``open_cases``
     their open cases other than this call's ``case_id`` (the ten newest, newest
     first, of ``open_cases_total``); ``ivr`` the choices the caller made on the
-    way in.
+    way in; ``unknown`` what the centre does not know of the call (``system``,
+    ``agency``: it went to the general queue), empty as a rule.
     """
 
     caller: Number

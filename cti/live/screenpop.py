@@ -31,8 +31,12 @@ def screen_pop(
     case_id: str | None,
     profile: m.Profile | None = None,
     history: int = HISTORY,
+    unknown: tuple[str, ...] = (),
 ) -> m.ScreenPop:
-    """The pop for a caller: their profile, last ``history`` contacts and newest open cases, newest first."""
+    """The pop for a caller: their profile, last ``history`` contacts and newest open cases, newest first.
+
+    ``unknown`` names what the centre does not know of the call (``system``, ``agency``; it went to the general queue).
+    """
     newest = sorted(contacts, key=lambda c: (c.arrived_at, c.call_id), reverse=True)[:history]
     cases = sorted(open_cases, key=_newest_first)
     return m.ScreenPop(
@@ -43,6 +47,7 @@ def screen_pop(
         open_cases_total=len(cases),
         ivr=ivr,
         case_id=case_id,
+        unknown=list(unknown),
     )
 
 

@@ -72,6 +72,10 @@ class Directory:
         ).fetchall()
         return int(rows[0][0] or 0)
 
+    def has_call(self, call_id: str) -> bool:
+        """Whether a committed call has this id (one primary-key probe)."""
+        return self._db.execute("SELECT 1 FROM calls WHERE call_id = ?", (call_id,)).fetchone() is not None
+
     def person(self, person_id: str) -> Person | None:
         row = self._db.execute(f"{_PERSON} WHERE person_id = ?", (person_id,)).fetchone()
         return person_from_row(row) if row else None

@@ -80,6 +80,7 @@ class Store:
         self._cases: dict[str, CaseRecord] = {}
         self._steps: list[tuple[Any, ...]] = []
         self._pops: list[tuple[str, float, str]] = []
+        self._committing: dict[str, CallRecord] = {}  # the call rows of the batch being committed
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self.commits = 0
@@ -133,6 +134,10 @@ class Store:
         """Queue the current state of a call's row for the next commit."""
         self._calls[record.call_id] = record
         self._wake.set()
+
+    def holds_call(self, call_id: str) -> bool:
+        """Whether a row for this call is waiting to be committed (gathered, or in the batch being committed)."""
+        return call_id in self._calls or call_id in self._committing
 
     def event(
         self,
@@ -217,6 +222,7 @@ class Store:
             self._wake.clear()
             rows = [call_row(r) for r in calls.values()]
             case_rows = [case_row(r) for r in cases.values()]
+            self._committing = calls  # until committed (kept if the commit fails: those ids stay taken)
             with self._clock.io():
                 if misc:
                     for sql, params in misc:
@@ -236,6 +242,7 @@ class Store:
                         "INSERT OR REPLACE INTO screen_pops (call_id, at, pop) VALUES (?,?,?)", pops
                     )
                 await self._db.commit()
+            self._committing = {}
             self.commits += 1
 
     async def writer(self) -> None:

@@ -80,8 +80,11 @@ class CaseDesk:
         self._calls[rec.call_id] = rec
         return person
 
-    def enter_queue(self, rec: CallRecord, now: float) -> m.ScreenPop:
-        """Create the call's case and build its screen pop (history as it stood when the call came in)."""
+    def enter_queue(self, rec: CallRecord, now: float, *, unknown: tuple[str, ...] = ()) -> m.ScreenPop:
+        """Create the call's case and build its screen pop (history as it stood when the call came in).
+
+        ``unknown`` names what the centre does not know of the call (``system``, ``agency``): the pop says so.
+        """
         case, step = k.open_case(
             self.rules,
             self._next_case_id(now),
@@ -96,7 +99,7 @@ class CaseDesk:
         )
         rec.case_id = case.case_id
         who = _who(rec)
-        pop = self._pop(rec, who, case.case_id)
+        pop = self._pop(rec, who, case.case_id, unknown)
         self._contacts.setdefault(who, deque(maxlen=HISTORY)).append(rec)
         self._open.setdefault(who, {})[case.case_id] = case
         self._cases[rec.call_id] = case
@@ -231,7 +234,7 @@ class CaseDesk:
             profile = self._profiles[person] = make_profile(person)
         return profile
 
-    def _pop(self, rec: CallRecord, who: str, case_id: str) -> m.ScreenPop:
+    def _pop(self, rec: CallRecord, who: str, case_id: str, unknown: tuple[str, ...] = ()) -> m.ScreenPop:
         earlier = self._earlier.get(who)
         if earlier is None and not self._has_earlier:
             earlier = ([], [])
@@ -254,6 +257,7 @@ class CaseDesk:
             ivr=self._ivr.pop(rec.call_id, {}),
             case_id=case_id,
             profile=self._profile(person) if person is not None else None,
+            unknown=unknown,
         )
 
 
