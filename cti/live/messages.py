@@ -61,6 +61,7 @@ MAX_REASON = 200
 MAX_NOTES = 2000
 MAX_TEXT = 500
 MAX_IVR_CHOICES = 16
+MAX_IVR_VALUE = 64
 MAX_QUEUES = 10_001  # a centre's systems (at most 10,000) and the general queue
 MAX_ERROR_TEXT = 300
 MAX_EXCERPT = 120
@@ -93,8 +94,8 @@ Reason = Annotated[str, msgspec.Meta(max_length=MAX_REASON, pattern=_LINE)]
 Notes = Annotated[str, msgspec.Meta(max_length=MAX_NOTES, pattern=_LINES)]
 #: A name, title, e-mail address or other line of text shown to an agent.
 Text = Annotated[str, msgspec.Meta(max_length=MAX_TEXT, pattern=_LINE)]
-#: An IVR choice's value.
-IvrValue = Annotated[str, msgspec.Meta(max_length=MAX_REASON, pattern=_LINE)]
+#: An IVR choice's value (a menu key or a short answer).
+IvrValue = Annotated[str, msgspec.Meta(max_length=MAX_IVR_VALUE, pattern=_LINE)]
 #: An error's reason, topic and excerpt: one line, masked and cut short (see :func:`refusal`).
 ErrorText = Annotated[str, msgspec.Meta(max_length=MAX_ERROR_TEXT, pattern=_LINE)]
 #: The IVR choices of a call: at most 16, choice id to value.
@@ -512,13 +513,13 @@ _ROUTES: Final[dict[tuple[str, ...], tuple[tuple[type[Message], ...], str | None
         "agent_id",
         32 * KIB,
     ),
-    ("agents", "+", "offer"): ((Offer, OfferWithdrawn), "agent_id", 256 * KIB),
+    ("agents", "+", "offer"): ((Offer, OfferWithdrawn), "agent_id", 512 * KIB),
     ("agents", "+", "state"): ((AgentState,), "agent_id", 4 * KIB),
     ("stats",): ((Stats,), None, 1024 * KIB),
     ("servers", "+", "status"): ((ServerStatus,), "server_id", 4 * KIB),
     ("leader",): ((Leader,), None, 4 * KIB),
-    ("errors",): ((Error,), None, 8 * KIB),
-    ("audit",): ((Audit,), None, 4 * KIB),
+    ("errors",): ((Error,), None, 16 * KIB),
+    ("audit",): ((Audit,), None, 8 * KIB),
 }
 
 #: The deepest nesting of objects and arrays any message has is 4 (an offer's
