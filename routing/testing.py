@@ -240,8 +240,8 @@ def _plain(value: Any) -> Any:
     if isinstance(value, set | frozenset):
         return ("set", tuple(sorted(repr(_plain(v)) for v in value)))
     getstate = getattr(value, "getstate", None)
-    if callable(getstate):  # a random generator
-        return ("rng", _plain(getstate()))
+    if callable(getstate):  # a random generator: its state (625 numbers), hashed
+        return ("rng", hash(getstate()))
     params = getattr(type(value), "__dataclass_params__", None)
     if params is not None and params.frozen:
         return (type(value).__name__, repr(value))  # configuration held by the state (an agent's profile)
