@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec.inspect as mi
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from cti.casework.people import Person
@@ -346,6 +346,7 @@ def test_every_refused_message_leaves_the_router_and_the_store_unchanged() -> No
     @settings(
         derandomize=True,
         max_examples=examples,
+        phases=[Phase.generate],  # no shrinking: a failure names the mutation, topic and payload, and reruns alike
         deadline=None,
         database=None,
         suppress_health_check=list(HealthCheck),
