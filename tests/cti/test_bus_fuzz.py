@@ -94,7 +94,9 @@ POOLS: dict[str, st.SearchStrategy[Any]] = {
     "escalate_to": st.sampled_from([None, "second-line", "vendor", "moon"]),
     "priority": st.sampled_from(["normal", "urgent", "low"]),
     "reason": st.one_of(st.sampled_from(["break", "lunch"]), LINE),
-    "notes": st.text(st.characters(codec="utf-8", categories=("L", "N", "P", "Zs"), include_characters="\n"), max_size=40),
+    "notes": st.text(
+        st.characters(codec="utf-8", categories=("L", "N", "P", "Zs"), include_characters="\n"), max_size=40
+    ),
 }
 TOKENS = st.sampled_from(["voice", "ready", "close", "x"])
 
@@ -130,7 +132,8 @@ def valid(cls: type[m.Message]) -> st.SearchStrategy[dict[str, Any]]:
     fields = {f.encode_name: _value(f.name, f.type) for f in info.fields if f.required}
     optional = {f.encode_name: _value(f.name, f.type) for f in info.fields if not f.required and f.name != "v"}
     return st.fixed_dictionaries(
-        {"type": st.just(info.tag), **fields}, optional=optional  # type: ignore[arg-type]
+        {"type": st.just(info.tag), **fields},
+        optional=optional,  # type: ignore[arg-type]
     )
 
 
@@ -145,16 +148,9 @@ def topic_of(doc: dict[str, Any]) -> str:
     return m.agent_cmd(str(doc["agent_id"]))
 
 
-INBOUND = (m.Dial, m.CallerHangUp, m.NewCall, m.CallerHungUp) + (
-    m.Login,
-    m.Logout,
-    m.Ready,
-    m.NotReady,
-    m.Answer,
-    m.HangUp,
-    m.WrapUp,
-    m.LinkCaller,
-)
+#: Every message a component of the centre takes in: from callers, the PBX and agents.
+INBOUND = (m.Dial, m.CallerHangUp, m.NewCall, m.CallerHungUp, m.Login, m.Logout, m.Ready, m.NotReady)
+INBOUND += (m.Answer, m.HangUp, m.WrapUp, m.LinkCaller)
 # Calls and agents' answers come often, so that calls get answered, ended and wrapped up.
 WEIGHTS = {m.Dial: 4, m.Answer: 4, m.HangUp: 3, m.WrapUp: 3, m.Login: 2, m.Ready: 2, m.CallerHangUp: 2}
 VALID = st.one_of(*(valid(cls) for cls in INBOUND for _ in range(WEIGHTS.get(cls, 1))))
@@ -367,4 +363,3 @@ def test_every_refused_message_leaves_the_router_and_the_store_unchanged() -> No
     assert tally.accepted["valid"] > 0
     assert set(tally.refused) >= {"wrong-type", "oversize", "deep", "control", "newline", "bad-json", "not-utf8"}
     assert tally.codes["duplicate-call"] > 0
-

@@ -11,7 +11,9 @@ import json
 import re
 import string
 from pathlib import Path
+from typing import Any
 
+import msgspec.inspect as mi
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -259,3 +261,55 @@ def test_a_refused_dial_changes_no_table(tmp_path: Path) -> None:
     c = live(centre([agent("N1")], agencies=[agency("a1")]), tmp_path / "c.db", script)
     assert [e.code for e in c.errors()] == ["too-large", "invalid-message"]
     assert c.calls == {}
+
+
+def _largest(kind: mi.Type, key: bool = False) -> Any:
+    """The largest valid value of a field type, every text character a 12-byte JSON escape where text is free."""
+    if isinstance(kind, mi.UnionType):
+        return _largest(next(t for t in kind.types if not isinstance(t, mi.NoneType)))
+    if isinstance(kind, mi.BoolType):
+        return False
+    if isinstance(kind, mi.IntType):
+        return m.MAX_COUNT
+    if isinstance(kind, mi.FloatType):
+        return m.MAX_TIME
+    if isinstance(kind, mi.StrType):
+        largest = {m._ID_RE: "a" * m.MAX_ID, m._TOKEN_RE: "a" * m.MAX_TOKEN, m._NUMBER_RE: "+" + "1" * 32}
+        if kind.pattern in largest:
+            return largest[kind.pattern]
+        if kind.pattern == m._EXTENSION_RE:
+            return "1" * 16
+        assert kind.max_length is not None, kind
+        return WIDEST * kind.max_length
+    if isinstance(kind, mi.DictType):
+        assert kind.max_length is not None
+        value = _largest(kind.value_type)
+        width = len(_largest(kind.key_type))
+        return {f"{i:0{width}d}".replace("0", "a", 1): value for i in range(kind.max_length)}
+    if isinstance(kind, mi.ListType):
+        assert kind.max_length is not None
+        return [_largest(kind.item_type)] * kind.max_length
+    if isinstance(kind, mi.StructType):
+        doc = {f.encode_name: _largest(f.type) for f in kind.fields}
+        if kind.tag is not None:
+            doc[kind.tag_field or "type"] = kind.tag
+        return doc
+    raise AssertionError(f"no largest value for {kind}")
+
+
+ROUTES = [(route, cls, limit) for route, (classes, _, limit) in m._ROUTES.items() for cls in classes]
+
+
+@pytest.mark.parametrize(("route", "cls", "limit"), ROUTES, ids=[c.__name__ for _, c, _ in ROUTES])
+def test_every_message_at_its_field_limits_fits_its_topic_s_size_limit(
+    route: tuple[str, ...], cls: type[m.Message], limit: int
+) -> None:
+    info = mi.type_info(cls)
+    assert isinstance(info, mi.StructType)
+    doc = _largest(info)
+    doc["v"] = 1
+    payload = json.dumps(doc, ensure_ascii=True).encode()
+    assert len(payload) <= limit, f"{cls.__name__}: {len(payload)} bytes > {limit}"
+    id_field = m._ROUTES[route][1]
+    topic = "/".join([m.PREFIX, *(str(doc[id_field]) if level == "+" else level for level in route)])
+    assert m.parse(topic, payload)  # and it is a valid message
