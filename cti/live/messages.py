@@ -1,11 +1,15 @@
 """Every message that crosses a component boundary, and the topics they travel on.
 
 Messages are frozen, versioned structs encoded as JSON. Each carries a
-``type`` tag and a schema version ``v``; :func:`decode` checks both, every
-field's type and the id patterns, and :func:`check_topic` that the message
-belongs on the topic it came in on and names the same call or agent as the
-topic. Input that fails any of these is answered on :data:`ERRORS` with an
-:class:`Error` and dropped (see :mod:`cti.live.bus`); no component crashes on it.
+``type`` tag and a schema version ``v``. Every field has a limit (its type
+below: ids, phone numbers, codes, lines of text, bounded numbers and times),
+and every topic a largest payload. :func:`parse` is the one gate for input
+from outside the process: the topic, the payload's size and nesting before
+decoding, then every field, the version, and that the message belongs on the
+topic it came in on and names the same call or agent as the topic. Input
+that fails is answered on :data:`ERRORS` with an :class:`Error` made by
+:func:`refusal` (masked, short, no control characters) and dropped (see
+:mod:`cti.live.bus`); no component crashes on it.
 
 Times on the bus are centre time: seconds since the Unix epoch, as the
 centre's clock tells them (real, scaled or virtual).
