@@ -355,7 +355,10 @@ def test_every_refused_message_leaves_the_router_and_the_store_unchanged() -> No
     )
     @given(st.lists(fuzzed(), min_size=PER_CENTRE, max_size=PER_CENTRE))
     def centre_under_fuzz(inputs: list[tuple[float, str, bytes, str]]) -> None:
+        before = tally.messages
         one_centre(inputs, tally)
+        if MESSAGES > 10_000 and tally.messages // 100_000 > before // 100_000:  # progress of a long run
+            print(f"  {tally.messages} messages, {time.perf_counter() - started:.0f} s", flush=True)
 
     centre_under_fuzz()
     seconds = time.perf_counter() - started
