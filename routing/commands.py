@@ -16,6 +16,10 @@ class Rule(StrEnum):
     # Queueing
     QUEUE_ENTRY = "queue-entry"
     """The call entered its system's queue."""
+    UNKNOWN_SYSTEM = "unknown-system"
+    """The call entered the general queue: the centre does not serve its system."""
+    UNKNOWN_AGENCY = "unknown-agency"
+    """The call entered the general queue: the centre does not list its agency."""
     REQUEUE = "requeue"
     """An offer failed; the call went back to its original place."""
     NO_AGENT_FALLBACK = "no-agent-fallback"
@@ -52,6 +56,10 @@ class Rule(StrEnum):
     WRAP_UP = "wrap-up"
     """After a call the agent is in wrap-up for ``wrap_up_s``, for every queue."""
     CALL_ENDED = "call-ended"
+
+
+#: The rules a call enters a queue by when it arrives.
+QUEUE_ENTRIES = frozenset({Rule.QUEUE_ENTRY, Rule.UNKNOWN_SYSTEM, Rule.UNKNOWN_AGENCY})
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,8 +22,9 @@ class Party(StrEnum):
 class CallArrived:
     """A caller has chosen a system (in the IVR) and enters that system's queue.
 
-    ``agency`` may be ``None`` or an id the centre does not list: such calls
-    get priority 0 and no site preference.
+    ``agency`` may be ``None``: such calls get priority 0 and no site
+    preference. A ``system`` or ``agency`` the centre does not list sends the
+    call to the general queue (rules ``unknown-system``, ``unknown-agency``).
     """
 
     call_id: str

@@ -27,6 +27,11 @@ Usage::
 5. a *backup seat* takes calls only while at least
    ``backup_seat_when_waiting`` calls it could serve are waiting.
 
+**Unknown system or agency.** A call for a system the centre does not
+serve, or from an agency it does not list, is not refused: it enters the
+general queue at once (rule ``unknown-system`` or ``unknown-agency``), with
+priority 0 and no site preference, for any voice agent to take.
+
 **Choosing.** A new or returning call goes to the eligible ready agent the
 configured strategy ranks first. An agent who becomes ready takes, among the
 calls it is eligible for, the highest priority first, then the earliest
@@ -161,6 +166,15 @@ class Router:
         """How many waiting calls this agent could take were it ready (the backup-seat count)."""
         return self._count_open(self._agent(agent_id), limit=None)
 
+    def unknown(self, system: str, agency: str | None) -> tuple[str, ...]:
+        """Which of a call's ``system`` and ``agency`` the centre does not list (no agency is not unknown)."""
+        unknown: list[str] = []
+        if system not in self._systems:
+            unknown.append("system")
+        if agency is not None and agency not in self._agencies:
+            unknown.append("agency")
+        return tuple(unknown)
+
     def queue_length(self, queue: str) -> int:
         """Calls waiting (not ringing) in a queue: a system id or ``GENERAL_QUEUE``."""
         return self.waiting.size(queue)
@@ -172,8 +186,7 @@ class Router:
     def _on_call_arrived(self, ev: CallArrived, now: float) -> None:
         if ev.call_id in self.calls:
             raise InvalidTransition(f"call {ev.call_id} is already in progress")
-        if ev.system not in self._systems:
-            raise UnknownEntity(f"call {ev.call_id}: unknown system {ev.system!r}")
+        unknown = self.unknown(ev.system, ev.agency)
         agency = self._agencies.get(ev.agency) if ev.agency is not None else None
         self.now = now
         self._seq += 1
@@ -188,7 +201,12 @@ class Router:
             self._seq,
         )
         self.calls[call.id] = call
-        self._enqueue(call, Rule.QUEUE_ENTRY)
+        if unknown:
+            # Nobody is skilled for what the centre does not know: every voice agent may take it.
+            call.queue = GENERAL_QUEUE
+            self._enqueue(call, Rule.UNKNOWN_SYSTEM if "system" in unknown else Rule.UNKNOWN_AGENCY)
+        else:
+            self._enqueue(call, Rule.QUEUE_ENTRY)
         if call.prefer_site is not None and self.rules.overflow_after_s > 0:
             self._timers.set(call.window_end, TimerKind.WINDOW_END, call.id)
         self._place(call)

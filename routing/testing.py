@@ -7,7 +7,9 @@ without the router's indexes, so it can check the router's fast answers.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
+from enum import Enum
 from typing import Any
 
 from routing.agent import AgentState, AgentStatus
@@ -196,3 +198,51 @@ class Harness:
 
     def status(self, agent_id: str) -> AgentStatus:
         return self.router.agents[agent_id].status
+
+
+# ----------------------------------------------------------------------
+# Snapshots
+# ----------------------------------------------------------------------
+
+#: Router fields that are configuration, not state: they never change.
+_CONFIGURATION = frozenset({"centre", "rules", "_systems", "_agencies", "_sites", "_strategy_rule"})
+
+
+def snapshot(router: Router) -> Any:
+    """The router's whole state as plain values, for comparing before and after a step.
+
+    Every field of the router and of what it holds (calls, agents, the queue and
+    ready indexes, timers, staffing counts, sequence numbers, the clock, the
+    random generator's state) is walked, in its own order, so any change —
+    even a reordering — shows. Configuration is left out.
+    """
+    fields = _fields(router)
+    return tuple((name, _plain(value)) for name, value in fields if name not in _CONFIGURATION)
+
+
+def _fields(obj: Any) -> list[tuple[str, Any]]:
+    names: list[str] = []
+    for cls in type(obj).__mro__:
+        names.extend(s for s in getattr(cls, "__slots__", ()) if s not in names)
+    found = [(n, getattr(obj, n)) for n in names if hasattr(obj, n)]
+    return found + sorted(getattr(obj, "__dict__", {}).items())
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, Enum):
+        return (type(value).__name__, value.value)
+    if isinstance(value, dict):
+        return ("dict", tuple((_plain(k), _plain(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple | deque):
+        return (type(value).__name__, tuple(_plain(v) for v in value))
+    if isinstance(value, set | frozenset):
+        return ("set", tuple(sorted(repr(_plain(v)) for v in value)))
+    getstate = getattr(value, "getstate", None)
+    if callable(getstate):  # a random generator: its state (625 numbers), hashed
+        return ("rng", hash(getstate()))
+    params = getattr(type(value), "__dataclass_params__", None)
+    if params is not None and params.frozen:
+        return (type(value).__name__, repr(value))  # configuration held by the state (an agent's profile)
+    return (type(value).__name__, tuple((n, _plain(v)) for n, v in _fields(value)))

@@ -13,8 +13,9 @@ Semantics (the same on every transport):
 * A message published with ``retain=True`` is kept per topic and handed to
   every later subscriber whose pattern matches it, before anything newer.
 * Input from outside the process arrives as bytes through ``publish_raw``:
-  it is decoded and checked against its topic (:mod:`cti.live.messages`), and a
-  payload that fails is answered on ``cti/v1/errors`` and dropped.
+  it is checked against every limit and decoded by :func:`cti.live.messages.parse`,
+  and a payload that fails is answered on ``cti/v1/errors`` and dropped.
+  ``publish_raw`` never raises, whatever the topic or the bytes.
 """
 
 from __future__ import annotations
@@ -24,8 +25,7 @@ from collections import deque
 from collections.abc import AsyncIterator
 from typing import NamedTuple, Protocol
 
-from cti.casework.privacy import mask_text
-from cti.live.messages import ERRORS, Error, Message, MessageError, check_topic, decode
+from cti.live.messages import ERRORS, Message, MessageError, parse, refusal
 
 
 class Delivery(NamedTuple):
@@ -170,14 +170,11 @@ class LocalBus:
         return self._retained.get(topic)
 
     def publish_raw(self, topic: str, payload: bytes) -> None:
+        """Deliver input from outside the process; never raises: refused input is answered on the errors topic."""
         try:
-            check_topic_name(topic)
-            message = decode(payload)
-            check_topic(topic, message)
-        except (MessageError, BusError) as exc:
-            code = exc.code if isinstance(exc, MessageError) else "bad-topic"
-            excerpt = mask_text(payload[:1024].decode("utf-8", "replace"))[:200]
-            self.publish(ERRORS, Error(code=code, reason=str(exc), topic=topic, excerpt=excerpt))
+            message = parse(topic, payload)
+        except MessageError as exc:
+            self.publish(ERRORS, refusal(exc.code, exc.reason, topic, payload))
             return
         self.publish(topic, message)
 

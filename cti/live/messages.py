@@ -1,11 +1,15 @@
 """Every message that crosses a component boundary, and the topics they travel on.
 
 Messages are frozen, versioned structs encoded as JSON. Each carries a
-``type`` tag and a schema version ``v``; :func:`decode` checks both, every
-field's type and the id patterns, and :func:`check_topic` that the message
-belongs on the topic it came in on and names the same call or agent as the
-topic. Input that fails any of these is answered on :data:`ERRORS` with an
-:class:`Error` and dropped (see :mod:`cti.live.bus`); no component crashes on it.
+``type`` tag and a schema version ``v``. Every field has a limit (its type
+below: ids, phone numbers, codes, lines of text, bounded numbers and times),
+and every topic a largest payload. :func:`parse` is the one gate for input
+from outside the process: the topic, the payload's size and nesting before
+decoding, then every field, the version, and that the message belongs on the
+topic it came in on and names the same call or agent as the topic. Input
+that fails is answered on :data:`ERRORS` with an :class:`Error` made by
+:func:`refusal` (masked, short, no control characters) and dropped (see
+:mod:`cti.live.bus`); no component crashes on it.
 
 Times on the bus are centre time: seconds since the Unix epoch, as the
 centre's clock tells them (real, scaled or virtual).
@@ -31,23 +35,81 @@ Topics (the MQTT transport, as it lands, uses the same)::
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Final
 
 import msgspec
 
+from cti.casework.privacy import mask_text
+
 SCHEMA_VERSION: Final = 1
 PREFIX: Final = "cti/v1"
 
-Id = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")]
-Number = Annotated[str, msgspec.Meta(pattern=r"^\+?[0-9][0-9 -]{0,31}$")]
-Time = Annotated[float, msgspec.Meta(ge=0)]
-Reason = Annotated[str, msgspec.Meta(max_length=200)]
+# ----------------------------------------------------------------------
+# Field types, with the limits every message is held to (see "Limits on bus
+# input" in docs/live-centre.md). Patterns are anchored with ``\A`` and ``\Z``:
+# ``$`` would also match before a final newline, so "c1\n" would pass.
+# ----------------------------------------------------------------------
+
+#: Characters no text on the bus may hold: C0 and C1 controls (NUL, escape,
+#: carriage return...), DEL, the Unicode line and paragraph separators, and lone
+#: surrogates (which no UTF-8 encoder can write).
+_CONTROL = r"\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff"
+_ID_RE = r"\A[A-Za-z0-9][A-Za-z0-9_-]{0,63}\Z"
+_NUMBER_RE = r"\A\+?[0-9][0-9 -]{0,31}\Z"
+_TOKEN_RE = r"\A[a-z][a-z0-9-]{0,31}\Z"
+_EXTENSION_RE = r"\A[0-9]{1,16}\Z"
+MAX_ID = 64
+MAX_TOKEN = 32
+MAX_REASON = 200
+MAX_NOTES = 2000
+MAX_TEXT = 500
+MAX_IVR_CHOICES = 16
+MAX_IVR_VALUE = 64
+MAX_QUEUES = 10_001  # a centre's systems (at most 10,000) and the general queue
+MAX_ERROR_TEXT = 300
+MAX_EXCERPT = 120
+#: Times on the bus: Unix seconds up to the last second of the year 9999.
+MAX_TIME: Final = 253_402_300_799.0
+#: Counts and epochs: whole numbers from 0 to 2**53 (exact in every JSON reader).
+MAX_COUNT: Final = 2**53
+
+
+#: One line of text: no control characters.
+_LINE = rf"\A[^{_CONTROL}]*\Z"
+#: Several lines of text: no control characters but the newline.
+_LINES = r"\A[^\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]*\Z"
+
+
+#: Call, agent, system, agency, queue, person, case and server ids: 1-64 letters, digits, ``_`` or ``-``.
+Id = Annotated[str, msgspec.Meta(pattern=_ID_RE)]
+#: A phone number as dialled: an optional ``+``, then digits, spaces and dashes, at most 33 characters.
+Number = Annotated[str, msgspec.Meta(pattern=_NUMBER_RE)]
+#: A code: channel, status, rule, event, action, tier, priority, role, error code.
+Token = Annotated[str, msgspec.Meta(pattern=_TOKEN_RE)]
+Extension = Annotated[str, msgspec.Meta(pattern=_EXTENSION_RE)]
+Time = Annotated[float, msgspec.Meta(ge=0, le=MAX_TIME)]
+Seconds = Annotated[float, msgspec.Meta(ge=0, le=MAX_TIME)]
+Count = Annotated[int, msgspec.Meta(ge=0, le=MAX_COUNT)]
+Epoch = Annotated[int, msgspec.Meta(ge=0, le=MAX_COUNT)]
+#: Why something happened (a not-ready reason, a release, a withdrawal): one line of text.
+Reason = Annotated[str, msgspec.Meta(max_length=MAX_REASON, pattern=_LINE)]
+#: A case form's notes: text of several lines.
+Notes = Annotated[str, msgspec.Meta(max_length=MAX_NOTES, pattern=_LINES)]
+#: A name, title, e-mail address or other line of text shown to an agent.
+Text = Annotated[str, msgspec.Meta(max_length=MAX_TEXT, pattern=_LINE)]
+#: An IVR choice's value (a menu key or a short answer).
+IvrValue = Annotated[str, msgspec.Meta(max_length=MAX_IVR_VALUE, pattern=_LINE)]
+#: An error's reason, topic and excerpt: one line, masked and cut short (see :func:`refusal`).
+ErrorText = Annotated[str, msgspec.Meta(max_length=MAX_ERROR_TEXT, pattern=_LINE)]
+#: The IVR choices of a call: at most 16, choice id to value.
+Ivr = Annotated[dict[Id, IvrValue], msgspec.Meta(max_length=MAX_IVR_CHOICES)]
 
 
 class Message(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
     """Base of every bus message: a ``type`` tag and the schema version."""
 
-    v: int = SCHEMA_VERSION
+    v: Annotated[int, msgspec.Meta(ge=0, le=MAX_COUNT)] = SCHEMA_VERSION
 
 
 # ----------------------------------------------------------------------
@@ -67,8 +129,8 @@ class Dial(Message, frozen=True, tag="dial"):
     dialled: Number
     system: Id
     agency: Id
-    channel: str = "voice"
-    ivr: dict[Id, Reason] = msgspec.field(default_factory=dict)
+    channel: Token = "voice"
+    ivr: Ivr = msgspec.field(default_factory=dict)
 
 
 class CallerHangUp(Message, frozen=True, tag="caller-hang-up"):
@@ -104,8 +166,8 @@ class NewCall(Message, frozen=True, tag="new-call"):
     dialled: Number
     system: Id
     agency: Id
-    channel: str = "voice"
-    ivr: dict[Id, Reason] = msgspec.field(default_factory=dict)
+    channel: Token = "voice"
+    ivr: Ivr = msgspec.field(default_factory=dict)
 
 
 class CallerHungUp(Message, frozen=True, tag="caller-hung-up"):
@@ -119,15 +181,15 @@ class Ring(Message, frozen=True, tag="ring"):
 
     call_id: Id
     agent_id: Id
-    extension: str | None
+    extension: Extension | None
     ring_until: Time
-    epoch: int
+    epoch: Epoch
 
 
 class StopRinging(Message, frozen=True, tag="stop-ringing"):
     call_id: Id
     agent_id: Id
-    epoch: int
+    epoch: Epoch
 
 
 class Connect(Message, frozen=True, tag="connect"):
@@ -135,7 +197,7 @@ class Connect(Message, frozen=True, tag="connect"):
 
     call_id: Id
     agent_id: Id
-    epoch: int
+    epoch: Epoch
 
 
 class Release(Message, frozen=True, tag="release"):
@@ -143,7 +205,7 @@ class Release(Message, frozen=True, tag="release"):
 
     call_id: Id
     reason: Reason
-    epoch: int
+    epoch: Epoch
 
 
 # ----------------------------------------------------------------------
@@ -189,10 +251,10 @@ class WrapUp(Message, frozen=True, tag="wrap-up"):
     agent_id: Id
     call_id: Id
     disposition: Id
-    notes: Annotated[str, msgspec.Meta(max_length=2000)] = ""
-    action: str = "close"
-    escalate_to: str | None = None
-    priority: str = "normal"
+    notes: Notes = ""
+    action: Token = "close"
+    escalate_to: Token | None = None
+    priority: Token = "normal"
 
 
 class LinkCaller(Message, frozen=True, tag="link-caller"):
@@ -206,40 +268,40 @@ class LinkCaller(Message, frozen=True, tag="link-caller"):
 class Profile(msgspec.Struct, frozen=True, kw_only=True):
     """The caller's directory entry, as the agent sees it. The national ID is masked."""
 
-    person_id: str
-    name: str
-    agency: str
-    title: str
-    office_phone: str
-    mobile: str
-    email: str
-    national_id: str
+    person_id: Id
+    name: Text
+    agency: Text
+    title: Text
+    office_phone: Text
+    mobile: Text
+    email: Text
+    national_id: Text
     synthetic: bool
 
 
 class Contact(msgspec.Struct, frozen=True, kw_only=True):
     """One earlier contact of the caller. ``outcome`` is None while it is in progress."""
 
-    call_id: str
-    at: float
-    channel: str
-    system: str
-    outcome: str | None
-    agent_id: str | None
-    case_id: str | None
-    disposition: str | None
-    notes: str | None
+    call_id: Id
+    at: Time
+    channel: Token
+    system: Id
+    outcome: Token | None
+    agent_id: Id | None
+    case_id: Id | None
+    disposition: Id | None
+    notes: Notes | None
 
 
 class CaseBrief(msgspec.Struct, frozen=True, kw_only=True):
-    case_id: str
-    system: str
-    status: str
-    tier: str
-    owner: str | None
-    priority: str
-    created_at: float
-    due_at: float
+    case_id: Id
+    system: Id
+    status: Token
+    tier: Token
+    owner: Text | None
+    priority: Token
+    created_at: Time
+    due_at: Time
 
 
 class ScreenPop(msgspec.Struct, frozen=True, kw_only=True):
@@ -249,16 +311,18 @@ class ScreenPop(msgspec.Struct, frozen=True, kw_only=True):
     ``history`` is the caller's last five contacts, newest first; ``open_cases``
     their open cases other than this call's ``case_id`` (the ten newest, newest
     first, of ``open_cases_total``); ``ivr`` the choices the caller made on the
-    way in.
+    way in; ``unknown`` what the centre does not know of the call (``system``,
+    ``agency``: it went to the general queue), empty as a rule.
     """
 
-    caller: str
+    caller: Number
     profile: Profile | None
-    history: list[Contact]
-    open_cases: list[CaseBrief]
-    open_cases_total: int
-    ivr: dict[str, str]
-    case_id: str | None
+    history: Annotated[list[Contact], msgspec.Meta(max_length=10)]
+    open_cases: Annotated[list[CaseBrief], msgspec.Meta(max_length=10)]
+    open_cases_total: Count
+    ivr: Ivr
+    case_id: Id | None
+    unknown: Annotated[list[Token], msgspec.Meta(max_length=2)] = msgspec.field(default_factory=list)
 
 
 class Offer(Message, frozen=True, tag="offer"):
@@ -273,8 +337,8 @@ class Offer(Message, frozen=True, tag="offer"):
     ring_until: Time
     overflow: bool
     backup: bool
-    epoch: int
-    case_id: str | None = None
+    epoch: Epoch
+    case_id: Id | None = None
     pop: ScreenPop | None = None
 
 
@@ -284,7 +348,7 @@ class OfferWithdrawn(Message, frozen=True, tag="offer-withdrawn"):
     call_id: Id
     agent_id: Id
     reason: Reason
-    epoch: int
+    epoch: Epoch
 
 
 class AgentState(Message, frozen=True, tag="agent-state"):
@@ -292,12 +356,12 @@ class AgentState(Message, frozen=True, tag="agent-state"):
 
     agent_id: Id
     site: Id
-    status: str
+    status: Token
     since: Time
-    rule: str
-    reason: str | None = None
-    call_id: str | None = None
-    epoch: int = 0
+    rule: Token
+    reason: Reason | None = None
+    call_id: Id | None = None
+    epoch: Epoch = 0
 
 
 # ----------------------------------------------------------------------
@@ -309,55 +373,55 @@ class CallEvent(Message, frozen=True, tag="call-event"):
     """Server -> all: one step of a call's life (queued, ringing, answered, ended, abandoned)."""
 
     call_id: Id
-    event: str
+    event: Token
     at: Time
-    rule: str
-    queue: str | None = None
-    agent_id: str | None = None
+    rule: Token
+    queue: Id | None = None
+    agent_id: Id | None = None
 
 
 class Stats(Message, frozen=True, tag="stats"):
     """Retained KPI snapshot for consoles, counted from the start of the centre's day."""
 
     at: Time
-    offered: int
-    answered: int
-    abandoned: int
-    interrupted: int
-    answered_in_threshold: int
-    waiting: int
-    longest_wait_s: float
-    agents: dict[str, int]
-    waiting_by_queue: dict[str, int]
-    open_cases: int = 0
-    overdue_cases: int = 0
+    offered: Count
+    answered: Count
+    abandoned: Count
+    interrupted: Count
+    answered_in_threshold: Count
+    waiting: Count
+    longest_wait_s: Seconds
+    agents: Annotated[dict[Token, Count], msgspec.Meta(max_length=16)]
+    waiting_by_queue: Annotated[dict[Id, Count], msgspec.Meta(max_length=MAX_QUEUES)]
+    open_cases: Count = 0
+    overdue_cases: Count = 0
 
 
 class ServerStatus(Message, frozen=True, tag="server-status"):
     server_id: Id
     online: bool
-    role: str
-    epoch: int
+    role: Token
+    epoch: Epoch
 
 
 class Leader(Message, frozen=True, tag="leader"):
     server_id: Id
-    epoch: int
+    epoch: Epoch
 
 
 class Error(Message, frozen=True, tag="error"):
     """Rejected input: a stable ``code``, a human ``reason``, and where it came from."""
 
-    code: str
-    reason: str
-    topic: str
-    excerpt: str = ""
+    code: Token
+    reason: ErrorText
+    topic: ErrorText
+    excerpt: ErrorText = ""
 
 
 class Audit(Message, frozen=True, tag="audit"):
     actor: Id
-    action: str
-    target: str
+    action: Token
+    target: Text
     at: Time
 
 
@@ -435,24 +499,38 @@ def server_status(server_id: str) -> str:
     return f"{PREFIX}/servers/{server_id}/status"
 
 
-# What may travel on each kind of topic; the wildcard level must equal the
-# message's call or agent id.
-_ROUTES: Final[dict[tuple[str, ...], tuple[tuple[type[Message], ...], str | None]]] = {
-    ("trunk", "in"): ((Dial, CallerHangUp), None),
-    ("trunk", "+", "ev"): ((CallConnected, CallReleased), "call_id"),
-    ("pbx", "in"): ((NewCall,), None),
-    ("pbx", "+", "ctl"): ((Ring, StopRinging, Connect, Release), "call_id"),
-    ("pbx", "+", "ev"): ((CallerHungUp,), "call_id"),
-    ("calls", "+"): ((CallEvent,), "call_id"),
-    ("agents", "+", "cmd"): ((Login, Logout, Ready, NotReady, Answer, HangUp, WrapUp, LinkCaller), "agent_id"),
-    ("agents", "+", "offer"): ((Offer, OfferWithdrawn), "agent_id"),
-    ("agents", "+", "state"): ((AgentState,), "agent_id"),
-    ("stats",): ((Stats,), None),
-    ("servers", "+", "status"): ((ServerStatus,), "server_id"),
-    ("leader",): ((Leader,), None),
-    ("errors",): ((Error,), None),
-    ("audit",): ((Audit,), None),
+KIB: Final = 1024
+
+#: What may travel on each kind of topic, and the largest payload accepted there
+#: (in bytes, checked before decoding; every message within the field limits fits,
+#: even with every character written as a JSON ``\u`` escape). The wildcard level
+#: must equal the message's call or agent id.
+_ROUTES: Final[dict[tuple[str, ...], tuple[tuple[type[Message], ...], str | None, int]]] = {
+    ("trunk", "in"): ((Dial, CallerHangUp), None, 16 * KIB),
+    ("trunk", "+", "ev"): ((CallConnected, CallReleased), "call_id", 4 * KIB),
+    ("pbx", "in"): ((NewCall,), None, 16 * KIB),
+    ("pbx", "+", "ctl"): ((Ring, StopRinging, Connect, Release), "call_id", 4 * KIB),
+    ("pbx", "+", "ev"): ((CallerHungUp,), "call_id", 4 * KIB),
+    ("calls", "+"): ((CallEvent,), "call_id", 4 * KIB),
+    ("agents", "+", "cmd"): (
+        (Login, Logout, Ready, NotReady, Answer, HangUp, WrapUp, LinkCaller),
+        "agent_id",
+        32 * KIB,
+    ),
+    ("agents", "+", "offer"): ((Offer, OfferWithdrawn), "agent_id", 512 * KIB),
+    ("agents", "+", "state"): ((AgentState,), "agent_id", 4 * KIB),
+    ("stats",): ((Stats,), None, 1024 * KIB),
+    ("servers", "+", "status"): ((ServerStatus,), "server_id", 4 * KIB),
+    ("leader",): ((Leader,), None, 4 * KIB),
+    ("errors",): ((Error,), None, 16 * KIB),
+    ("audit",): ((Audit,), None, 8 * KIB),
 }
+
+#: The deepest nesting of objects and arrays any message has is 4 (an offer's
+#: screen pop's history of contacts); deeper input is refused before decoding.
+MAX_DEPTH: Final = 8
+#: The longest topic accepted.
+MAX_TOPIC: Final = 256
 
 
 class MessageError(ValueError):
@@ -466,10 +544,36 @@ class MessageError(ValueError):
 
 _encoder = msgspec.json.Encoder()
 _decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(AnyMessage)
+_ID = re.compile(_ID_RE)
+_BAD_TOPIC_CHAR = re.compile(rf"[{_CONTROL}+#]")
 
 
 def encode(message: Message) -> bytes:
     return _encoder.encode(message)
+
+
+def parse(topic: str, payload: bytes) -> Message:
+    """The message in ``payload``, received on ``topic``, with every limit checked.
+
+    This is the one gate for input from outside the process (``Bus.publish_raw``,
+    the MQTT transport). In order: the topic (well formed, a known kind, a valid
+    id in it), the payload's size for that topic, its nesting depth (both before
+    decoding), then JSON, every field, the schema version, that the message
+    belongs on the topic and names the topic's id. Raises :class:`MessageError`
+    with a stable code (``bad-topic``, ``unknown-topic``, ``too-large``,
+    ``too-deep``, ``not-json``, ``invalid-message``, ``unsupported-version``,
+    ``wrong-topic``, ``id-mismatch``); raises nothing else, whatever the input.
+    """
+    allowed, id_field, max_bytes = _route(topic)
+    if not isinstance(payload, bytes | bytearray | memoryview):
+        raise MessageError("not-json", f"the payload is a {type(payload).__name__}, not bytes")
+    size = len(payload)
+    if size > max_bytes:
+        raise MessageError("too-large", f"the payload is {size} bytes; at most {max_bytes} are accepted on this topic")
+    _check_depth(bytes(payload))
+    message = decode(payload)
+    _check_route(topic, message, allowed, id_field)
+    return message
 
 
 def decode(payload: bytes | str) -> Message:
@@ -477,8 +581,8 @@ def decode(payload: bytes | str) -> Message:
     try:
         message: Message = _decoder.decode(payload)
     except msgspec.ValidationError as exc:
-        raise MessageError("invalid-message", str(exc)) from exc
-    except msgspec.DecodeError as exc:
+        raise MessageError("invalid-message", _plain(str(exc))) from exc
+    except (msgspec.DecodeError, RecursionError) as exc:
         raise MessageError("not-json", f"not a JSON message: {exc}") from exc
     if message.v != SCHEMA_VERSION:
         raise MessageError(
@@ -489,26 +593,115 @@ def decode(payload: bytes | str) -> Message:
 
 def check_topic(topic: str, message: Message) -> None:
     """Raise :class:`MessageError` unless ``message`` belongs on ``topic``."""
+    allowed, id_field, _ = _route(topic)
+    _check_route(topic, message, allowed, id_field)
+
+
+def _route(topic: str) -> tuple[tuple[type[Message], ...], str | None, int]:
+    if not isinstance(topic, str) or not topic or len(topic) > MAX_TOPIC or _BAD_TOPIC_CHAR.search(topic):
+        raise MessageError(
+            "bad-topic",
+            f"a topic is 1-{MAX_TOPIC} characters with no wildcards ('+', '#') and no control characters",
+        )
     levels = topic.split("/")
     if levels[:2] != PREFIX.split("/"):
-        raise MessageError("unknown-topic", f"topic {topic!r} is not under {PREFIX}/")
+        raise MessageError("unknown-topic", f"the topic is not under {PREFIX}/")
     rest = levels[2:]
     route = _ROUTES.get(tuple(rest))
     if route is None and len(rest) > 1:
         route = _ROUTES.get((rest[0], "+", *rest[2:]))
+        if route is not None and not _ID.search(rest[1]):
+            raise MessageError("bad-topic", f"the topic's {route[1]} is not an id (1-{MAX_ID} letters, digits, _ or -)")
     if route is None:
-        raise MessageError("unknown-topic", f"no messages are defined for topic {topic!r}")
-    allowed, id_field = route
+        raise MessageError("unknown-topic", "no messages are defined for that topic")
+    return route
+
+
+def _check_route(topic: str, message: Message, allowed: tuple[type[Message], ...], id_field: str | None) -> None:
     if not isinstance(message, allowed):
         names = ", ".join(sorted(_tag(t) for t in allowed))
         raise MessageError(
             "wrong-topic", f"a {_tag(type(message))!r} message does not belong on {topic!r} (expected {names})"
         )
-    if id_field is not None and getattr(message, id_field) != rest[1]:
-        raise MessageError(
-            "id-mismatch", f"{id_field} {getattr(message, id_field)!r} does not match the topic's {rest[1]!r}"
-        )
+    if id_field is not None:
+        level = topic.split("/")[3]
+        if getattr(message, id_field) != level:
+            raise MessageError(
+                "id-mismatch", f"{id_field} {getattr(message, id_field)!r} does not match the topic's {level!r}"
+            )
+
+
+# Nesting is measured on the brackets outside strings: escapes are dropped
+# first (so no quote inside a string ends it), then whole strings, then all but
+# brackets; each pass then removes the innermost pairs. Linear in the payload.
+_ESCAPE = re.compile(rb"\\.", re.DOTALL)
+_QUOTED = re.compile(rb'"[^"]*"')
+_NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
+_PAIR = re.compile(rb"\[\]|\{\}")
+_OPENERS = re.compile(rb"[\[{]{%d}" % (MAX_DEPTH + 1))
+
+
+def _check_depth(payload: bytes) -> None:
+    brackets = _QUOTED.sub(b"", _ESCAPE.sub(b"", payload)).translate(None, _NOT_BRACKET)
+    for _ in range(MAX_DEPTH):
+        if not brackets:
+            return
+        brackets = _PAIR.sub(b"", brackets)
+    if not brackets:
+        return
+    if _PAIR.search(brackets) or _OPENERS.search(brackets):
+        raise MessageError("too-deep", f"objects and arrays are nested deeper than {MAX_DEPTH} levels")
+    raise MessageError("not-json", "not a JSON message: brackets do not match")
+
+
+#: What each pattern means, for error reasons (the decoder names the pattern itself).
+_PATTERNS: Final = {
+    _ID_RE: f"an id (1-{MAX_ID} letters, digits, '_' or '-', starting with a letter or digit)",
+    _NUMBER_RE: "a phone number (an optional '+', then digits, spaces and dashes, at most 33 characters)",
+    _TOKEN_RE: f"a code (1-{MAX_TOKEN} lowercase letters, digits or '-', starting with a letter)",
+    _EXTENSION_RE: "an extension (1-16 digits)",
+    _LINE: "one line of text with no control characters",
+    _LINES: "text with no control characters but the newline",
+}
+
+
+def _plain(reason: str) -> str:
+    for pattern, meaning in _PATTERNS.items():
+        reason = reason.replace(f"`str` matching regex {pattern!r}", meaning)
+    return reason
 
 
 def _tag(cls: type[Message]) -> str:
     return str(cls.__struct_config__.tag)
+
+
+# ----------------------------------------------------------------------
+# Refusals
+# ----------------------------------------------------------------------
+
+_UNSAFE = re.compile(f"[{_CONTROL}]")
+
+
+def safe_text(text: str, limit: int = MAX_ERROR_TEXT) -> str:
+    """``text`` fit to echo on the errors topic: control characters replaced, personal data masked, cut short."""
+    text = mask_text(_UNSAFE.sub("\ufffd", text))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def excerpt(payload: bytes) -> str:
+    """The start of a refused payload, as an error may show it: masked, at most :data:`MAX_EXCERPT` characters."""
+    try:
+        head = bytes(payload[:1024])
+    except (TypeError, ValueError):
+        return ""
+    return safe_text(head.decode("utf-8", "replace"), MAX_EXCERPT)
+
+
+def refusal(code: str, reason: str, topic: object, payload: bytes = b"") -> Error:
+    """The :class:`Error` that answers refused input; every text in it is safe to show (:func:`safe_text`)."""
+    return Error(
+        code=code,
+        reason=safe_text(reason),
+        topic=safe_text(topic if isinstance(topic, str) else repr(topic)),
+        excerpt=excerpt(payload) if payload else "",
+    )

@@ -12,6 +12,12 @@ The PBX is the authority on whether a caller is still there: the moment a
 caller hangs up, ringing stops, and a later ``ring`` or ``connect`` for that
 call is ignored. Commands from an older leadership epoch than the newest seen
 are ignored too (fencing).
+
+A call id is used once. A dial for a line the PBX holds is refused here
+(``duplicate-call``); the PBX keeps no record of lines it has released, so a
+dial for any other used id is passed on, refused by the server (which knows
+every id the store has seen) and released with reason ``duplicate-call``:
+the new caller hears the release, the first call is not touched.
 """
 
 from __future__ import annotations
@@ -62,10 +68,7 @@ class SimPbx:
 
     def _dial(self, topic: str, msg: m.Dial) -> None:
         if msg.call_id in self.lines:
-            self.bus.publish(
-                m.ERRORS,
-                m.Error(code="duplicate-call", reason=f"call {msg.call_id} is already in progress", topic=topic),
-            )
+            self.bus.publish(m.ERRORS, m.refusal("duplicate-call", f"call {msg.call_id} is already in progress", topic))
             return
         self.lines[msg.call_id] = (Line.WAITING, None)
         self.bus.publish(

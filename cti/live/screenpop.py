@@ -34,10 +34,13 @@ def screen_pop(
     profile: m.Profile | None = None,
     history: int = HISTORY,
     open_total: int | None = None,
+    unknown: tuple[str, ...] = (),
 ) -> m.ScreenPop:
     """The pop for a caller: their profile, last ``history`` contacts and newest open cases, newest first.
 
     ``open_total``: how many open cases the caller has, if ``open_cases`` holds only the newest.
+
+    ``unknown`` names what the centre does not know of the call (``system``, ``agency``; it went to the general queue).
     """
     newest = sorted(contacts, key=lambda c: (c.arrived_at, c.call_id), reverse=True)[:history]
     cases = sorted(open_cases, key=_newest_first)
@@ -49,6 +52,7 @@ def screen_pop(
         open_cases_total=len(cases) if open_total is None else open_total,
         ivr={mask_national_id(key): mask_national_id(value) for key, value in ivr.items()},
         case_id=case_id,
+        unknown=list(unknown),
     )
 
 

@@ -116,6 +116,10 @@ class Directory:
         """How many numbers' lookups are remembered (at most :attr:`CACHE`)."""
         return len(self._found)
 
+    def has_call(self, call_id: str) -> bool:
+        """Whether a committed call has this id (one primary-key probe)."""
+        return self._db.execute("SELECT 1 FROM calls WHERE call_id = ?", (call_id,)).fetchone() is not None
+
     def person(self, person_id: str) -> Person | None:
         row = self._db.execute(f"{_PERSON} WHERE person_id = ?", (person_id,)).fetchone()
         return person_from_row(row) if row else None

@@ -223,6 +223,10 @@ class Store:
         self._calls[record.call_id] = record
         self._wake.set()
 
+    def holds_call(self, call_id: str) -> bool:
+        """Whether a row for this call is waiting to be committed (gathered, or in the batch being committed)."""
+        return call_id in self._calls or call_id in self._saving[0]
+
     def event(
         self,
         at: float,

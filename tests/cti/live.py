@@ -7,7 +7,9 @@ would, and reads what happened from the bus log (``tap``) and the store.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import random
+import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -139,3 +141,20 @@ def live(centre: Centre, db: Path, script: Callable[[Live], Awaitable[None]], *,
         return centre_
 
     return run(main(), VirtualClock(START))  # the clock here only picks the virtual event loop
+
+
+def table_digests(db: Path) -> dict[str, str]:
+    """A hash of every table's rows (committed ones: flush first), by table name."""
+    con = sqlite3.connect(db)
+    try:
+        out: dict[str, str] = {}
+        tables = con.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table' ORDER BY name").fetchall()
+        for name, sql in tables:
+            order = "" if "WITHOUT ROWID" in sql.upper() else " ORDER BY rowid"
+            digest = hashlib.sha256()
+            for row in con.execute(f'SELECT * FROM "{name}"{order}'):
+                digest.update(repr(row).encode())
+            out[name] = digest.hexdigest()
+        return out
+    finally:
+        con.close()

@@ -13,8 +13,8 @@ from routing import (
     Party,
     QueueCall,
     Rule,
-    UnknownEntity,
 )
+from routing.centre import GENERAL_QUEUE
 from routing.testing import Harness, agency, agent, centre
 
 
@@ -67,21 +67,38 @@ def test_higher_priority_agency_is_served_before_earlier_calls() -> None:
     assert h.offers() == [("c2", "N01")]
 
 
-def test_a_call_from_an_unlisted_agency_gets_priority_zero() -> None:
-    """An agency the centre does not list is served as priority 0, no site preference."""
+def test_a_call_from_an_unlisted_agency_goes_to_the_general_queue_at_priority_zero() -> None:
+    """An agency the centre does not list is not refused: general queue, priority 0, no site preference."""
     h = Harness(centre([agent("N01")], agencies=[agency("low", priority=-1)]))
     h.at(1, CallArrived("c1", "webhr", "low"))
-    h.at(2, CallArrived("c2", "webhr", "nobody-knows"))
+    out = h.at(2, CallArrived("c2", "webhr", "nobody-knows"))
+    assert out == [QueueCall("c2", GENERAL_QUEUE, Rule.UNKNOWN_AGENCY)]
+    assert h.router.unknown("webhr", "nobody-knows") == ("agency",)
     h.login("N01", now=3)
     assert h.router.calls["c2"].priority == 0
     assert h.offers() == [("c2", "N01")]
 
 
-def test_a_call_for_an_unknown_system_is_refused_and_changes_nothing() -> None:
-    """An unknown system raises UnknownEntity; no call is created."""
-    h = Harness(centre([agent("N01")]))
-    with pytest.raises(UnknownEntity, match="unknown system 'nosuch'"):
-        h.at(1, CallArrived("c1", "nosuch"))
+def test_no_agency_at_all_is_not_an_unknown_agency() -> None:
+    h = Harness(centre([agent("N01")], agencies=[agency("low")]))
+    assert h.at(1, CallArrived("c1", "webhr", None)) == [QueueCall("c1", "webhr", Rule.QUEUE_ENTRY)]
+
+
+def test_a_call_for_an_unknown_system_goes_to_the_general_queue_for_any_voice_agent() -> None:
+    """An unknown system is not refused: the call waits in the general queue; an agent with no skill for it rings."""
+    h = Harness(centre([agent("N01", skills={"pemis2k": 2})], agencies=[agency("moi")]))
+    out = h.at(1, CallArrived("c1", "nosuch", "nosuch-either"))
+    assert out == [QueueCall("c1", GENERAL_QUEUE, Rule.UNKNOWN_SYSTEM)]
+    assert h.router.unknown("nosuch", "nosuch-either") == ("system", "agency")
+    assert h.router.queue_length(GENERAL_QUEUE) == 1
+    h.login("N01", now=2)
+    assert h.offers() == [("c1", "N01")]
+
+
+def test_a_call_for_an_unknown_system_with_no_agent_logged_in_is_given_up_like_any_other() -> None:
+    h = Harness(centre([agent("N01")], max_wait_no_agent_s=30))
+    h.at(1, CallArrived("c1", "nosuch"))
+    assert h.at(31) == [EndCall("c1", Rule.NO_AGENT_GIVE_UP)]
     assert h.router.calls == {}
 
 

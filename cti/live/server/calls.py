@@ -23,7 +23,7 @@ from cti.store import CallRecord, Journal, Outcome, Store
 from routing import Router
 from routing.call import CallStatus
 from routing.centre import Centre
-from routing.commands import CancelOffer, ConnectCall, EndCall, OfferCall, QueueCall, Rule
+from routing.commands import QUEUE_ENTRIES, CancelOffer, ConnectCall, EndCall, OfferCall, QueueCall, Rule
 from routing.events import Party
 
 
@@ -134,12 +134,13 @@ class Calls:
         rec = live.record
         rec.queue, rec.state = cmd.queue, "queued"
         # Offered at once (already ringing): it was first in line.
-        position = self.position(cmd.call_id, latest=cmd.rule is Rule.QUEUE_ENTRY) or 1
-        if cmd.rule is Rule.QUEUE_ENTRY:
+        entry = cmd.rule in QUEUE_ENTRIES  # its system's queue, or the general queue (unknown system or agency)
+        position = self.position(cmd.call_id, latest=entry) or 1
+        if entry:
             rec.offered_at, rec.entry_position = now, position
             self.day.offered += 1
             event = Journal.ENTERQUEUE
-            live.pop = self.desk.enter_queue(rec, now)
+            live.pop = self.desk.enter_queue(rec, now, unknown=self.router.unknown(rec.system, rec.agency))
         elif cmd.rule is Rule.NO_AGENT_FALLBACK:
             event = Journal.QUEUECHANGE
         else:

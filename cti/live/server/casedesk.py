@@ -100,8 +100,11 @@ class CaseDesk:
         self.calls[rec.call_id] = _DeskCall(rec, person, choices)
         return person
 
-    def enter_queue(self, rec: CallRecord, now: float) -> m.ScreenPop:
-        """Create the call's case and build its screen pop (history as it stood when the call came in)."""
+    def enter_queue(self, rec: CallRecord, now: float, *, unknown: tuple[str, ...] = ()) -> m.ScreenPop:
+        """Create the call's case and build its screen pop (history as it stood when the call came in).
+
+        ``unknown`` names what the centre does not know of the call (``system``, ``agency``): the pop says so.
+        """
         call = self.calls[rec.call_id]
         case, step = k.open_case(
             self.rules,
@@ -127,6 +130,7 @@ class CaseDesk:
             case_id=case.case_id,
             profile=history.profile,
             open_total=history.open_total,
+            unknown=unknown,
         )
         call.ivr = {}
         history.contacts.append(rec)

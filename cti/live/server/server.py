@@ -163,8 +163,14 @@ class CtiServer:
         self._execute(self.router.apply(event, now), now)
 
     def _on_new_call(self, topic: str, msg: m.NewCall, now: float) -> None:
-        if msg.call_id in self.calls.live:
-            self._reject(topic, "duplicate-call", f"call {msg.call_id} is already in progress")
+        used = self._call_id_used(msg.call_id)
+        if used is not None:
+            if msg.call_id not in self.calls.live:
+                # A second caller on an id already used: the PBX holds only that new line
+                # (the first call left it long ago), so the release reaches the new caller alone.
+                release = m.Release(call_id=msg.call_id, reason="duplicate-call", epoch=self.epoch)
+                self.bus.publish(m.pbx_ctl(msg.call_id), release)
+            self._reject(topic, "duplicate-call", f"call id {msg.call_id} {used}: a call id is used once")
             return
         self.calls.arrive(msg, now)
         try:
@@ -173,6 +179,19 @@ class CtiServer:
             # Not routable (e.g. a system this centre does not serve).
             self.calls.refuse(msg.call_id, exc.code, now)
             raise
+
+    def _call_id_used(self, call_id: str) -> str | None:
+        """Why ``call_id`` cannot be a new call, or None: ids are unique for the life of the store.
+
+        A call's row reaches the store when it enters the queue, and stays there: in
+        progress, in wrap-up or long done, the id is in the store's uncommitted batch
+        or in the calls table (one primary-key probe), so nothing here grows with the calls.
+        """
+        if call_id in self.calls.live:
+            return "is in progress"
+        if self.store.holds_call(call_id) or self.desk.directory.has_call(call_id):
+            return "was used by an earlier call"
+        return None
 
     def _on_caller_hung_up(self, topic: str, msg: m.CallerHungUp, now: float) -> None:
         if not self.calls.caller_hung_up(msg.call_id):
@@ -260,5 +279,5 @@ class CtiServer:
             await self.clock.sleep(self.stats_every_s)
 
     def _reject(self, topic: str, code: str, reason: str) -> None:
-        self.bus.publish(m.ERRORS, m.Error(code=code, reason=reason, topic=topic))
+        self.bus.publish(m.ERRORS, m.refusal(code, reason, topic))
         self.log.warning("input_rejected", topic=topic, code=code, reason=reason)
