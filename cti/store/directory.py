@@ -68,7 +68,7 @@ class Directory:
         (``PRAGMA data_version``) or a case has come due since the last count,
         so asking every second costs a probe while nothing changes.
         """
-        left_out = json.dumps(list(leaving_out))
+        left_out = json.dumps(list(leaving_out)) if leaving_out else ""
         while True:
             version = self._data_version()
             counted = self._counted
@@ -89,7 +89,8 @@ class Directory:
                 if leaving_out
                 else (0, 0)
             )
-            if self._data_version() == version:  # nothing was committed meanwhile: one consistent view
+            # One query is one consistent view; a second needs nothing committed in between.
+            if not leaving_out or self._data_version() == version:
                 return int(counted[3]) - int(less), int(counted[4]) - int(less_overdue)
 
     def _data_version(self) -> int:
