@@ -17,14 +17,16 @@ character on that folded copy, so a masked text has the length of the text.
 In free text (:func:`mask_text`):
 
 - a national ID is a letter, then a letter or 1, 2, 8 or 9, then eight
-  digits, in any case and width, with no digit just before or after it; any
+  digits, in any case and width, a space or dash allowed between the digits
+  (``A123-456-789``), with no digit just before or after it; any
   letter or script may touch it (``身分證A123456789號``, ``IDa123456789``);
 - a phone number is a run of at least :data:`PHONE_DIGITS` digits, possibly
   behind ``+``, grouped by spaces, ``( ) . / -`` (as ``cti directory import``
   accepts them) and possibly followed by an extension (``#123``, ``轉123``,
-  ``分機123``, ``ext 123``, ``x123``), with no Latin letter or digit just
-  before it. A run glued to a Latin letter is part of a word (a case id such
-  as ``C20261122-00012``, a call id) and is left alone; a date written
+  ``分機123``, ``ext 123``, ``x123``), with no digit just before it, and not
+  just behind a single letter that starts a word: that is an id of the centre
+  (a case id such as ``C20261122-00012``, a call id such as ``r12-000345``)
+  and is left alone, but ``tel0912345678`` is masked; a date written
   ``YYYY-MM-DD`` (or with ``/`` or ``.``) is not a phone number.
 """
 
@@ -41,13 +43,16 @@ PHONE_DIGITS = 7
 _KEEP = 3  # digits kept at the end of a phone number or national ID
 
 # On the folded text (see _fold). A national ID, and the old resident form with a second letter.
-_NATIONAL_ID = re.compile(r"(?<![0-9])[A-Za-z][A-Za-z1289][0-9]{8}(?![0-9])")
+_NATIONAL_ID = re.compile(r"(?<![0-9])[A-Za-z][A-Za-z1289][0-9](?:[ -]?[0-9]){7}(?![0-9])")
 _DATE = r"(?:19|20)[0-9]{2}(?P<ds>[-/.])(?:1[0-2]|0?[1-9])(?P=ds)(?:3[01]|[12][0-9]|0?[1-9])(?![0-9])"
 _SEP = r"[ \t\n\r\f\v().\/-]"  # what the directory accepts between digits (a line break too)
 _EXTENSION = r"(?:" + _SEP + r"*(?:#|轉|分機|ext\.?|x)" + _SEP + r"*[0-9]+)?"
 _PHONE = r"(?:\+" + _SEP + r"*)?\(?[0-9](?:" + _SEP + r"{0,3}[0-9])*" + _EXTENSION
 _KEPT = re.compile(r"[0-9]{1,3}(?![0-9])")
-_IN_TEXT = re.compile(r"(?<![A-Za-z0-9])(?:(?P<date>" + _DATE + r")|(?P<phone>" + _PHONE + r"))", re.IGNORECASE)
+# Not behind a digit, nor behind one letter that starts a word (an id of the centre: ``C20261122-00012``).
+_IN_TEXT = re.compile(
+    r"(?<![0-9])(?<!(?<![A-Za-z0-9])[A-Za-z])(?:(?P<date>" + _DATE + r")|(?P<phone>" + _PHONE + r"))", re.IGNORECASE
+)
 
 
 @lru_cache(maxsize=4096)
@@ -100,7 +105,8 @@ def mask_national_id(value: str) -> str:
         return value
     chars = list(value)
     for match in found:
-        for i in range(match.start() + 1, match.end() - _KEEP):
+        inside = [i for i in range(match.start() + 1, match.end()) if folded[i].isalnum()]
+        for i in inside[: len(inside) - _KEEP]:
             chars[i] = "*"
     return "".join(chars)
 
@@ -128,10 +134,11 @@ def mask_text(text: str) -> str:
 
 
 #: Fields that hold ids and codes of the centre, never personal data: views and exports show them as they are.
+#: (A call's system and agency are not among them: a caller may send any value, and an unknown one is stored.)
 ID_FIELDS = frozenset(
     {
-        "call_id", "run_id", "case_id", "person_id", "agent_id", "site_id", "server_id", "queue", "system",
-        "agency", "dialled", "event", "rule", "status", "tier", "priority", "outcome", "state", "synthetic",
+        "call_id", "run_id", "case_id", "person_id", "agent_id", "site_id", "server_id", "queue", "dialled",
+        "event", "rule", "status", "tier", "priority", "outcome", "state", "synthetic",
     }
 )  # fmt: skip
 #: Fields that hold a phone number: masked whole (:func:`mask_phone`).
