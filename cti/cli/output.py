@@ -19,6 +19,7 @@ from typing import Any
 
 from rich.console import Console
 
+from cti.cli.terminal import clean
 from cti.errors import CommandLineError, UsageError
 
 PIPED_WIDTH = 100_000
@@ -108,9 +109,11 @@ _NUMBER = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?
 def csv_safe(text: str) -> str:
     """A CSV cell no spreadsheet runs: one starting with = + - @, a tab or a carriage return gets a ``'`` in front.
 
+    Control characters and bidirectional overrides are dropped first (a tab becomes a space).
     A cell that is only a number (``-2.5``, ``+886223975123``) is left as it is: a spreadsheet reads it as a
     number, never as a formula. ``'`` is what spreadsheets take as "text follows", and what OWASP recommends.
     """
+    text = clean(text)  # no control character or bidirectional override reaches a terminal or a spreadsheet
     first = unicodedata.normalize("NFKC", text[:1])  # a full-width ＝ too
     if first.startswith(FORMULA_STARTS) and not _NUMBER.fullmatch(text):
         return "'" + text

@@ -53,8 +53,9 @@ PREFIX: Final = "cti/v1"
 
 #: Characters no text on the bus may hold: C0 and C1 controls (NUL, escape,
 #: carriage return...), DEL, the Unicode line and paragraph separators, and lone
-#: surrogates (which no UTF-8 encoder can write).
-_CONTROL = r"\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff"
+#: surrogates (which no UTF-8 encoder can write), and the bidirectional marks, embeddings,
+#: overrides and isolates that make text read backwards.
+_CONTROL = r"\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff"
 _ID_RE = r"\A[A-Za-z0-9][A-Za-z0-9_-]{0,63}\Z"
 _NUMBER_RE = r"\A\+?[0-9][0-9 -]{0,31}\Z"
 _TOKEN_RE = r"\A[a-z][a-z0-9-]{0,31}\Z"
@@ -78,7 +79,7 @@ MAX_COUNT: Final = 2**53
 #: One line of text: no control characters.
 _LINE = rf"\A[^{_CONTROL}]*\Z"
 #: Several lines of text: no control characters but the newline.
-_LINES = r"\A[^\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]*\Z"
+_LINES = r"\A[^\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff]*\Z"
 
 
 #: Call, agent, system, agency, queue, person, case and server ids: 1-64 letters, digits, ``_`` or ``-``.
@@ -694,7 +695,18 @@ def excerpt(payload: bytes) -> str:
         head = bytes(payload[:1024])
     except (TypeError, ValueError):
         return ""
-    return safe_text(head.decode("utf-8", "replace"), MAX_EXCERPT)
+    return safe_text(_unescape(head.decode("utf-8", "replace")), MAX_EXCERPT)
+
+
+_JSON_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})")
+
+
+def _unescape(text: str) -> str:
+    """JSON's ``\\uXXXX`` escapes read as the characters they stand for, so masking sees what the sender wrote."""
+    if "\\u" not in text:
+        return text
+    decoded = _JSON_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+    return decoded.encode("utf-16", "surrogatepass").decode("utf-16", "replace")  # pairs joined, lone ones replaced
 
 
 def refusal(code: str, reason: str, topic: object, payload: bytes = b"") -> Error:
