@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 import tempfile
 from dataclasses import replace
@@ -133,9 +134,30 @@ def _database(db: Path | None) -> Path:
 def _log_path(log: Path | None, db: Path) -> Path:
     """``--log``, or the database's name ending in ``.log``; never the database itself."""
     path = log or db.with_suffix(".log")
-    if str(path) != "-" and path.resolve() == db.resolve():
+    if str(path) == "-":
+        return path
+    if path.resolve() == db.resolve() or _same_file(path, db):
         raise CommandLineError(f"--db: {db} would also be the log; give the database a name ending in .db")
+    for suffix in _SQLITE_FILES:
+        companion = db.with_name(db.name + suffix)
+        if path.resolve() == companion.resolve() or _same_file(path, companion):
+            raise CommandLineError(
+                f"--log: {path} is the database's own {suffix[1:]} file (SQLite writes and deletes it); "
+                "give the log another name"
+            )
     return path
+
+
+#: The files SQLite keeps beside a database: the write-ahead log, its index, the rollback journal.
+_SQLITE_FILES = ("-wal", "-shm", "-journal")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether two existing paths are one file (a hard or symbolic link to it included)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def no_calls_warning(profile: TrafficProfile, start: float, minutes: float, tz: ZoneInfo) -> str | None:

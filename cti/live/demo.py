@@ -138,9 +138,12 @@ async def _demo(settings: DemoSettings, clock: Clock) -> DemoResult:
     store = await Store.open(settings.db, clock, flush_every_s=flush)
     async with store:
         lease = await store.take_lease(SERVER_ID)  # before anything else: one server per database
-        recovery = await store.recover()
-        if recovery.interrupted_calls:
-            log.warning("recovered", interrupted=len(recovery.interrupted_calls), runs=list(recovery.unfinished_runs))
+
+        def recovered(found: Recovery) -> None:  # logged before the recovery commits: a kill loses no warning
+            if found.interrupted_calls:
+                log.warning("recovered", interrupted=len(found.interrupted_calls), runs=list(found.unfinished_runs))
+
+        recovery = await store.recover(before_commit=recovered)
         added = await _seed_directory(store, settings, log)
         await seed_staff(store, centre, settings.centre_source, log)
         callers = await store.people(limit=MAX_CALLERS)

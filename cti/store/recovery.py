@@ -15,7 +15,7 @@ closes them, in one transaction, from what the journal last said:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import aiosqlite
@@ -24,11 +24,14 @@ from cti.casework.cases import CaseStatus
 from cti.store.records import INSERT_EVENT, INSERT_STATE, INSERT_STEP, Journal, Outcome, Recovery
 
 
-async def recover(db: aiosqlite.Connection, reason: str = "restart") -> Recovery:
+async def recover(
+    db: aiosqlite.Connection, reason: str = "restart", before_commit: Callable[[Recovery], None] | None = None
+) -> Recovery:
     """Close every call, agent session and run left open, and commit; returns what was closed.
 
     ``reason`` is journalled with each interrupted call: ``restart`` when a new run finds what a killed
-    one left, ``stopped`` when a run closes its own calls after Ctrl-C or SIGTERM.
+    one left, ``stopped`` when a run closes its own calls after Ctrl-C or SIGTERM. ``before_commit`` is told
+    what is being closed just before the commit (to log it first: a kill between the two then loses no warning).
     """
     open_calls = await _fetch(
         db,
@@ -86,8 +89,11 @@ async def recover(db: aiosqlite.Connection, reason: str = "restart") -> Recovery
         "UPDATE runs SET clean = 0, ended_at = COALESCE((SELECT MAX(at) FROM call_events), started_at) "
         "WHERE ended_at IS NULL"
     )
+    recovery = Recovery(tuple(r[0] for r in open_calls), sessions, tuple(r[0] for r in runs))
+    if before_commit is not None:
+        before_commit(recovery)
     await db.commit()
-    return Recovery(tuple(r[0] for r in open_calls), sessions, tuple(r[0] for r in runs))
+    return recovery
 
 
 async def _fetch(db: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:

@@ -36,7 +36,7 @@ import asyncio
 import contextlib
 import sqlite3
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -379,7 +379,9 @@ class Store:
             await self._db.execute("UPDATE runs SET ended_at = ?, clean = 1 WHERE run_id = ?", (ended_at, run_id))
             await self._db.commit()
 
-    async def recover(self, reason: str = "restart") -> Recovery:
+    async def recover(
+        self, reason: str = "restart", *, before_commit: Callable[[Recovery], None] | None = None
+    ) -> Recovery:
         """Close what a killed (or stopped) process left open: calls as ``interrupted``, sessions, runs.
 
         See :mod:`cti.store.recovery` for what each becomes.
@@ -388,7 +390,7 @@ class Store:
         with self._clock.io():
             await self._begin()
             try:
-                return await recover(self._db, reason)
+                return await recover(self._db, reason, before_commit)
             except BaseException:
                 with contextlib.suppress(sqlite3.Error):
                     await self._db.rollback()
