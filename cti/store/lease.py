@@ -3,13 +3,16 @@
 The one-row table ``lease`` (schema 3) says which server holds the database:
 its process id, host name and server id, when it took the lease and its last
 heartbeat, in wall time (``time.time()``, whatever clock the centre runs
-on), and an **epoch** that only grows (a trigger refuses to lower it).
+on), and an **epoch** that only grows (triggers refuse to lower it, to delete
+the row or to insert another, ``INSERT OR REPLACE`` included).
 
 * A server takes the lease before it does anything else (:func:`take`), in
   one ``BEGIN IMMEDIATE`` transaction. A free lease, or one whose holder is
   known dead (same host, process gone), is taken at once; one whose
-  heartbeat is older than :data:`LEASE_TIMEOUT_S` (a holder on another host,
-  or a process that is paused) is taken then. A live holder's lease is
+  heartbeat is older than :data:`LEASE_TIMEOUT_S` is taken then, if the holder
+  is on another host or is a process of this host that is stopped (a running
+  process of this host keeps its lease however late its heartbeat: another
+  connection holding the write lock delays a heartbeat). A live holder's lease is
   refused with :class:`LeaseHeld`, naming the holder, and nothing changes.
   Taking adds one to the epoch.
 * While it holds the lease, a thread refreshes the heartbeat every
@@ -123,12 +126,35 @@ def process_alive(pid: int) -> bool:
     return stat.rpartition(")")[2].split()[:1] not in (["Z"], ["X"])
 
 
-def verdict(holder: Holder, now: float, host: str, alive: Callable[[int], bool] = process_alive) -> str:
-    """Whether the lease can be taken: ``free``, ``dead`` (at once), ``stale`` (timed out), or ``live`` (refused)."""
+def process_running(pid: int) -> bool:
+    """Whether a live process of this host is running, not stopped (SIGSTOP, a debugger): state ``T``/``t``."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return True
+    return stat.rpartition(")")[2].split()[:1] not in (["T"], ["t"])
+
+
+def verdict(
+    holder: Holder,
+    now: float,
+    host: str,
+    alive: Callable[[int], bool] | None = None,
+    running: Callable[[int], bool] | None = None,
+) -> str:
+    """Whether the lease can be taken: ``free``, ``dead`` (at once), ``stale`` (timed out), or ``live`` (refused).
+
+    On this host the process itself is asked: a running holder is live however old its heartbeat (another
+    connection holding the write lock for seconds delays the heartbeat, not the holder), a stopped one is
+    judged by its heartbeat. A holder on another host is judged by its heartbeat alone.
+    """
     if not holder.held:
         return "free"
-    if holder.host == host and holder.pid is not None and not alive(holder.pid):
+    here = holder.host == host and holder.pid is not None
+    if here and holder.pid is not None and not (alive or process_alive)(holder.pid):
         return "dead"
+    if here and holder.pid is not None and (running or process_running)(holder.pid):
+        return "live"
     if holder.heartbeat_at is None or now - holder.heartbeat_at > LEASE_TIMEOUT_S:
         return "stale"
     return "live"

@@ -191,6 +191,8 @@ MIGRATIONS: tuple[str, ...] = (
     BEGIN SELECT RAISE(ABORT, 'the lease epoch only grows'); END;
     CREATE TRIGGER lease_row_stays BEFORE DELETE ON lease
     BEGIN SELECT RAISE(ABORT, 'the lease row is never deleted'); END;
+    CREATE TRIGGER lease_row_alone BEFORE INSERT ON lease WHEN (SELECT COUNT(*) FROM lease) > 0
+    BEGIN SELECT RAISE(ABORT, 'the lease row is never replaced'); END;
     CREATE TABLE staff (
         staff_id  TEXT PRIMARY KEY,
         name      TEXT NOT NULL,

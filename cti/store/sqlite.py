@@ -354,7 +354,10 @@ class Store:
         while True:
             await self._wake.wait()
             await self._clock.sleep(self.flush_every_s)
-            await asyncio.shield(self.flush())
+            batch = asyncio.ensure_future(self.flush())
+            # Cancelled meanwhile, nobody awaits the batch: its error (a lost lease) is the lease task's to report.
+            batch.add_done_callback(lambda done: done.cancelled() or done.exception())
+            await asyncio.shield(batch)
 
     # ------------------------------------------------------------------
     # Runs and recovery

@@ -28,6 +28,7 @@ from cti.casework.synthetic import generate_people
 from cti.clock import ScaledClock, run
 from cti.config import load_default
 from cti.store import MIGRATIONS, CallRecord, Journal, Store, StoreError
+from cti.store import lease as leases
 from cti.store.days import DayReader
 from cti.store.directory import Directory
 from cti.store.lease import LEASE_TIMEOUT_S, LeaseHeld, LeaseLost
@@ -121,7 +122,8 @@ def test_the_lease_is_refused_only_to_a_live_holder_s_fresh_heartbeat(
     host = HOST if where == "this host" else "elsewhere.example"
     _hold(db, held=held, pid=pids[process], host=host, heartbeat_at=now - age)
     known_dead = where == "this host" and process == "dead"
-    live = held and not known_dead and age <= LEASE_TIMEOUT_S
+    running_here = where == "this host" and process == "alive"  # asked directly: running, so live at any age
+    live = held and not known_dead and (running_here or age <= LEASE_TIMEOUT_S)
     before = _dump(db)
     if live:
         with pytest.raises(LeaseHeld) as refused:
@@ -141,7 +143,8 @@ def test_the_lease_is_refused_only_to_a_live_holder_s_fresh_heartbeat(
 # ----------------------------------------------------------------------
 
 
-def test_a_store_whose_lease_was_taken_over_cannot_commit(tmp_path: Path) -> None:
+def test_a_store_whose_lease_was_taken_over_cannot_commit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(leases, "process_running", lambda pid: False)  # this process stands for a stopped holder
     db = tmp_path / "c.db"
 
     async def main() -> tuple[str, str, int]:
@@ -171,7 +174,10 @@ def test_a_store_whose_lease_was_taken_over_cannot_commit(tmp_path: Path) -> Non
     assert runs == 2
 
 
-def test_the_epoch_only_grows_across_takeovers_and_clean_restarts(tmp_path: Path) -> None:
+def test_the_epoch_only_grows_across_takeovers_and_clean_restarts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(leases, "process_running", lambda pid: False)  # this process stands for a stopped holder
     db = tmp_path / "c.db"
     rng = random.Random(13)
 
@@ -198,6 +204,28 @@ def test_the_epoch_only_grows_across_takeovers_and_clean_restarts(tmp_path: Path
         con.execute("UPDATE lease SET epoch = epoch - 1")
     with sqlite3.connect(db) as con, pytest.raises(sqlite3.IntegrityError, match="never deleted"):
         con.execute("DELETE FROM lease")
+    with sqlite3.connect(db) as con, pytest.raises(sqlite3.IntegrityError, match="never replaced"):
+        con.execute("INSERT OR REPLACE INTO lease (id, epoch, held) VALUES (1, 0, 0)")
+    assert _lease(db)["epoch"] == epochs[-1]
+
+
+def test_a_running_holder_of_this_host_keeps_its_lease_though_its_heartbeat_is_late(
+    tmp_path: Path, pids: dict[str, int]
+) -> None:
+    """Another connection holding the write lock for seconds delays the heartbeat; the holder still lives."""
+    db = tmp_path / "c.db"
+    _new_db(db)
+    now = time.time()
+    _hold(db, held=1, pid=pids["alive"], host=HOST, heartbeat_at=now - 3600.0)
+    before = _dump(db)
+    with pytest.raises(LeaseHeld):
+        _take(db, "cti-new", now)
+    assert _dump(db) == before
+    os.kill(pids["alive"], signal.SIGSTOP)  # stopped: judged by its heartbeat, an hour old
+    try:
+        assert _take(db, "cti-new", now) == 6
+    finally:
+        os.kill(pids["alive"], signal.SIGCONT)
 
 
 # ----------------------------------------------------------------------
