@@ -53,9 +53,11 @@ PREFIX: Final = "cti/v1"
 
 #: Characters no text on the bus may hold: C0 and C1 controls (NUL, escape,
 #: carriage return...), DEL, the Unicode line and paragraph separators, and lone
-#: surrogates (which no UTF-8 encoder can write), and the bidirectional marks, embeddings,
-#: overrides and isolates that make text read backwards.
-_CONTROL = r"\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff"
+#: surrogates (which no UTF-8 encoder can write), the bidirectional marks, embeddings,
+#: overrides and isolates that make text read backwards, and the invisible zero-width
+#: space, word joiner and byte-order mark.
+_NOT_C0 = r"\x7f-\x9f\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2069\ufeff\u2028\u2029\ud800-\udfff"
+_CONTROL = r"\x00-\x1f" + _NOT_C0
 _ID_RE = r"\A[A-Za-z0-9][A-Za-z0-9_-]{0,63}\Z"
 _NUMBER_RE = r"\A\+?[0-9][0-9 -]{0,31}\Z"
 _TOKEN_RE = r"\A[a-z][a-z0-9-]{0,31}\Z"
@@ -79,7 +81,7 @@ MAX_COUNT: Final = 2**53
 #: One line of text: no control characters.
 _LINE = rf"\A[^{_CONTROL}]*\Z"
 #: Several lines of text: no control characters but the newline.
-_LINES = r"\A[^\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff]*\Z"
+_LINES = rf"\A[^\x00-\x09\x0b-\x1f{_NOT_C0}]*\Z"
 
 
 #: Call, agent, system, agency, queue, person, case and server ids: 1-64 letters, digits, ``_`` or ``-``.
@@ -570,7 +572,9 @@ def parse(topic: str, payload: bytes) -> Message:
         raise MessageError("not-json", f"the payload is a {type(payload).__name__}, not bytes")
     size = len(payload)
     if size > max_bytes:
-        raise MessageError("too-large", f"the payload is {size} bytes; at most {max_bytes} are accepted on this topic")
+        raise MessageError(
+            "too-large", f"the payload is {size:,} bytes; at most {max_bytes:,} are accepted on this topic"
+        )
     _check_depth(bytes(payload))
     message = decode(payload)
     _check_route(topic, message, allowed, id_field)
@@ -695,7 +699,9 @@ def excerpt(payload: bytes) -> str:
         head = bytes(payload[:1024])
     except (TypeError, ValueError):
         return ""
-    return safe_text(_unescape(head.decode("utf-8", "replace")), MAX_EXCERPT)
+    # Escapes decoded, and what cannot be shown dropped (not replaced), so a number split by either is still masked.
+    text = _UNSAFE.sub("", _unescape(head.decode("utf-8", "replace"))).replace("\ufffd", "")
+    return safe_text(text, MAX_EXCERPT)
 
 
 _JSON_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})")

@@ -64,7 +64,7 @@ def test_a_ten_megabyte_dial_is_refused_by_its_size(field: str) -> None:
     big = "x" * 10_000_000
     error = refusal(m.TRUNK_IN, dial(**{field: big if field == "channel" else {"k": big}}))
     assert error.code == "too-large"
-    assert "16384" in error.reason
+    assert "16,384" in error.reason
 
 
 def test_a_call_id_with_a_trailing_newline_is_refused() -> None:

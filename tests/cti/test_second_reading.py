@@ -122,3 +122,33 @@ def test_the_log_cannot_be_one_of_the_database_s_own_files(
     assert code == 2
     assert f"database's own {suffix[1:]} file" in err
     assert not (tmp_path / "w.db").exists()
+
+
+@pytest.mark.parametrize("mark", ["\u200b", "\ufeff", "\u2060"])
+def test_invisible_format_characters_are_refused_on_the_bus(mark: str) -> None:
+    error = refusal(
+        m.agent_cmd("N01"), json.dumps({"type": "not-ready", "agent_id": "N01", "reason": f"a{mark}b"}).encode()
+    )
+    assert error.code == "invalid-message"
+
+
+@pytest.mark.parametrize(
+    "caller",
+    [
+        b'"0912\\u200b345678"',  # split by an escaped zero-width space
+        b'"0912\x00345678"',  # split by NUL
+        b'"0912\xff345678"',  # split by a byte that is not UTF-8
+        b'"\\u0030\\u0039\\u0031\\u0032345678"',  # every digit escaped
+    ],
+)
+def test_a_number_split_or_escaped_in_a_refused_payload_is_masked_in_the_excerpt(caller: bytes) -> None:
+    error = refusal(m.TRUNK_IN, b'{"type":"dial","call_id":"c1","caller":' + caller + b"}")
+    assert "*******678" in error.excerpt
+    assert "0912" not in error.excerpt
+
+
+def test_a_size_in_an_error_reason_is_not_taken_for_a_phone_number() -> None:
+    error = refusal(m.TRUNK_IN, b'{"type":"dial","pad":"' + b"x" * 20_000 + b'"}')
+    assert error.code == "too-large"
+    assert "20,0" in error.reason
+    assert "*" not in error.reason
