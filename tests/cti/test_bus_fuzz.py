@@ -282,6 +282,17 @@ class Tally:
         self.codes: Counter[str] = Counter()
 
 
+def everything(c: Live) -> Any:
+    """The router's full snapshot, and what the server keeps per call: live calls, wrap-ups, the case desk's."""
+    calls = c.server.calls
+    return (
+        snapshot(c.server.router),
+        sorted((call_id, live.record.state, live.record.agent) for call_id, live in calls.live.items()),
+        calls.wrapping(),
+        sorted(c.server.desk.calls),
+    )
+
+
 async def feed(c: Live, db: sqlite3.Connection, inputs: list[tuple[float, str, bytes, str]], tally: Tally) -> None:
     errors = c.bus.subscribe(m.ERRORS)
     router = c.server.router
@@ -293,18 +304,18 @@ async def feed(c: Live, db: sqlite3.Connection, inputs: list[tuple[float, str, b
         if delay:
             await c.clock.sleep(delay)
             unchanged = None
-        for _ in range(5):
+        for _ in range(20):  # what the last message set off has run its course
             await asyncio.sleep(0)
         await c.store.flush()
         now = c.clock.now()
         assert router.advance(now) == []  # the server ran every timer due by now
         # Right after a refusal, with no time passed, the state is the one just checked
         # (were it not, the comparison below would fail: reusing it can hide nothing).
-        state, tables = unchanged or (snapshot(router), digests(db))
+        state, tables = unchanged or (everything(c), digests(db))
         unchanged = None
         c.bus.publish_raw(topic, payload)  # must never raise
         tally.messages += 1
-        for _ in range(10):  # the PBX and the server take their turns; centre time stands still
+        for _ in range(20):  # the PBX and the server take their turns; centre time stands still
             await asyncio.sleep(0)
         assert c.clock.now() == now
         refusals = [d.message for d in errors.drain()]
@@ -317,7 +328,7 @@ async def feed(c: Live, db: sqlite3.Connection, inputs: list[tuple[float, str, b
             assert m.parse(m.ERRORS, m.encode(error)) == error  # every error is itself within the limits
             tally.codes[error.code] += 1
         await c.store.flush()
-        assert snapshot(router) == state, f"{how} on {topic!r} changed the router: {payload[:200]!r}"
+        assert everything(c) == state, f"{how} on {topic!r} changed the router or the shell: {payload[:200]!r}"
         assert digests(db) == tables, f"{how} on {topic!r} changed the store: {payload[:200]!r}"
         unchanged = (state, tables)
     check_state(router)
