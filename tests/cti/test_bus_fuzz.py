@@ -282,6 +282,11 @@ class Tally:
         self.codes: Counter[str] = Counter()
 
 
+#: Mutations that always break a message (others may by chance leave it valid: a missing field with a default,
+#: a newline in notes, a mismatched id or another topic drawn equal to the right one).
+ALWAYS_REFUSED = frozenset({"deep", "bad-json", "not-utf8", "random-bytes", "unknown-type"})
+
+
 def everything(c: Live) -> Any:
     """The router's full snapshot, and what the server keeps per call: live calls, wrap-ups, the case desk's."""
     calls = c.server.calls
@@ -320,6 +325,8 @@ async def feed(c: Live, db: sqlite3.Connection, inputs: list[tuple[float, str, b
         assert c.clock.now() == now
         refusals = [d.message for d in errors.drain()]
         if not refusals:
+            # A mutation that breaks the message's form can never be taken in silence.
+            assert how not in ALWAYS_REFUSED, f"{how} on {topic!r} was taken in silence: {payload[:200]!r}"
             tally.accepted[how] += 1
             continue
         tally.refused[how] += 1
