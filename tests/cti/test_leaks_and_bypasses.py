@@ -1,4 +1,4 @@
-"""Leaks and bypasses a second reading of the hardening found, one test each.
+"""Leaks and bypasses of the masking, the bus gate, CSV cells and the log path, one test each.
 
 Numbers glued to a word, IDs written with dashes or spaces, JSON-escaped
 payloads on the errors topic, a caller-chosen agency shown in views, bidi
