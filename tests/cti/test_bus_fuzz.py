@@ -283,8 +283,9 @@ class Tally:
 
 
 #: Mutations that always break a message (others may by chance leave it valid: a missing field with a default,
-#: a newline in notes, a mismatched id or another topic drawn equal to the right one).
-ALWAYS_REFUSED = frozenset({"deep", "bad-json", "not-utf8", "random-bytes", "unknown-type"})
+#: a newline in notes, a mismatched id or another topic drawn equal to the right one, a bad character
+#: that lands inside a key and leaves an unknown field, which is ignored).
+ALWAYS_REFUSED = frozenset({"deep", "not-utf8", "random-bytes", "unknown-type"})
 
 
 def everything(c: Live) -> Any:
