@@ -575,7 +575,12 @@ def parse(topic: str, payload: bytes) -> Message:
         raise MessageError(
             "too-large", f"the payload is {size:,} bytes; at most {max_bytes:,} are accepted on this topic"
         )
-    _check_depth(bytes(payload))
+    raw = bytes(payload)
+    try:
+        raw.decode("utf-8")  # the decoder skips an unknown field's name without reading it as text
+    except UnicodeDecodeError as exc:
+        raise MessageError("not-json", f"the payload is not UTF-8 (byte {exc.start:,})") from None
+    _check_depth(raw)
     message = decode(payload)
     _check_route(topic, message, allowed, id_field)
     return message

@@ -152,3 +152,11 @@ def test_a_size_in_an_error_reason_is_not_taken_for_a_phone_number() -> None:
     assert error.code == "too-large"
     assert "20,0" in error.reason
     assert "*" not in error.reason
+
+
+def test_a_payload_that_is_not_utf8_is_refused_even_inside_an_unknown_field_s_name() -> None:
+    payload = b'{"type":"new-call","call_id":"c0","dialled":"1999","agency":"a1","chan\xff\xfenel":"voice",'
+    payload += b'"system":"webhr","caller":"+886 2 2222 3333"}'
+    error = refusal(m.PBX_IN, payload)
+    assert error.code == "not-json"
+    assert "not UTF-8" in error.reason
