@@ -1,0 +1,65 @@
+"""How the people of a scenario behave: callers in the IVR, and agents at their seats.
+
+Both the live centre (``cti demo --scenario FILE``: the traffic generator's
+callers and the agent bots) and, as the next issues land, the capacity
+simulator read these values from one scenario file (``[callers]``,
+``[agents]``); the defaults are what ``cti demo`` has always done.
+
+Shares are probabilities from 0 to 1; times are seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+def _default_languages() -> dict[str, float]:
+    return {"zh": 0.90, "en": 0.06, "nan": 0.04}
+
+
+@dataclass(frozen=True, slots=True)
+class CallerBehaviour:
+    """What callers do in the voice menus.
+
+    * At each menu a caller presses the right key with ``menu_right``, a key
+      the menu does not offer with ``menu_invalid``, and nothing (waits out the
+      timeout) with the rest. After a failed attempt the next attempt is drawn
+      afresh.
+    * ``languages``: the callers' language mix, as weights by language id. A
+      language the centre does not list is left out.
+    * ``ivr_hangup``: at each prompt, the chance the caller hangs up.
+    * ``agency_code_known``: of callers the directory does not know, the share
+      who can key their agency's code; the others key a wrong code or none.
+    * ``callback_accept``: of callers who reach the centre after hours, the
+      share who leave a number for a call-back.
+    * ``think_s``: how long after a prompt ends a caller presses a key (mean,
+      exponential); ``inter_digit_s``: the gap between keys of a code.
+    """
+
+    menu_right: float = 0.92
+    menu_invalid: float = 0.04
+    languages: Mapping[str, float] = field(default_factory=_default_languages)
+    ivr_hangup: float = 0.01
+    agency_code_known: float = 0.8
+    callback_accept: float = 0.6
+    think_s: float = 1.5
+    inter_digit_s: float = 0.4
+
+    def __post_init__(self) -> None:
+        for name in ("menu_right", "menu_invalid", "ivr_hangup", "agency_code_known", "callback_accept"):
+            value = getattr(self, name)
+            if not 0 <= value <= 1:
+                raise ValueError(f"{name} must be from 0 to 1, got {value}")
+        if self.menu_right + self.menu_invalid > 1 + 1e-9:
+            raise ValueError("menu_right + menu_invalid must not exceed 1 (the rest press nothing)")
+        if not self.languages or any(w < 0 for w in self.languages.values()) or sum(self.languages.values()) <= 0:
+            raise ValueError("languages must give at least one positive weight, none negative")
+        for name in ("think_s", "inter_digit_s"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must not be negative, got {getattr(self, name)}")
+
+    @property
+    def menu_none(self) -> float:
+        """The share who press nothing at a menu."""
+        return max(0.0, 1.0 - self.menu_right - self.menu_invalid)
