@@ -36,7 +36,7 @@ def demo_command(args: argparse.Namespace) -> int:
     centre = loaded.centre
     if not any(a.voice for a in centre.agents):
         raise UsageError(f"{loaded.source}: the centre has no voice agent, so there is nobody to take calls")
-    start = parse_start(args.start, centre.info.timezone)
+    start = parse_start(args.start, centre.info.timezone, lasting_s=args.minutes * 60.0)
     db = _database(args.db)
     speed = None if args.speed == "max" else (args.speed if args.speed is not None else max(args.minutes, 1.0))
     profile = TrafficProfile()

@@ -10,7 +10,7 @@ import argparse
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -39,13 +39,29 @@ def with_store(db: Path, work: Callable[[Store], Awaitable[int]]) -> int:
     return asyncio.run(main())
 
 
-def parse_start(text: str, timezone: str, option: str = "--start") -> float:
-    """``HH:MM`` (today, in the centre's time zone) or an ISO-8601 date and time."""
+#: A run given as ``HH:MM`` is placed on a day when it, and its drain, are over by now.
+DRAIN_MARGIN_S = 3600.0
+
+
+def parse_start(
+    text: str, timezone: str, option: str = "--start", *, lasting_s: float | None = None, now: float | None = None
+) -> float:
+    """``HH:MM`` in the centre's time zone, or an ISO-8601 date and time.
+
+    ``HH:MM`` means today; for a run (``lasting_s`` given) it means the latest
+    day on which the run and an hour of draining are over by now: today if
+    so, else yesterday. A run's calls and cases then lie in the past, so
+    steps taken now on its cases come after them. ``now`` defaults to the clock.
+    """
     tz = ZoneInfo(timezone)
     try:
         if len(text) <= 5 and ":" in text:
             at = clock_time.fromisoformat(text)
-            return datetime.combine(datetime.now(tz).date(), at, tz).timestamp()
+            today = datetime.fromtimestamp(time.time() if now is None else now, tz)
+            start = datetime.combine(today.date(), at, tz)
+            if lasting_s is not None and start.timestamp() + lasting_s + DRAIN_MARGIN_S > today.timestamp():
+                start = datetime.combine(today.date() - timedelta(days=1), at, tz)
+            return start.timestamp()
         when = datetime.fromisoformat(text)
     except ValueError:
         raise CommandLineError(f"{option}: {text!r} is neither HH:MM nor an ISO-8601 date and time") from None

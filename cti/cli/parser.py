@@ -139,7 +139,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="SQLite database to use, not held by another server (default: a new one in a temporary directory)",
     )
     demo.add_argument("--config", metavar="FILE", help="centre file (default: the shipped DGPA centre)")
-    demo.add_argument("--start", type=str, default="10:00", help="centre time to start at: HH:MM today, or ISO-8601")
+    demo.add_argument(
+        "--start",
+        type=str,
+        default="10:00",
+        help="centre time to start at: HH:MM (today, or yesterday if the run and an hour of draining would not "
+        "be over by now), or ISO-8601",
+    )
     demo.add_argument(
         "--busy-hour-calls",
         type=busy_hour_calls,

@@ -27,7 +27,7 @@ import signal
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
@@ -113,10 +113,14 @@ class DemoResult:
     stopped_calls: int = 0
 
 
-def default_start(timezone: str, hour: int = 10) -> float:
-    """Today at ``hour``:00 in the centre's time zone (10:00 is the default busy hour)."""
+def default_start(timezone: str, hour: int = 10, lasting_s: float = 3 * 3600.0) -> float:
+    """``hour``:00 in the centre's time zone (10:00 is the busy hour): today if a run of ``lasting_s``
+    from then is over by now, else yesterday, so that what the run leaves lies in the past."""
     now = datetime.now(ZoneInfo(timezone))
-    return now.replace(hour=hour, minute=0, second=0, microsecond=0).timestamp()
+    start = now.replace(hour=hour, minute=0, second=0, microsecond=0)
+    if start.timestamp() + lasting_s > now.timestamp():
+        start = (start - timedelta(days=1)).replace(hour=hour)
+    return start.timestamp()
 
 
 def make_clock(settings: DemoSettings) -> Clock:

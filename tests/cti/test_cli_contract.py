@@ -507,3 +507,29 @@ def test_a_stored_out_of_range_time_keeps_to_the_json_schema(
     doc = json.loads(out)
     assert "out of range" in doc["due_at"]
     assert list(validator("cases-show").iter_errors(doc)) == []
+
+
+# ----------------------------------------------------------------------
+# --start HH:MM: a run lies in the past, whatever the time of day
+# ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("now_local", "minutes", "day"),
+    [
+        ("2026-12-08T08:24", 60, "2026-12-07"),  # before 10:00: yesterday's 10:00
+        ("2026-12-08T10:30", 60, "2026-12-07"),  # the run (and its drain) would still be going on
+        ("2026-12-08T12:00", 60, "2026-12-08"),  # 10:00 + 60 min + an hour of draining is over: today
+        ("2026-12-08T23:59", 600, "2026-12-08"),
+    ],
+)
+def test_start_hh_mm_is_the_latest_day_on_which_the_run_is_over(now_local: str, minutes: int, day: str) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from cti.cli.options import parse_start
+
+    tz = ZoneInfo("Asia/Taipei")
+    now = datetime.fromisoformat(now_local).replace(tzinfo=tz).timestamp()
+    start = parse_start("10:00", "Asia/Taipei", lasting_s=minutes * 60.0, now=now)
+    assert datetime.fromtimestamp(start, tz).isoformat() == f"{day}T10:00:00+08:00"
