@@ -345,9 +345,11 @@ class RoutingRules:
     * ``backup_seat_when_waiting``: a backup seat takes calls only while at
       least this many calls it could serve are waiting.
     * ``max_wait_no_agent_s``: a call whose system has no skilled agent
-      logged in moves to the general queue (served by every voice agent)
-      after this long. If no voice agent at all is logged in, the router gives
-      up on it after the same time again.
+      logged in (who speaks the call's language) moves to the general queue
+      (served by every voice agent) after this long; in the general queue, a
+      call whose language no voice agent logged in speaks drops it after this
+      long. If no voice agent at all is logged in, the router gives up on it
+      after the same time again.
     """
 
     strategy: Strategy = Strategy.LONGEST_IDLE
