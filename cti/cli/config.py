@@ -1,7 +1,7 @@
 """``cti config default`` and ``cti config check``: the centre file, written out or checked and summarised.
 
-The summary is readable tables: sites and seats, languages, agencies, routing
-rules and the skills matrix.
+The summary is readable tables: sites and seats, agencies, routing rules and
+the skills matrix.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from routing import Centre
 
 
 def print_summary(centre: Centre, source: str, console: Console | None = None) -> None:
+    """The centre: sites and seats, languages and who speaks them, agencies, routing rules, the skills matrix."""
     console = console or output_console()
     info = centre.info
     console.print(f"[bold]{escape(info.name)}[/]  ({escape(source)}: valid)")
