@@ -288,7 +288,7 @@ class Contact(msgspec.Struct, frozen=True, kw_only=True):
     call_id: Id
     at: Time
     channel: Token
-    system: Id
+    system: Id | None  # None: the call never left the IVR (or is still in it)
     outcome: Token | None
     agent_id: Id | None
     case_id: Id | None
