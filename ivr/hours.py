@@ -100,5 +100,5 @@ class Hours:
         return {
             "week": {name: [str(w) for w in day] for name, day in zip(WEEKDAYS, self.week, strict=True)},
             "holidays": [iso_date(d) for d in sorted(self.holidays)],
-            "describe": self.describe(),
+            "summary": self.describe(),
         }
