@@ -18,11 +18,11 @@ call did there), apart from the queue figures of :mod:`routing.figures`:
   never offered.
 * **sent to general after failed choices**: ``general-after-failures``;
   **general chosen**: ``general-chosen``.
-* **menu choices**: the valid choices made, by menu and by the value chosen (a
-  digit's system or sub-menu, as the IVR names it); a call that chose twice
-  (a sub-menu, then a system) counts in each menu.
-* **invalid choices** and **no input**: the times a menu got a key it does not
-  bind, or none before the digit timeout (each replays the menu).
+* **menu choices**: the valid choices made, by menu and by the key pressed;
+  a call that chose twice (a sub-menu, then a system) counts in each menu.
+* **invalid choices** and **no input**: the times the IVR got a key a menu
+  does not bind (or a wrong agency code, an implausible call-back number), or
+  none before the digit timeout; each asks again, or ends the retries.
 * **language mix**: calls by the language they were served in (calls with no
   language yet are not counted).
 * **agencies identified**: calls by how the agency became known:
@@ -41,23 +41,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-#: The IVR outcomes (``ivr.Outcome`` values) the figures count.
-ROUTED = "routed"
-GENERAL_CHOSEN = "general-chosen"
-GENERAL_AFTER_FAILURES = "general-after-failures"
-IVR_ABANDONED = "ivr-abandoned"
-AFTER_HOURS = "after-hours"
-AFTER_HOURS_CALLBACK = "after-hours-callback"
+from ivr.commands import Outcome, StepKind
 
 #: Outcomes that leave the IVR for a queue: the only calls that can be offered.
-TO_A_QUEUE = frozenset({ROUTED, GENERAL_CHOSEN, GENERAL_AFTER_FAILURES})
+TO_A_QUEUE = frozenset({Outcome.ROUTED, Outcome.GENERAL_CHOSEN, Outcome.GENERAL_AFTER_FAILURES})
 #: Outcomes of a call that arrived while the centre was closed.
-AFTER_HOURS_OUTCOMES = frozenset({AFTER_HOURS, AFTER_HOURS_CALLBACK})
+AFTER_HOURS_OUTCOMES = frozenset({Outcome.AFTER_HOURS, Outcome.AFTER_HOURS_CALLBACK})
 #: Every IVR outcome: a call that left the IVR has exactly one.
-OUTCOMES = frozenset({*TO_A_QUEUE, IVR_ABANDONED, *AFTER_HOURS_OUTCOMES})
+OUTCOMES = frozenset(Outcome)
 
-#: Step kinds (``ivr.Step.kind``) the figures count.
-CHOICE, INVALID, NO_INPUT, AGENCY = "choice", "invalid", "no-input", "agency"
 #: How the agency became known (the prefix of an ``agency`` step's value).
 AGENCY_SOURCES = ("directory", "code", "unknown")
 #: The menu of an IVR abandon whose menu is not known.
@@ -94,7 +86,7 @@ class IvrCall:
         """``directory``, ``code`` or ``unknown``, from the call's last ``agency`` step; None if it had none."""
         found = None
         for step in self.steps:
-            if step.kind == AGENCY:
+            if step.kind == StepKind.AGENCY:
                 source = (step.value or "unknown").split(":", 1)[0]
                 found = source if source in AGENCY_SOURCES else "unknown"
         return found
@@ -177,14 +169,14 @@ def ivr_figures(calls: Iterable[IvrCall]) -> IvrFigures:
             unfinished += 1
         elif outcome in TO_A_QUEUE:
             routed += 1
-            failures += outcome == GENERAL_AFTER_FAILURES
-            general += outcome == GENERAL_CHOSEN
-        elif outcome == IVR_ABANDONED:
+            failures += outcome == Outcome.GENERAL_AFTER_FAILURES
+            general += outcome == Outcome.GENERAL_CHOSEN
+        elif outcome == Outcome.IVR_ABANDONED:
             abandoned += 1
             _bump(by_menu, call.abandoned_in)
         elif outcome in AFTER_HOURS_OUTCOMES:
             after_hours += 1
-            callback += outcome == AFTER_HOURS_CALLBACK
+            callback += outcome == Outcome.AFTER_HOURS_CALLBACK
         else:
             raise ValueError(
                 f"call {call.call_id}: IVR outcome {outcome!r} is not one of {', '.join(sorted(OUTCOMES))}"
@@ -197,11 +189,11 @@ def ivr_figures(calls: Iterable[IvrCall]) -> IvrFigures:
         if source is not None:
             _bump(agencies, source)
         for step in call.steps:
-            if step.kind == CHOICE:
+            if step.kind == StepKind.CHOICE:
                 _bump(choices.setdefault(step.menu or UNKNOWN_MENU, {}), step.value or UNKNOWN_MENU)
-            elif step.kind == INVALID:
+            elif step.kind == StepKind.INVALID:
                 invalid += 1
-            elif step.kind == NO_INPUT:
+            elif step.kind == StepKind.NO_INPUT:
                 no_input += 1
     return IvrFigures(
         reached=reached,

@@ -106,7 +106,7 @@ def demo_command(args: argparse.Namespace) -> int:
         )
         pace = "max" if speed is None else f"{speed:g}x"
         title = f"Run {result.run_id}: {span} ({centre.info.timezone}), seed {args.seed}, speed {pace}"
-        print_summary(out, result.summary, centre, title, ivr=result.ivr)
+        print_summary(out, result.summary, centre, title, ivr=result.ivr, plan=loaded.ivr)
         out.print(cases_line(result.cases, result.people_added), highlight=False)
         out.print(
             f"database: {db}\nlog: {log_path}\n"

@@ -8,7 +8,9 @@ from typing import Any
 from rich.console import Console
 
 from cti.cli.tables import Column, print_table
+from ivr import GENERAL_QUEUE, IvrPlan
 from ivr.figures import IvrFigures
+from ivr.plan import GENERAL_KEY
 from routing.centre import Centre
 from routing.figures import AgentFigures, Figures, SiteFigures, Summary
 from simulator.results import Estimate
@@ -49,9 +51,16 @@ def _figure_row(f: Figures) -> list[str]:
 
 
 def print_summary(
-    console: Console, summary: Summary, centre: Centre, title: str, *, ivr: IvrFigures | None = None
+    console: Console,
+    summary: Summary,
+    centre: Centre,
+    title: str,
+    *,
+    ivr: IvrFigures | None = None,
+    plan: IvrPlan | None = None,
 ) -> None:
-    """The queue figures (total, by site, agent and system), then the IVR's if a call reached the IVR."""
+    """The queue figures (total, by site, agent and system), then the IVR's if a call reached the IVR (its
+    menu choices named after what each key leads to in ``plan``, the centre's IVR)."""
     threshold = centre.info.service_level_seconds
     print_table(console, title, (Column(""), *_FIGURE_COLUMNS), [["total", *_figure_row(summary.total)]], hint=_HINT)
     if summary.interrupted:
@@ -77,7 +86,7 @@ def print_summary(
         style="dim",
     )
     if ivr is not None and ivr.reached:
-        print_ivr(console, ivr)
+        print_ivr(console, ivr, menu_targets(plan) if plan is not None else {})
 
 
 _IVR_COLUMNS = (
@@ -100,9 +109,18 @@ _IVR_PARTS = (
 TOP_CHOICES = 8
 
 
-def print_ivr(console: Console, ivr: IvrFigures) -> None:
+def menu_targets(plan: IvrPlan) -> dict[str, dict[str, str]]:
+    """What each key of each menu leads to (a system, ``general`` or another menu), by menu id."""
+    return {menu.id: {**menu.options, GENERAL_KEY: GENERAL_QUEUE} for menu in plan.menus.values()}
+
+
+def print_ivr(console: Console, ivr: IvrFigures, targets: Mapping[str, Mapping[str, str]] | None = None) -> None:
     """The IVR's figures: what became of the calls that reached it, then where callers hung up, the language
-    mix, how agencies were identified and the most chosen menu choices (none of it counts as offered)."""
+    mix, how agencies were identified and the most chosen menu choices (none of it counts as offered).
+
+    A choice is the key pressed; ``targets`` (menu → key → target) adds what it leads to: ``1 → webhr``.
+    """
+    targets = targets or {}
     row = [
         str(ivr.reached),
         str(ivr.routed),
@@ -130,7 +148,10 @@ def print_ivr(console: Console, ivr: IvrFigures) -> None:
     )
     for menu, value, n in chosen[:TOP_CHOICES]:
         in_menu = sum(ivr.choices[menu].values())
-        rows.append([f"chosen in {menu}", value, str(n), _pct(n / in_menu)])
+        target = targets.get(menu, {}).get(value)
+        rows.append(
+            [f"chosen in {menu}", value if target is None else f"{value} → {target}", str(n), _pct(n / in_menu)]
+        )
     if rows:
         print_table(console, "IVR breakdown", _IVR_PARTS, rows)
     console.print(

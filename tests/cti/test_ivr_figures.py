@@ -16,7 +16,7 @@ import pytest
 from rich.console import Console
 
 from cti.cli import main
-from cti.cli.figures import print_ivr
+from cti.cli.figures import menu_targets, print_ivr
 from cti.clock import ScaledClock, run
 from cti.config import load_default
 from cti.live.server.kpi import restore_day, snapshot
@@ -51,7 +51,7 @@ async def _fill(store: Store) -> None:
     ev(t, "c1", Journal.IVRSTART, data1="zh")
     ev(t + 5, "c1", Journal.IVRSTEP, data1="agency", data2=None, data3="directory:moi")
     ev(t + 10, "c1", Journal.IVRSTEP, data1="invalid", data2="main", data3="9")
-    ev(t + 15, "c1", Journal.IVRSTEP, data1="choice", data2="main", data3="webhr")
+    ev(t + 15, "c1", Journal.IVRSTEP, data1="choice", data2="main", data3="1")  # key 1: webhr
     ev(t + 20, "c1", Journal.IVREND, data1="routed", data2="webhr", data3=20.0)
     ev(t + 20, "c1", Journal.ENTERQUEUE, queue="webhr", data1=1)
     # c2: en, keyed an agency code, gave no choice twice: sent to general; 30 s in the IVR; answered after 10 s
@@ -71,7 +71,7 @@ async def _fill(store: Store) -> None:
     t = START + 30
     store.call(
         _call("c3", t, ended_at=t + 12, outcome="ivr-abandoned", state="done", language="zh",
-              ivr_outcome="ivr-abandoned", ivr_s=12.0)
+              ivr_outcome="ivr-abandoned", ivr_s=12.0, caller_key="0912345678")
     )  # fmt: skip
     ev(t, "c3", Journal.IVRSTART, data1="zh")
     ev(t + 5, "c3", Journal.IVRSTEP, data1="agency", data2="agency", data3="unknown")
@@ -174,7 +174,7 @@ def test_ivr_abandons_are_counted_by_the_menu_the_caller_hung_up_in(db: Path) ->
 
 def test_menu_choices_invalid_keys_and_no_input_are_counted_from_the_journal(db: Path) -> None:
     ivr = _read(db, "ivr")
-    assert ivr.choices == {"main": {"webhr": 1}}  # type: ignore[attr-defined]
+    assert ivr.choices == {"main": {"1": 1}}  # type: ignore[attr-defined]
     assert (ivr.invalid, ivr.no_input) == (1, 2)  # type: ignore[attr-defined]
 
 
@@ -248,6 +248,16 @@ def test_calls_list_shows_a_call_that_never_left_the_ivr_with_no_system_or_agenc
     assert [cell.strip() for cell in line.split("│")][4:6] == ["–", "–"]  # system, agency
 
 
+def test_a_screen_pop_lists_an_earlier_call_that_never_left_the_ivr_with_no_system(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = json.loads(_cli(capsys, "directory", "show", "0912345678", "--db", str(db), "--json"))
+    assert [(c["call_id"], c["system"]) for c in doc["history"]] == [("c3", None)]
+    table = _cli(capsys, "directory", "show", "0912345678", "--db", str(db))
+    [line] = [line for line in table.splitlines() if " c3 " in line]
+    assert [cell.strip() for cell in line.split("│")][3] == "–"  # the system
+
+
 def test_calls_show_tells_the_language_the_ivr_outcome_and_time_and_labels_the_ivr_journal(
     db: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -255,6 +265,7 @@ def test_calls_show_tells_the_language_the_ivr_outcome_and_time_and_labels_the_i
     assert "language zh; IVR outcome ivr-abandoned; 12.0 s in the IVR" in out
     assert "language zh" in out.split("IVRSTART", 1)[1].splitlines()[0]
     assert "abandoned, in menu main" in out
+    assert "choice, in menu main, value 1" in _cli(capsys, "calls", "show", "c1", "--db", str(db))
     assert "ivr-abandoned, hung up in menu main, 12.0 s in the IVR" in out
     after = _cli(capsys, "calls", "show", "c5", "--db", str(db))
     assert "AFTERHOURS" in after
@@ -268,7 +279,7 @@ def test_calls_show_json_names_the_ivr_journal_data(db: Path, capsys: pytest.Cap
         ("IVRSTART", None, None),
         ("IVRSTEP", "agency", "directory:moi"),
         ("IVRSTEP", "invalid", "9"),
-        ("IVRSTEP", "choice", "webhr"),
+        ("IVRSTEP", "choice", "1"),
         ("IVREND", None, None),
     ]
     assert (ivr_rows[0]["language"], ivr_rows[-1]["ivr_outcome"], ivr_rows[-1]["where"], ivr_rows[-1]["ivr_s"]) == (
@@ -279,9 +290,11 @@ def test_calls_show_json_names_the_ivr_journal_data(db: Path, capsys: pytest.Cap
     )
 
 
-def test_the_summary_shows_the_ivr_table(db: Path) -> None:
+def test_the_summary_shows_the_ivr_table_with_each_choice_named_after_what_its_key_leads_to(db: Path) -> None:
     console = Console(record=True, width=160)
-    print_ivr(console, _read(db, "ivr"))  # type: ignore[arg-type]
+    plan = load_default().ivr
+    assert plan is not None
+    print_ivr(console, _read(db, "ivr"), menu_targets(plan))  # type: ignore[arg-type]
     text = console.export_text()
     rows = [[c.strip() for c in line.split("│")[1:-1]] for line in text.splitlines() if line.startswith("│")]
     assert rows[0] == ["5", "2", "1", "2", "1", "1", "0", "22.0"]
@@ -292,5 +305,5 @@ def test_the_summary_shows_the_ivr_table(db: Path) -> None:
         ["agency identified by", "directory", "1", "33.3%"],
         ["agency identified by", "code", "1", "33.3%"],
         ["agency identified by", "unknown", "1", "33.3%"],
-        ["chosen in main", "webhr", "1", "100.0%"],
+        ["chosen in main", "1 → webhr", "1", "100.0%"],
     ]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from cti.live import messages as m
 from cti.store import Outcome, Store
-from ivr.figures import AFTER_HOURS, AFTER_HOURS_CALLBACK, IVR_ABANDONED
+from ivr import Outcome as IvrOutcome
 from routing import Router
 from routing.call import CallStatus
 
@@ -48,9 +48,9 @@ async def restore_day(store: Store, day_start: float, threshold: float) -> DayCo
         abandoned=counts.get(Outcome.ABANDONED, 0) + counts.get(Outcome.NO_AGENT, 0),
         interrupted=counts.get(Outcome.INTERRUPTED, 0),
         answered_in_threshold=counts.get("in_threshold", 0),
-        ivr_abandoned=ivr.get(IVR_ABANDONED, 0),
-        after_hours=ivr.get(AFTER_HOURS, 0) + ivr.get(AFTER_HOURS_CALLBACK, 0),
-        after_hours_callback=ivr.get(AFTER_HOURS_CALLBACK, 0),
+        ivr_abandoned=ivr.get(IvrOutcome.IVR_ABANDONED, 0),
+        after_hours=ivr.get(IvrOutcome.AFTER_HOURS, 0) + ivr.get(IvrOutcome.AFTER_HOURS_CALLBACK, 0),
+        after_hours_callback=ivr.get(IvrOutcome.AFTER_HOURS_CALLBACK, 0),
     )
 
 
