@@ -21,6 +21,7 @@ from cti.clock import ScaledClock, run
 from cti.config import load_default
 from cti.live.server.kpi import restore_day, snapshot
 from cti.store import CallRecord, Journal, Store
+from cti.store.days import DayReader
 from cti.store.figures import run_ivr, run_summary
 from routing import Router
 
@@ -188,6 +189,24 @@ def test_agencies_identified_by_directory_code_or_not_at_all(db: Path) -> None:
 
 def test_the_mean_time_in_the_ivr_is_over_every_call_that_left_it(db: Path) -> None:
     assert _read(db, "ivr").mean_ivr_s == pytest.approx((20 + 30 + 12 + 8 + 40) / 5)  # type: ignore[attr-defined]
+
+
+def test_the_days_offered_calls_for_a_replay_leave_out_the_ivr_abandons_and_keep_a_missing_agency_empty(
+    tmp_path: Path,
+) -> None:
+    clock = ScaledClock(START)
+
+    async def build() -> None:
+        async with await Store.open(tmp_path / "d.db", clock) as store:
+            await store.start_run(START, "test", "Asia/Taipei", 1, "max")
+            store.call(_call("q", START, system="webhr", queue="webhr", offered_at=START + 9, outcome="abandoned",
+                             ended_at=START + 30, ivr_outcome="routed"))  # fmt: skip
+            store.call(_call("x", START, ended_at=START + 5, outcome="ivr-abandoned", ivr_outcome="ivr-abandoned"))
+
+    run(build(), clock)
+    with DayReader.open(tmp_path / "d.db") as day:
+        offered = day.calls_offered(DAY, DAY + 86_400)
+    assert [(c[-1], c[1], c[2]) for c in offered] == [("q", "webhr", "")]
 
 
 # ----------------------------------------------------------------------
