@@ -377,12 +377,10 @@ class Ivr:
         if key == END_KEY:
             self._complete_code(call)
             return
-        call.keyed += key
         limit = self._code_max if call.phase is Phase.AGENCY else MAX_NUMBER_DIGITS
-        if len(call.keyed) > limit:
-            self._complete_code(call)
-        else:
-            self._set_timer(call, self.now + self._inter_digit_s, TimerKind.INTER_DIGIT)
+        if len(call.keyed) <= limit:  # one key past the limit is kept: enough to know it is too long
+            call.keyed += key
+        self._set_timer(call, self.now + self._inter_digit_s, TimerKind.INTER_DIGIT)
 
     def _complete_code(self, call: CallState) -> None:
         keyed, call.keyed = call.keyed, ""

@@ -63,8 +63,9 @@ class Hours:
         if self.is_open(local):
             return local
         day = local.day
-        # Holidays are finitely many: past them, a week always holds an opening.
-        for _ in range(len(self.holidays) + 8):
+        # Each holiday removes at most one day's openings, and every week has some: the
+        # (holidays + 1)th week from today has an opening no holiday removed.
+        for _ in range(7 * (len(self.holidays) + 1) + 1):
             for window in self.windows(day):
                 if day > local.day or window.open_s > local.seconds:
                     return LocalTime(day, float(window.open_s))

@@ -110,7 +110,8 @@ class Timeouts:
       up to this many times; one more failure sends the call to the general
       queue (at the agency question: goes on with agency unknown; at the
       language menu: the default language).
-    * ``agency_code_max_digits``: a code longer than this is wrong at once.
+    * ``agency_code_max_digits``: a code longer than this is wrong (judged,
+      like any code, at ``#`` or the inter-digit timeout).
     """
 
     digit_timeout_s: float = 5.0
@@ -121,7 +122,7 @@ class Timeouts:
 
 #: The prompt safety timer waits this long beyond a prompt's duration for its PromptFinished.
 PROMPT_GRACE_S = 5.0
-#: The longest call-back number accepted (keys beyond it make the number invalid at once).
+#: The longest call-back number accepted (a longer one is invalid).
 MAX_NUMBER_DIGITS = 10
 
 
