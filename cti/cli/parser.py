@@ -121,10 +121,16 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     demo.add_argument(
+        "--scenario",
+        metavar="FILE",
+        help="run the first day of this scenario file (cti scenario example): its arrivals, patience, talk "
+        "times, callers, agents and shifts (default: the hotline's typical day)",
+    )
+    demo.add_argument(
         "--minutes",
         type=demo_minutes,
-        default=60.0,
-        help="centre minutes of calls (default 60)",
+        default=None,
+        help="centre minutes of calls (default 60; with --scenario, until the scenario's close)",
     )
     demo.add_argument(
         "--speed",
@@ -132,19 +138,26 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="times real time, or 'max' for virtual time (default: the run takes about a minute)",
     )
-    demo.add_argument("--seed", type=seed, default=1, help="fixes traffic and bot behaviour (default 1)")
+    demo.add_argument(
+        "--seed", type=seed, default=None, help="fixes traffic and bot behaviour (default 1, or the scenario's seed)"
+    )
     demo.add_argument(
         "--db",
         type=Path,
         help="SQLite database to use, not held by another server (default: a new one in a temporary directory)",
     )
     demo.add_argument("--config", metavar="FILE", help="centre file (default: the shipped DGPA centre)")
-    demo.add_argument("--start", type=str, default="10:00", help="centre time to start at: HH:MM today, or ISO-8601")
+    demo.add_argument(
+        "--start",
+        type=str,
+        default=None,
+        help="centre time to start at: HH:MM today, or ISO-8601 (default 10:00, or the scenario's open)",
+    )
     demo.add_argument(
         "--busy-hour-calls",
         type=busy_hour_calls,
         default=None,
-        help="calls in the busiest hour (default 100)",
+        help="calls in the busiest hour (default 100; with --scenario, the scenario's volumes scaled to it)",
     )
     json_option(demo, "the figures")
     demo.add_argument("--log", metavar="PATH", type=Path, help="JSON-lines log (default: beside the database)")
@@ -668,8 +681,19 @@ host, since when); a holder that was killed is taken over at once, one that
 stopped heartbeating after 3 s. If its own lease is taken over, it stops
 with exit 1 without writing more.
 
+Callers ring all day, a few at night; outside the centre's hours its IVR
+tells them the hours and offers a call-back. Without --scenario the run
+is the hotline's typical day at --busy-hour-calls, with the callers' and
+agents' behaviour of a scenario file's defaults ([callers], [agents]).
+--scenario FILE runs the first day of a scenario (docs/simulator.md): its
+arrivals per system and interval (with the typical day's night around its
+opening hours), patience, talk times, callers, agents and shifts; not its
+agency mix or redials, nor days after the first.
+
   cti demo                          an hour of the busy hour, in about a minute
   cti demo --speed max --seed 7     virtual time: instant and reproducible
+  cti demo --start 03:00            the middle of the night: after-hours calls
+  cti demo --scenario scenario.toml --speed max   a scenario's whole first day
   cti demo --db demo.db --json figures.json
   cti export calls --db demo.db > calls.csv
 """

@@ -261,9 +261,7 @@ def resample(samples: npt.NDArray[np.float64], rate_in: int, rate_out: int) -> n
     for phase in range(min(up, n_out)):
         k0, rem = divmod(phase * down, up)  # output n = phase + up*m sits at input position k0 + rem/up + down*m
         distance = offsets - rem / up
-        window = np.i0(KAISER_BETA * np.sqrt(np.clip(1.0 - (distance / HALF_TAPS) ** 2, 0.0, 1.0))) / np.i0(
-            KAISER_BETA
-        )
+        window = np.i0(KAISER_BETA * np.sqrt(np.clip(1.0 - (distance / HALF_TAPS) ** 2, 0.0, 1.0))) / np.i0(KAISER_BETA)
         taps = 2 * cutoff * np.sinc(2 * cutoff * distance) * window
         taps /= taps.sum()  # unity gain at 0 Hz
         count = len(range(phase, n_out, up))

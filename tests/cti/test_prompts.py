@@ -75,7 +75,7 @@ def test_the_tones_are_audible_and_inside_the_telephone_band() -> None:
 
 @pytest.mark.parametrize("seconds", [0.0, -1.0, math.nan, math.inf, 601.0])
 def test_tones_refuse_a_length_that_is_not_a_prompts(seconds: float) -> None:
-    with pytest.raises(PromptError, match="'welcome' \\(zh\\).*not a prompt length"):
+    with pytest.raises(PromptError, match=r"'welcome' \(zh\).*not a prompt length"):
         tones("welcome", "zh", seconds)
 
 
@@ -161,7 +161,12 @@ def test_a_voice_that_is_not_a_voice_name_is_refused_before_anything_runs(tmp_pa
 
 @pytest.mark.parametrize(
     ("text", "problem"),
-    [("", "the text is empty"), ("   \n", "the text is empty"), ("a" * 2001, "at most 2,000"), ("hi\x1b[31m", r"U\+001B")],
+    [
+        ("", "the text is empty"),
+        ("   \n", "the text is empty"),
+        ("a" * 2001, "at most 2,000"),
+        ("hi\x1b[31m", r"U\+001B"),
+    ],
 )
 def test_a_bad_text_is_refused(text: str, problem: str) -> None:
     with pytest.raises(PromptError, match=problem):
@@ -170,7 +175,7 @@ def test_a_bad_text_is_refused(text: str, problem: str) -> None:
 
 def test_espeak_that_hangs_is_stopped_by_the_time_limit(tmp_path: Path) -> None:
     program = _fake_program(tmp_path, "exec sleep 30")
-    with pytest.raises(PromptError, match="took longer than 0.5 s"):
+    with pytest.raises(PromptError, match=r"took longer than 0\.5 s"):
         speak("hello", "en", program=program, timeout_s=0.5)
 
 
@@ -205,7 +210,7 @@ def test_without_espeak_engine_espeak_is_an_error_saying_what_to_do(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
-    with pytest.raises(PromptError, match="espeak-ng is not installed.*--engine tones"):
+    with pytest.raises(PromptError, match=r"espeak-ng is not installed.*--engine tones"):
         render("welcome", "zh", "歡迎", voice="cmn", seconds=4.5, engine="espeak")
 
 
@@ -230,5 +235,5 @@ def test_an_unknown_engine_is_refused() -> None:
 def test_a_file_that_is_not_a_wav_is_named(tmp_path: Path) -> None:
     path = tmp_path / "x.wav"
     path.write_text("not audio", encoding="utf-8")
-    with pytest.raises(PromptError, match="x.wav: not a WAV file"):
+    with pytest.raises(PromptError, match=r"x\.wav: not a WAV file"):
         wav_info(path)
