@@ -195,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     _unmasking(export_cases)
     export_cases.set_defaults(run=Handler("export", "export_cases_command"))
 
+    _add_prompts(commands)
     _add_erlang(commands)
     _add_simulator(commands)
     _add_directory(commands)
@@ -282,6 +283,59 @@ def _unmasking(parser: argparse.ArgumentParser) -> None:
     )
     if not any(a.dest == "config" for a in parser._actions):
         parser.add_argument("--config", metavar="FILE", help="centre file (default: the shipped DGPA centre)")
+
+
+_PROMPTS_HELP = """\
+The IVR's prompts as audio: every prompt of the centre file's [prompts], in
+each language callers hear it in, as 8 kHz mono 16-bit PCM WAV in
+DIR/<language>/<prompt>.wav. espeak-ng speaks them when it is installed
+(the languages' `voice`: cmn for Mandarin, en for English); otherwise, or
+with --engine tones, each is a tone signature of its own (a few notes from
+its id and language) lasting the seconds the centre file gives.
+
+  cti prompts build --out prompts
+  cti prompts build --config centre.toml --out prompts --write-seconds
+"""
+
+
+def _add_prompts(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    prompts = commands.add_parser(
+        "prompts",
+        help="the IVR's prompts as WAV files",
+        description=_PROMPTS_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    actions = prompts.add_subparsers(dest="prompts_command", metavar="ACTION", required=True)
+    build = actions.add_parser(
+        "build",
+        help="render every prompt in every language to DIR/<language>/<prompt>.wav",
+        description="Render every prompt of the centre's IVR in every language it is played in to "
+        "DIR/<language>/<prompt>.wav (8 kHz mono 16-bit PCM), with espeak-ng or as tone signatures, and print "
+        "each prompt's measured seconds beside the centre file's. Everything is rendered before anything is "
+        "written. DIR is made if its parent folder exists; prompts already in it are replaced; a DIR holding "
+        "anything else is refused without --force.",
+    )
+    build.add_argument("--config", metavar="FILE", help="centre file (default: the shipped DGPA centre)")
+    build.add_argument("--out", metavar="DIR", type=Path, required=True, help="the folder to write the prompts to")
+    build.add_argument(
+        "--engine",
+        choices=("auto", "espeak", "tones"),
+        default="auto",
+        help="espeak: speak every prompt (refused without espeak-ng); tones: tone signatures only; "
+        "auto (default): espeak-ng when installed and the language has a voice, else tones",
+    )
+    build.add_argument(
+        "--force", action="store_true", help="write into DIR even when it holds files that are not prompts"
+    )
+    build.add_argument(
+        "--write-seconds",
+        action="store_true",
+        help="write each spoken prompt's measured length (rounded up to 0.1 s) into the --config file as its "
+        "`seconds`, changing nothing else in it",
+    )
+    json_option(build, "the prompts written")
+    build.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no table")
+    build.set_defaults(run=Handler("prompts", "build_command"))
 
 
 _ROLES_HELP = """\

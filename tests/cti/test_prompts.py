@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import math
+import os
+import tomllib
 import wave
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from cti.cli import main
+from cti.cli.prompts import set_prompt_seconds
+from cti.config import default_centre_text, load_centre, load_default
+from cti.errors import UsageError
 from cti.live.prompts import (
     SAMPLE_RATE,
     Audio,
@@ -237,3 +244,230 @@ def test_a_file_that_is_not_a_wav_is_named(tmp_path: Path) -> None:
     path.write_text("not audio", encoding="utf-8")
     with pytest.raises(PromptError, match=r"x\.wav: not a WAV file"):
         wav_info(path)
+
+
+# ----------------------------------------------------------------------
+# cti prompts build
+# ----------------------------------------------------------------------
+
+PLAN = load_default().ivr
+assert PLAN is not None
+
+
+def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    try:
+        code = main(list(argv))
+    except SystemExit as exit_:
+        code = int(str(exit_.code))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _centre_file(tmp_path: Path, change: tuple[str, str] | None = None) -> Path:
+    text = default_centre_text()
+    if change is not None:
+        assert change[0] in text
+        text = text.replace(*change)
+    path = tmp_path / "centre.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_build_writes_every_prompt_in_each_language_it_is_played_in(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    out = tmp_path / "prompts"
+    code, stdout, _ = cli(capsys, "prompts", "build", "--out", str(out), "--engine", "tones", "--json")
+    assert code == 0
+    doc = json.loads(stdout)
+    assert sorted(p.name for p in out.iterdir()) == ["en", "zh"]  # Taiwanese callers hear the Mandarin files
+    for prompt in PLAN.used_prompts():
+        for language in ("zh", "en"):
+            info = wav_info(out / language / f"{prompt}.wav")
+            assert (info.rate, info.channels, info.sample_width) == (8000, 1, 2)
+            assert info.seconds == pytest.approx(PLAN.prompt_seconds(prompt, language), abs=1 / SAMPLE_RATE)
+    assert len(doc["prompts"]) == 2 * len(PLAN.used_prompts())
+    assert {p["engine"] for p in doc["prompts"]} == {"tones"}
+    assert doc["espeak"] is None
+    assert doc["prompts"][0] | {"measured_s": 0} == {
+        "prompt_id": "welcome",
+        "language": "zh",
+        "voice": "cmn",
+        "engine": "tones",
+        "path": "zh/welcome.wav",
+        "measured_s": 0,
+        "centre_s": PLAN.prompt_seconds("welcome", "zh"),
+        "estimated": PLAN.prompt_text("welcome", "zh").estimated,
+        "difference_s": pytest.approx(0, abs=1e-3),
+    }
+
+
+def test_build_prints_each_prompt_s_seconds_beside_the_centre_file_s_and_the_engine(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, stdout, _ = cli(capsys, "prompts", "build", "--out", str(tmp_path / "p"), "--engine", "tones")
+    assert code == 0
+    assert "Prompts written to" in stdout
+    welcome = next(line for line in stdout.splitlines() if "welcome" in line and " zh " in line)
+    assert f"{PLAN.prompt_seconds('welcome', 'zh'):.2f}" in welcome
+    assert "tones" in welcome
+    assert f"{2 * len(PLAN.used_prompts())} prompts, 8 kHz mono 16-bit WAV" in stdout
+
+
+def test_build_without_espeak_on_path_plays_tones_and_says_so(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    code, stdout, _ = cli(capsys, "prompts", "build", "--out", str(tmp_path / "p"), "--json")
+    assert code == 0
+    doc = json.loads(stdout)
+    assert (doc["engine"], {p["engine"] for p in doc["prompts"]}) == ("auto", {"tones"})
+    code, _, err = cli(capsys, "prompts", "build", "--out", str(tmp_path / "q"), "--engine", "espeak")
+    assert code == 1
+    assert "--engine espeak: espeak-ng is not installed" in err
+    assert not (tmp_path / "q").exists()
+
+
+@needs_espeak
+def test_build_with_espeak_speaks_and_write_seconds_sets_only_the_seconds(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    centre = _centre_file(tmp_path)
+    before = tomllib.loads(centre.read_text(encoding="utf-8"))
+    argv = ["prompts", "build", "--config", str(centre), "--out", str(tmp_path / "p"), "--engine", "espeak"]
+    code, stdout, _ = cli(capsys, *argv, "--write-seconds", "--json")
+    assert code == 0
+    doc = json.loads(stdout)
+    assert doc["seconds_written"] is True
+    assert doc["espeak"].startswith("espeak-ng ")
+    assert {p["engine"] for p in doc["prompts"]} == {"espeak"}
+    after = tomllib.loads(centre.read_text(encoding="utf-8"))
+    for item in doc["prompts"]:
+        prompt, language = item["prompt_id"], item["language"]
+        assert item["measured_s"] > 1.0  # speech, not a click
+        written = after["prompts"][prompt][language]
+        assert written["seconds"] == pytest.approx(math.ceil(round(item["measured_s"] * 10, 6)) / 10)
+        assert written["seconds"] >= item["measured_s"]  # rounded up: the PBX never cuts a prompt short
+        old = before["prompts"][prompt][language]
+        assert written["text"] == (old if isinstance(old, str) else old["text"])
+        after["prompts"][prompt][language] = old
+    assert after == before  # nothing else changed
+    assert load_centre(centre).ivr is not None
+
+
+def test_build_refuses_a_centre_without_an_ivr(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    text = default_centre_text()
+    centre = tmp_path / "small.toml"
+    centre.write_text(text[: text.index("\n[ivr]\n")], encoding="utf-8")
+    code, _, err = cli(capsys, "prompts", "build", "--config", str(centre), "--out", str(tmp_path / "p"))
+    assert code == 1
+    assert f"cti: {centre}: the centre has no [ivr] table, so it has no prompts to build" in err
+    assert not (tmp_path / "p").exists()
+
+
+def test_build_refuses_an_output_that_is_a_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    target = tmp_path / "out"
+    target.write_text("x", encoding="utf-8")
+    code, _, err = cli(capsys, "prompts", "build", "--out", str(target), "--engine", "tones")
+    assert code == 1
+    assert f"--out: {target} is a file; give a folder for the prompts" in err
+    assert target.read_text(encoding="utf-8") == "x"
+
+
+def test_build_makes_its_folder_but_not_a_missing_parent(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    target = tmp_path / "missing" / "out"
+    code, _, err = cli(capsys, "prompts", "build", "--out", str(target), "--engine", "tones")
+    assert code == 1
+    assert f"--out: {target}: the folder {target.parent} does not exist" in err
+    assert not target.parent.exists()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write in any folder")
+def test_build_refuses_a_folder_it_may_not_write_in(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    code, _, err = cli(capsys, "prompts", "build", "--out", str(locked), "--engine", "tones")
+    assert code == 1
+    assert "is not writable" in err
+
+
+def test_build_replaces_its_own_prompts_but_refuses_a_folder_of_other_files_without_force(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    out = tmp_path / "p"
+    assert cli(capsys, "prompts", "build", "--out", str(out), "--engine", "tones", "-q")[0] == 0
+    (out / "zh" / "welcome.wav").write_bytes(b"old")
+    assert cli(capsys, "prompts", "build", "--out", str(out), "--engine", "tones", "-q")[0] == 0  # regenerating
+    assert wav_info(out / "zh" / "welcome.wav").rate == 8000
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    (out / "en" / "draft.mp3").write_bytes(b"mine")
+    (out / "zh" / "welcome.wav").write_bytes(b"old")
+    code, _, err = cli(capsys, "prompts", "build", "--out", str(out), "--engine", "tones")
+    assert code == 1
+    assert "holds files that are not prompts (en/draft.mp3, notes.txt)" in err
+    assert (out / "zh" / "welcome.wav").read_bytes() == b"old"  # nothing written
+    assert cli(capsys, "prompts", "build", "--out", str(out), "--engine", "tones", "--force", "-q")[0] == 0
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "mine"
+    assert wav_info(out / "zh" / "welcome.wav").rate == 8000
+
+
+def test_write_seconds_needs_a_centre_file_to_write_into(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = cli(capsys, "prompts", "build", "--out", str(tmp_path / "p"), "--write-seconds")
+    assert code == 2
+    assert "--write-seconds: give the centre file to write into with --config FILE" in err
+
+
+def test_write_seconds_refuses_tones_and_leaves_the_file_alone(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    centre = _centre_file(tmp_path)
+    before = centre.read_bytes()
+    argv = ["prompts", "build", "--config", str(centre), "--out", str(tmp_path / "p"), "--engine", "tones"]
+    code, _, err = cli(capsys, *argv, "--write-seconds")
+    assert code == 1
+    assert "were tone signatures, not speech" in err
+    assert centre.read_bytes() == before
+    assert not (tmp_path / "p").exists()
+
+
+@needs_espeak
+def test_a_prompt_espeak_cannot_speak_is_named_and_nothing_is_written(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    centre = _centre_file(
+        tmp_path, ('id = "en"\nname = "English"\nvoice = "en"', 'id = "en"\nname = "English"\nvoice = "xx-nosuch"')
+    )
+    code, _, err = cli(capsys, "prompts", "build", "--config", str(centre), "--out", str(tmp_path / "p"))
+    assert code == 1
+    assert "prompt 'welcome' (en): espeak-ng -v xx-nosuch failed" in err
+    assert not (tmp_path / "p").exists()
+
+
+@pytest.mark.parametrize(
+    ("line", "written"),
+    [
+        ('zh = "您好。"', 'zh = { text = "您好。", seconds = 2.5 }'),
+        ("zh = '您好。'  # a literal string", "zh = { text = '您好。', seconds = 2.5 }  # a literal string"),
+        ('zh = { text = "您好。", seconds = 9 }', 'zh = { text = "您好。", seconds = 2.5 }'),
+        ('zh = { text = "seconds = 1 } {" }', 'zh = { text = "seconds = 1 } {", seconds = 2.5 }'),
+        ('  zh={seconds=1,text="x"} # kept', '  zh={seconds=2.5,text="x"} # kept'),
+    ],
+)
+def test_set_prompt_seconds_changes_only_the_seconds(line: str, written: str) -> None:
+    text = f'# head\n[prompts.welcome]\n{line}\nen = "Hi"\n\n[hours]\ndaily = "08:30-18:30"\n'
+    got = set_prompt_seconds(text, {("welcome", "zh"): 2.5}, source="c.toml")
+    assert got == text.replace(line, written)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[prompts.welcome]\nzh = """\n您好。\n"""\n',  # a multi-line string
+        '[prompts]\nwelcome.zh = "您好。"\n',  # a dotted key, not a [prompts.welcome] table
+    ],
+)
+def test_set_prompt_seconds_refuses_a_layout_it_cannot_change_safely(text: str) -> None:
+    with pytest.raises(UsageError, match="set its seconds by hand"):
+        set_prompt_seconds(text, {("welcome", "zh"): 2.5}, source="c.toml")
