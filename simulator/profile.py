@@ -12,8 +12,8 @@ from collections.abc import Mapping
 #: which tells them the hours and offers a call-back. The capacity simulator spreads a day's calls over
 #: the scenario's opening hours only, so with the usual hours these night factors change none of its figures.
 DEFAULT_HOURLY: tuple[float, ...] = (
-    *(0.03,) * 6,  # 00:00-06:00
-    0.04,  # 06:00
+    *(0.04,) * 6,  # 00:00-06:00
+    0.05,  # 06:00
     0.10,  # 07:00
     0.45,  # 08:00 (from 08:30)
     0.90,  # 09:00
@@ -29,8 +29,8 @@ DEFAULT_HOURLY: tuple[float, ...] = (
     0.08,  # 19:00
     0.06,  # 20:00
     0.05,  # 21:00
-    0.04,  # 22:00
-    0.03,  # 23:00
+    0.05,  # 22:00
+    0.04,  # 23:00
 )
 
 #: Relative call volume per system in the default centre (others weigh 1).

@@ -304,7 +304,7 @@ def scenario_from_mapping(doc: Mapping[str, Any], centre: Centre) -> Scenario:
     patience, redial_p, redial_delay = _patience(_table("patience", doc.get("patience", {})))
     shifts = _shifts(doc.get("shifts", []), centre, open_s)
     templates = _templates(_table("templates", doc.get("templates", {})), centre)
-    callers = _callers(_table("callers", doc.get("callers", {})))
+    callers = _callers(_table("callers", doc.get("callers", {})), centre)
     agents = _agents(_table("agents", doc.get("agents", {})), centre)
     return Scenario(
         name=name,
@@ -518,7 +518,7 @@ _CALLER_SECONDS = ("think_s", "inter_digit_s")
 _LANGUAGE_ID = re.compile(r"[a-z][a-z0-9-]{0,15}")
 
 
-def _callers(doc: Mapping[str, Any]) -> CallerBehaviour:
+def _callers(doc: Mapping[str, Any], centre: Centre) -> CallerBehaviour:
     _only("callers", doc, {*_CALLER_SHARES, *_CALLER_SECONDS, "languages"})
     values: dict[str, Any] = {}
     for key in _CALLER_SHARES:
@@ -538,6 +538,14 @@ def _callers(doc: Mapping[str, Any]) -> CallerBehaviour:
             mix[language] = _number(f"callers.languages.{language}", weight, minimum=0)
         if sum(mix.values()) <= 0:
             raise ScenarioError("callers.languages", "all zero", table or None, "at least one positive weight")
+        spoken = [language.id for language in centre.languages]
+        if not any(mix.get(language, 0) > 0 for language in spoken):
+            raise ScenarioError(
+                "callers.languages",
+                "no language of the centre",
+                sorted(mix),
+                "a positive weight for one of " + ", ".join(spoken) + " (others are left out)",
+            )
         values["languages"] = mix
     defaults = CallerBehaviour()
     right = values.get("menu_right", defaults.menu_right)

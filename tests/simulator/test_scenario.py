@@ -282,6 +282,7 @@ def test_the_escalation_tiers_are_the_case_tiers_above_the_first_line() -> None:
         ("callers.languages", {"zh": 0, "en": 0}, "callers.languages", "all zero"),
         ("callers.languages", {"ZH!": 1}, "callers.languages.ZH!", "not a language id"),
         ("callers.languages", ["zh"], "callers.languages", "wrong type"),
+        ("callers.languages", {"fr": 1, "zh": 0}, "callers.languages", "no language of the centre"),
         ("callers.patience", 3, "callers.patience", "unknown key"),
         ("callers", 3, "callers", "wrong type"),
         ("agents.answer_delay_s", -1, "agents.answer_delay_s", "negative"),
