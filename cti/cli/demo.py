@@ -28,6 +28,7 @@ from cti.live.demo import Progress as DemoProgress
 from cti.live.logs import open_log
 from cti.live.traffic import TrafficProfile
 from cti.store import DatabaseError
+from ivr import IvrPlan, LocalTime
 from routing.centre import Centre
 from simulator.behaviour import CallerBehaviour
 from simulator.scenario import Scenario, hhmm
@@ -36,6 +37,8 @@ EXIT_OK = 0
 DEFAULT_START = "10:00"
 DEFAULT_MINUTES = 60.0
 DEFAULT_SEED = 1
+#: ``date.toordinal()`` of 1970-01-01: a local date's day number for :class:`ivr.LocalTime`.
+UNIX_EPOCH_ORDINAL = 719_163
 
 
 @dataclass(frozen=True)
@@ -104,9 +107,7 @@ def demo_command(args: argparse.Namespace) -> int:
     speed = None if args.speed == "max" else (args.speed if args.speed is not None else max(minutes, 1.0))
     log_path = _log_path(args.log, db)
     err = Console(stderr=True)
-    closed = no_calls_warning(day.profile, start, minutes, ZoneInfo(centre.info.timezone))
-    if closed is not None:
-        err.print(f"warning: {closed}", highlight=False)
+    _before_the_run(err, loaded.ivr, day, ZoneInfo(centre.info.timezone), quiet=args.quiet)
     # Standard output belongs to JSON or the log when either goes there; the tables then go to standard error.
     out = console(stderr=str(args.json) == "-" or str(log_path) == "-")
     log_file = contextlib.nullcontext(sys.stdout) if str(log_path) == "-" else open_log(log_path)
@@ -187,6 +188,16 @@ def demo_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _before_the_run(err: Console, plan: IvrPlan | None, day: DemoDay, tz: ZoneInfo, *, quiet: bool) -> None:
+    """A warning when no calls will come, a note when the centre is closed all the run."""
+    closed = no_calls_warning(day.profile, day.start, day.minutes, tz)
+    if closed is not None:
+        err.print(f"warning: {closed}", highlight=False)
+    after_hours = closed_note(plan, day.start, day.minutes, tz)
+    if after_hours is not None and not quiet:
+        err.print(f"note: {after_hours}", highlight=False)
+
+
 def _database(db: Path | None) -> Path:
     """``--db``, checked before the run; or a new one in a temporary folder."""
     if db is None:
@@ -234,6 +245,26 @@ def no_calls_warning(profile: TrafficProfile, start: float, minutes: float, tz: 
     first = datetime.fromtimestamp(start, tz)
     end = datetime.fromtimestamp(start + minutes * 60.0, tz)
     return f"no calls will arrive from {first:%H:%M} to {end:%H:%M}: nobody rings then (try --start 10:00)"
+
+
+def closed_note(plan: IvrPlan | None, start: float, minutes: float, tz: ZoneInfo) -> str | None:
+    """When the centre is closed for the whole run, what its callers meet instead of agents; else None."""
+    if plan is None:
+        return None
+    first = datetime.fromtimestamp(start, tz)
+    local = LocalTime(
+        first.date().toordinal() - UNIX_EPOCH_ORDINAL, first.hour * 3600.0 + first.minute * 60.0 + first.second
+    )
+    opening = plan.hours.next_opening(local)
+    opens_at = start + (opening.day - local.day) * 86_400.0 + opening.seconds - local.seconds
+    end = start + minutes * 60.0
+    if opens_at < end:
+        return None
+    last = datetime.fromtimestamp(end, tz)
+    return (
+        f"the centre is closed from {first:%H:%M} to {last:%H:%M} ({plan.hours.describe()}): its callers hear the "
+        "hours and may leave a number for a call-back"
+    )
 
 
 def expected_calls(profile: TrafficProfile, start: float, seconds: float, tz: ZoneInfo) -> float:

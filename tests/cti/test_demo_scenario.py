@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from cti.cli import main
-from cti.cli.demo import demo_day, expected_calls, no_calls_warning
+from cti.cli.demo import closed_note, demo_day, expected_calls, no_calls_warning
 from cti.cli.scenario import example_text
 from cti.clock import VirtualClock, run
 from cti.config import load_default
@@ -301,3 +301,13 @@ def test_a_profile_with_nobody_ringing_in_the_run_s_hours_says_so_and_when_to_st
     assert "--start 10:00" in warning
     assert no_calls_warning(daytime, MIDNIGHT + 7.5 * 3600, 31, TZ) is None  # reaches 08:00
     assert no_calls_warning(TrafficProfile(), MIDNIGHT + 3 * 3600, 30, TZ) is None
+
+
+def test_a_run_while_the_centre_is_closed_is_noted_with_its_hours() -> None:
+    plan = load_default().ivr
+    note = closed_note(plan, MIDNIGHT + 3 * 3600, 60, TZ)
+    assert note is not None
+    assert "the centre is closed from 03:00 to 04:00 (08:30-18:30 every day" in note
+    assert "call-back" in note
+    assert closed_note(plan, MIDNIGHT + 8 * 3600, 60, TZ) is None  # it opens at 08:30, within the run
+    assert closed_note(None, MIDNIGHT + 3 * 3600, 60, TZ) is None  # no IVR: no hours
