@@ -54,18 +54,23 @@ from cti.live.server import CtiServer
 from cti.live.traffic import TrafficGenerator, TrafficProfile
 from cti.store import Store
 from routing import Router
+from simulator.behaviour import AgentBehaviour
+from simulator.scenario import Distribution
 
 START = 1_800_000_000.0
 BEHAVIOUR = BotBehaviour(
-    answer_delay_s=1.0,
-    answer_delay_cv=0.5,
-    talk_s=3.0,
-    talk_cv=0.6,
-    miss_probability=0.01,
-    break_probability=0.0,
-    back_after_missed_s=5.0,
+    AgentBehaviour(
+        answer_delay_s=1.0,
+        answer_delay_cv=0.5,
+        miss_probability=0.01,
+        break_probability=0.0,
+        back_after_missed_s=5.0,
+    ),
+    talk=Distribution("lognormal", mean=3.0, cv=0.6),
 )
-PROFILE = TrafficProfile(busy_hour_calls=3_600, hourly=(1.0,) * 24, patience_s=30.0, patience_cv=1.0)
+PROFILE = TrafficProfile(
+    busy_hour_calls=3_600, hourly=(1.0,) * 24, patience=Distribution("lognormal", mean=30.0, cv=1.0)
+)
 
 
 def rss_kib() -> int:

@@ -63,3 +63,59 @@ class CallerBehaviour:
     def menu_none(self) -> float:
         """The share who press nothing at a menu."""
         return max(0.0, 1.0 - self.menu_right - self.menu_invalid)
+
+
+#: The tiers a case can be escalated to at wrap-up (the first line is where it starts).
+ESCALATION_TIERS = ("second-line", "third-line", "vendor")
+
+
+def _default_escalate() -> dict[str, float]:
+    return {"second-line": 0.15, "third-line": 0.06, "vendor": 0.04}
+
+
+@dataclass(frozen=True, slots=True)
+class AgentBehaviour:
+    """What agents do at their seats (the live centre's agent bots).
+
+    * An offer rings; the agent picks up after ``answer_delay_s`` (mean,
+      lognormal with coefficient of variation ``answer_delay_cv``), or lets it
+      ring out with ``miss_probability`` (also when the delay outlasts the ring).
+    * How long a call lasts is the caller's: the scenario's ``[talk_time]``.
+    * After a call, with ``break_probability`` the agent takes a break of
+      ``break_s`` (mean, lognormal, CV 0.3); an agent set not-ready for
+      missing offers is back after ``back_after_missed_s``.
+    * The case form at wrap-up (``wrap_up_form``): of the cases an agent wraps
+      up, ``escalate`` gives the share escalated to each tier (the rest are
+      closed), and ``urgent_probability`` the share marked urgent.
+    """
+
+    answer_delay_s: float = 4.0
+    answer_delay_cv: float = 0.5
+    miss_probability: float = 0.02
+    break_probability: float = 0.03
+    break_s: float = 300.0
+    back_after_missed_s: float = 60.0
+    escalate: Mapping[str, float] = field(default_factory=_default_escalate)
+    urgent_probability: float = 0.1
+    wrap_up_form: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("miss_probability", "break_probability", "urgent_probability"):
+            value = getattr(self, name)
+            if not 0 <= value <= 1:
+                raise ValueError(f"{name} must be from 0 to 1, got {value}")
+        for name in ("answer_delay_s", "answer_delay_cv", "break_s", "back_after_missed_s"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must not be negative, got {getattr(self, name)}")
+        for tier, share in self.escalate.items():
+            if tier not in ESCALATION_TIERS:
+                raise ValueError(f"escalate: unknown tier {tier!r}; expected one of {', '.join(ESCALATION_TIERS)}")
+            if not 0 <= share <= 1:
+                raise ValueError(f"escalate.{tier} must be from 0 to 1, got {share}")
+        if sum(self.escalate.values()) > 1 + 1e-9:
+            raise ValueError("the escalate shares must not add up to more than 1 (the rest are closed)")
+
+    @classmethod
+    def instant(cls) -> AgentBehaviour:
+        """Zero think time: answer at once, never miss or rest (benchmarks)."""
+        return cls(0.0, 0.0, 0.0, 0.0, 0.0, 0.0)

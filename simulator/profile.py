@@ -7,9 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-#: Share of the busiest hour's calls in each hour of the day (08:30-18:30 service).
+#: Share of the busiest hour's calls in each hour of the day. The service runs 08:30-18:30; the few
+#: callers of the hours wholly outside it (night, early morning, evening) reach the live centre's IVR,
+#: which tells them the hours and offers a call-back. The capacity simulator spreads a day's calls over
+#: the scenario's opening hours only, so with the usual hours these night factors change none of its figures.
 DEFAULT_HOURLY: tuple[float, ...] = (
-    *(0.0,) * 8,
+    *(0.04,) * 6,  # 00:00-06:00
+    0.05,  # 06:00
+    0.10,  # 07:00
     0.45,  # 08:00 (from 08:30)
     0.90,  # 09:00
     1.00,  # 10:00 the busy hour
@@ -21,7 +26,11 @@ DEFAULT_HOURLY: tuple[float, ...] = (
     0.65,  # 16:00
     0.40,  # 17:00
     0.15,  # 18:00 (to 18:30)
-    *(0.0,) * 5,
+    0.08,  # 19:00
+    0.06,  # 20:00
+    0.05,  # 21:00
+    0.05,  # 22:00
+    0.04,  # 23:00
 )
 
 #: Relative call volume per system in the default centre (others weigh 1).

@@ -23,6 +23,7 @@ from typing import Any
 
 from routing.centre import AgentProfile, Centre, Channel, Strategy
 from routing.errors import CentreError
+from simulator.behaviour import ESCALATION_TIERS, AgentBehaviour, CallerBehaviour
 from simulator.profile import DEFAULT_SYSTEM_WEIGHTS, hourly_to_intervals
 
 DAY_S = 86_400.0
@@ -208,6 +209,10 @@ class Scenario:
     redial_delay_s: float
     shifts: tuple[Shift, ...]
     templates: Mapping[str, Template] = field(default_factory=dict)
+    #: What callers do in the voice menus (``[callers]``).
+    callers: CallerBehaviour = field(default_factory=CallerBehaviour)
+    #: What agents do at their seats (``[agents]``): the live centre's agent bots.
+    agents: AgentBehaviour = field(default_factory=AgentBehaviour)
 
     @property
     def intervals_per_day(self) -> int:
@@ -242,7 +247,7 @@ _SCENARIO_KEYS = {
     "target_answer_rate",
     "ring_delay_s",
 }
-_TOP = {"scenario", "arrivals", "agencies", "talk_time", "patience", "shifts", "templates"}
+_TOP = {"scenario", "arrivals", "agencies", "talk_time", "patience", "shifts", "templates", "callers", "agents"}
 DEFAULT_TALK = Distribution("lognormal", mean=200.0, cv=0.6)
 DEFAULT_PATIENCE = Distribution("lognormal", mean=180.0, cv=1.0)
 
@@ -295,25 +300,12 @@ def scenario_from_mapping(doc: Mapping[str, Any], centre: Centre) -> Scenario:
     systems = [s.id for s in centre.systems]
     calls = _arrivals(_table("arrivals", doc.get("arrivals", {})), systems, open_s, close_s, interval_s, n_intervals)
     agencies = _agencies(_table("agencies", doc.get("agencies", {})), centre)
-    talk_doc = _table("talk_time", doc.get("talk_time", {}))
-    default_talk = _dist("talk_time.default", talk_doc["default"], allow_none=False) if "default" in talk_doc else None
-    talk: dict[str, Distribution] = {}
-    for key in talk_doc:
-        if key != "default" and key not in systems:
-            raise ScenarioError(f"talk_time.{key}", "unknown system", key, "a system id of the centre, or 'default'")
-    for system in systems:
-        if system in talk_doc:
-            talk[system] = _dist(f"talk_time.{system}", talk_doc[system], allow_none=False)
-        else:
-            talk[system] = default_talk or DEFAULT_TALK
-    patience_doc = dict(_table("patience", doc.get("patience", {})))
-    redial_p = _number("patience.redial_probability", patience_doc.pop("redial_probability", 0.0), minimum=0, maximum=1)
-    redial_delay = _number(
-        "patience.redial_delay_s", patience_doc.pop("redial_delay_s", 300), minimum=0, maximum=DAY_S, positive=True
-    )
-    patience = _dist("patience", patience_doc, allow_none=True) if patience_doc else DEFAULT_PATIENCE
+    talk = _talk(_table("talk_time", doc.get("talk_time", {})), systems)
+    patience, redial_p, redial_delay = _patience(_table("patience", doc.get("patience", {})))
     shifts = _shifts(doc.get("shifts", []), centre, open_s)
     templates = _templates(_table("templates", doc.get("templates", {})), centre)
+    callers = _callers(_table("callers", doc.get("callers", {})), centre)
+    agents = _agents(_table("agents", doc.get("agents", {})), centre)
     return Scenario(
         name=name,
         days=days,
@@ -335,7 +327,34 @@ def scenario_from_mapping(doc: Mapping[str, Any], centre: Centre) -> Scenario:
         redial_delay_s=redial_delay,
         shifts=shifts,
         templates=templates,
+        callers=callers,
+        agents=agents,
     )
+
+
+def _talk(doc: Mapping[str, Any], systems: list[str]) -> dict[str, Distribution]:
+    default_talk = _dist("talk_time.default", doc["default"], allow_none=False) if "default" in doc else None
+    for key in doc:
+        if key != "default" and key not in systems:
+            raise ScenarioError(f"talk_time.{key}", "unknown system", key, "a system id of the centre, or 'default'")
+    talk: dict[str, Distribution] = {}
+    for system in systems:
+        if system in doc:
+            talk[system] = _dist(f"talk_time.{system}", doc[system], allow_none=False)
+        else:
+            talk[system] = default_talk or DEFAULT_TALK
+    return talk
+
+
+def _patience(doc: Mapping[str, Any]) -> tuple[Distribution, float, float]:
+    """The patience distribution, the redial probability and the mean redial delay."""
+    rest = dict(doc)
+    redial_p = _number("patience.redial_probability", rest.pop("redial_probability", 0.0), minimum=0, maximum=1)
+    redial_delay = _number(
+        "patience.redial_delay_s", rest.pop("redial_delay_s", 300), minimum=0, maximum=DAY_S, positive=True
+    )
+    patience = _dist("patience", rest, allow_none=True) if rest else DEFAULT_PATIENCE
+    return patience, redial_p, redial_delay
 
 
 def _arrivals(
@@ -491,6 +510,110 @@ def _templates(doc: Mapping[str, Any], centre: Centre) -> dict[str, Template]:
             raise ScenarioError(f"{path}.{err.path}", err.problem, err.value, err.expected) from None
         out[site] = Template(dict(skills), tuple(channels))
     return out
+
+
+#: ``[callers]``: shares (0 to 1) and seconds.
+_CALLER_SHARES = ("menu_right", "menu_invalid", "ivr_hangup", "agency_code_known", "callback_accept")
+_CALLER_SECONDS = ("think_s", "inter_digit_s")
+_LANGUAGE_ID = re.compile(r"[a-z][a-z0-9-]{0,15}")
+
+
+def _callers(doc: Mapping[str, Any], centre: Centre) -> CallerBehaviour:
+    _only("callers", doc, {*_CALLER_SHARES, *_CALLER_SECONDS, "languages"})
+    values: dict[str, Any] = {}
+    for key in _CALLER_SHARES:
+        if key in doc:
+            values[key] = _number(f"callers.{key}", doc[key], minimum=0, maximum=1)
+    for key in _CALLER_SECONDS:
+        if key in doc:
+            values[key] = _number(f"callers.{key}", doc[key], minimum=0, maximum=3600)
+    if "languages" in doc:
+        table = _table("callers.languages", doc["languages"])
+        mix: dict[str, float] = {}
+        for language, weight in table.items():
+            if not _LANGUAGE_ID.fullmatch(language):
+                raise ScenarioError(
+                    f"callers.languages.{language}", "not a language id", language, "a language id such as 'zh'"
+                )
+            mix[language] = _number(f"callers.languages.{language}", weight, minimum=0)
+        if sum(mix.values()) <= 0:
+            raise ScenarioError("callers.languages", "all zero", table or None, "at least one positive weight")
+        spoken = [language.id for language in centre.languages]
+        if not any(mix.get(language, 0) > 0 for language in spoken):
+            raise ScenarioError(
+                "callers.languages",
+                "no language of the centre",
+                sorted(mix),
+                "a positive weight for one of " + ", ".join(spoken) + " (others are left out)",
+            )
+        values["languages"] = mix
+    defaults = CallerBehaviour()
+    right = values.get("menu_right", defaults.menu_right)
+    invalid = values.get("menu_invalid", defaults.menu_invalid)
+    if right + invalid > 1 + 1e-9:
+        raise ScenarioError(
+            "callers.menu_invalid" if "menu_invalid" in doc else "callers.menu_right",
+            "menu_right + menu_invalid above 1",
+            round(right + invalid, 6),
+            "at most 1: the rest press nothing",
+        )
+    return CallerBehaviour(**values)
+
+
+#: ``[agents]``: shares (0 to 1), seconds and coefficients of variation.
+_AGENT_SHARES = ("miss_probability", "break_probability", "urgent_probability")
+_AGENT_SECONDS = ("break_s", "back_after_missed_s")
+
+
+def _agents(doc: Mapping[str, Any], centre: Centre) -> AgentBehaviour:
+    _only(
+        "agents",
+        doc,
+        {*_AGENT_SHARES, *_AGENT_SECONDS, "answer_delay_s", "answer_delay_cv", "escalate", "wrap_up_form"},
+    )
+    values: dict[str, Any] = {}
+    for key in _AGENT_SHARES:
+        if key in doc:
+            values[key] = _number(f"agents.{key}", doc[key], minimum=0, maximum=1)
+    for key in _AGENT_SECONDS:
+        if key in doc:
+            values[key] = _number(f"agents.{key}", doc[key], minimum=0, maximum=DAY_S)
+    if "answer_delay_s" in doc:
+        ring = centre.routing.ring_timeout_s
+        values["answer_delay_s"] = delay = _number(
+            "agents.answer_delay_s", doc["answer_delay_s"], minimum=0, maximum=3600
+        )
+        if delay >= ring:
+            raise ScenarioError(
+                "agents.answer_delay_s",
+                "not shorter than the centre's ring_timeout_s",
+                doc["answer_delay_s"],
+                f"less than {ring:g} s, or offers would mostly ring out",
+            )
+    if "answer_delay_cv" in doc:
+        values["answer_delay_cv"] = _number("agents.answer_delay_cv", doc["answer_delay_cv"], minimum=0, maximum=20)
+    if "escalate" in doc:
+        table = _table("agents.escalate", doc["escalate"])
+        escalate: dict[str, float] = {}
+        for tier, share in table.items():
+            if tier not in ESCALATION_TIERS:
+                raise ScenarioError(
+                    f"agents.escalate.{tier}", "unknown tier", tier, "one of " + ", ".join(ESCALATION_TIERS)
+                )
+            escalate[tier] = _number(f"agents.escalate.{tier}", share, minimum=0, maximum=1)
+        if sum(escalate.values()) > 1 + 1e-9:
+            raise ScenarioError(
+                "agents.escalate",
+                "shares above 1 in all",
+                round(sum(escalate.values()), 6),
+                "at most 1: the rest are closed",
+            )
+        values["escalate"] = escalate
+    if "wrap_up_form" in doc:
+        if not isinstance(doc["wrap_up_form"], bool):
+            raise ScenarioError("agents.wrap_up_form", "wrong type", doc["wrap_up_form"], "true or false")
+        values["wrap_up_form"] = doc["wrap_up_form"]
+    return AgentBehaviour(**values)
 
 
 def template_agents(centre: Centre, scenario: Scenario, site: str, count: int) -> list[AgentProfile]:

@@ -7,7 +7,7 @@ import contextlib
 import os
 import sys
 import tempfile
-from dataclasses import replace
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -22,13 +22,79 @@ from cti.cli.roles import centre_source
 from cti.cli.signals import stopped
 from cti.config import load_centre, load_default
 from cti.errors import CommandLineError, UsageError
-from cti.live.demo import DemoSettings, run_demo
+from cti.live.bots import BotBehaviour, OnDuty, rota_from_scenario
+from cti.live.demo import DemoSettings, day_start, run_demo
 from cti.live.demo import Progress as DemoProgress
 from cti.live.logs import open_log
 from cti.live.traffic import TrafficProfile
 from cti.store import DatabaseError
+from ivr import IvrPlan, LocalTime
+from routing.centre import Centre
+from simulator.behaviour import CallerBehaviour
+from simulator.scenario import Scenario, hhmm
 
 EXIT_OK = 0
+DEFAULT_START = "10:00"
+DEFAULT_MINUTES = 60.0
+DEFAULT_SEED = 1
+#: ``date.toordinal()`` of 1970-01-01: a local date's day number for :class:`ivr.LocalTime`.
+UNIX_EPOCH_ORDINAL = 719_163
+
+
+@dataclass(frozen=True)
+class DemoDay:
+    """What a demo runs: when, how long, with which seed, and the people's behaviour."""
+
+    start: float
+    minutes: float
+    seed: int
+    profile: TrafficProfile
+    behaviour: BotBehaviour
+    callers: CallerBehaviour
+    rota: dict[str, OnDuty] | None
+    scenario: Scenario | None
+
+
+def demo_day(args: argparse.Namespace, centre: Centre) -> DemoDay:
+    """The run the options ask for: the hotline's typical day, or with --scenario the scenario's first day.
+
+    Without --scenario everything is as ``cti demo`` has always run it: the
+    typical day at 100 calls in the busy hour from 10:00 for 60 minutes, seed
+    1, and the scenario file's defaults for callers and agents.
+    """
+    tz = centre.info.timezone
+    if args.scenario is None:
+        profile = TrafficProfile()
+        if args.busy_hour_calls is not None:
+            profile = profile.with_busy_hour(args.busy_hour_calls)
+        seed = DEFAULT_SEED if args.seed is None else args.seed
+        minutes = DEFAULT_MINUTES if args.minutes is None else args.minutes
+        start = parse_start(args.start or DEFAULT_START, tz, lasting_s=minutes * 60.0)
+        return DemoDay(start, minutes, seed, profile, BotBehaviour(), CallerBehaviour(), None, None)
+    from cti.cli.scenario import load_scenario_arg
+
+    scenario = load_scenario_arg(args.scenario, centre)
+    profile = TrafficProfile.from_scenario(scenario)
+    if args.busy_hour_calls is not None:
+        profile = profile.with_busy_hour(args.busy_hour_calls)
+    lasting = args.minutes * 60.0 if args.minutes is not None else scenario.close_s - scenario.open_s
+    start = parse_start(args.start or hhmm(scenario.open_s), tz, lasting_s=max(lasting, 0.0))
+    midnight = day_start(start, tz)
+    minutes = args.minutes
+    if minutes is None:  # until the scenario's close, or an hour when the run starts after it
+        to_close = (midnight + scenario.close_s - start) / 60.0
+        minutes = to_close if to_close > 0 else DEFAULT_MINUTES
+    voice = [a.id for a in centre.agents if a.voice]
+    return DemoDay(
+        start=start,
+        minutes=minutes,
+        seed=scenario.seed if args.seed is None else args.seed,
+        profile=profile,
+        behaviour=BotBehaviour.from_scenario(scenario),
+        callers=scenario.callers,
+        rota=rota_from_scenario(scenario, voice, midnight),
+        scenario=scenario,
+    )
 
 
 def demo_command(args: argparse.Namespace) -> int:
@@ -36,22 +102,18 @@ def demo_command(args: argparse.Namespace) -> int:
     centre = loaded.centre
     if not any(a.voice for a in centre.agents):
         raise UsageError(f"{loaded.source}: the centre has no voice agent, so there is nobody to take calls")
-    start = parse_start(args.start, centre.info.timezone, lasting_s=args.minutes * 60.0)
+    day = demo_day(args, centre)
+    start, minutes, seed = day.start, day.minutes, day.seed
     db = _database(args.db)
-    speed = None if args.speed == "max" else (args.speed if args.speed is not None else max(args.minutes, 1.0))
-    profile = TrafficProfile()
-    if args.busy_hour_calls is not None:
-        profile = replace(profile, busy_hour_calls=args.busy_hour_calls)
+    speed = None if args.speed == "max" else (args.speed if args.speed is not None else max(minutes, 1.0))
     log_path = _log_path(args.log, db)
     err = Console(stderr=True)
-    closed = no_calls_warning(profile, start, args.minutes, ZoneInfo(centre.info.timezone))
-    if closed is not None:
-        err.print(f"warning: {closed}", highlight=False)
+    _before_the_run(err, loaded.ivr, day, ZoneInfo(centre.info.timezone), quiet=args.quiet)
     # Standard output belongs to JSON or the log when either goes there; the tables then go to standard error.
     out = console(stderr=str(args.json) == "-" or str(log_path) == "-")
     log_file = contextlib.nullcontext(sys.stdout) if str(log_path) == "-" else open_log(log_path)
     with log_file as log, _progress(err, args.quiet) as progress:
-        task = progress.add_task("calls", total=args.minutes * 60.0)
+        task = progress.add_task("calls", total=minutes * 60.0)
 
         def on_progress(p: DemoProgress) -> None:
             label = datetime.fromtimestamp(p.now, ZoneInfo(centre.info.timezone)).strftime("%H:%M:%S")
@@ -65,11 +127,14 @@ def demo_command(args: argparse.Namespace) -> int:
         settings = DemoSettings(
             centre=centre,
             db=db,
-            minutes=args.minutes,
+            minutes=minutes,
             speed=speed,
-            seed=args.seed,
+            seed=seed,
             start=start,
-            profile=profile,
+            profile=day.profile,
+            behaviour=day.behaviour,
+            callers=day.callers,
+            rota=day.rota,
             log=log,
             on_progress=on_progress,
             handle_signals=True,
@@ -105,7 +170,9 @@ def demo_command(args: argparse.Namespace) -> int:
             f"{datetime.fromtimestamp(result.ended_at, tz):%H:%M}"
         )
         pace = "max" if speed is None else f"{speed:g}x"
-        title = f"Run {result.run_id}: {span} ({centre.info.timezone}), seed {args.seed}, speed {pace}"
+        title = f"Run {result.run_id}: {span} ({centre.info.timezone}), seed {seed}, speed {pace}"
+        if day.scenario is not None:
+            title += f", scenario {day.scenario.name!r}"
         print_summary(out, result.summary, centre, title, ivr=result.ivr, plan=loaded.ivr)
         out.print(cases_line(result.cases, result.people_added), highlight=False)
         out.print(
@@ -123,6 +190,16 @@ def demo_command(args: argparse.Namespace) -> int:
     if result.stopped_by is not None:
         raise stopped(result.stopped_by)
     return EXIT_OK
+
+
+def _before_the_run(err: Console, plan: IvrPlan | None, day: DemoDay, tz: ZoneInfo, *, quiet: bool) -> None:
+    """A warning when no calls will come, a note when the centre is closed all the run."""
+    closed = no_calls_warning(day.profile, day.start, day.minutes, tz)
+    if closed is not None:
+        err.print(f"warning: {closed}", highlight=False)
+    after_hours = closed_note(plan, day.start, day.minutes, tz)
+    if after_hours is not None and not quiet:
+        err.print(f"note: {after_hours}", highlight=False)
 
 
 def _database(db: Path | None) -> Path:
@@ -164,19 +241,48 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def no_calls_warning(profile: TrafficProfile, start: float, minutes: float, tz: ZoneInfo) -> str | None:
-    """Why a run would see no calls at all (the hours it covers have none in the profile), or None."""
-    first = datetime.fromtimestamp(start, tz)
-    hours = {(first.hour + h) % 24 for h in range(int((first.minute + minutes) // 60) + 1)}
-    if profile.busy_hour_calls > 0 and any(profile.hourly[h] > 0 for h in hours):
-        return None
-    end = datetime.fromtimestamp(start + minutes * 60.0, tz)
-    busy = [h for h, f in enumerate(profile.hourly) if f > 0]
-    if profile.busy_hour_calls <= 0 or not busy:
+    """Why a run would see no calls at all (the time it covers has none in the profile), or None."""
+    if profile.busy_hour_calls <= 0:
         return "no calls will arrive: the busy hour has 0 calls (--busy-hour-calls)"
-    return (
-        f"no calls will arrive from {first:%H:%M} to {end:%H:%M}: callers ring from {busy[0]:02d}:00 to "
-        f"{busy[-1] + 1:02d}:00 (try --start 10:00)"
+    if expected_calls(profile, start, minutes * 60.0, tz) > 0:
+        return None
+    first = datetime.fromtimestamp(start, tz)
+    end = datetime.fromtimestamp(start + minutes * 60.0, tz)
+    return f"no calls will arrive from {first:%H:%M} to {end:%H:%M}: nobody rings then (try --start 10:00)"
+
+
+def closed_note(plan: IvrPlan | None, start: float, minutes: float, tz: ZoneInfo) -> str | None:
+    """When the centre is closed for the whole run, what its callers meet instead of agents; else None."""
+    if plan is None:
+        return None
+    first = datetime.fromtimestamp(start, tz)
+    local = LocalTime(
+        first.date().toordinal() - UNIX_EPOCH_ORDINAL, first.hour * 3600.0 + first.minute * 60.0 + first.second
     )
+    opening = plan.hours.next_opening(local)
+    opens_at = start + (opening.day - local.day) * 86_400.0 + opening.seconds - local.seconds
+    end = start + minutes * 60.0
+    if opens_at < end:
+        return None
+    last = datetime.fromtimestamp(end, tz)
+    return (
+        f"the centre is closed from {first:%H:%M} to {last:%H:%M} ({plan.hours.describe()}): its callers hear the "
+        "hours and may leave a number for a call-back"
+    )
+
+
+def expected_calls(profile: TrafficProfile, start: float, seconds: float, tz: ZoneInfo) -> float:
+    """The mean number of calls the profile brings from ``start`` for ``seconds`` (centre time)."""
+    total = 0.0
+    t, end = start, start + seconds
+    while t < end:
+        local = datetime.fromtimestamp(t, tz)
+        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+        into_day = t - midnight
+        step = min(end, midnight + profile.end_of_slot(into_day)) - t
+        total += profile.calls_per_hour(into_day) * step / 3600.0
+        t += max(step, 1e-6)
+    return total
 
 
 def cases_line(cases: dict[str, int], people_added: int) -> str:

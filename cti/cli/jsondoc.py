@@ -16,6 +16,7 @@ from typing import Any
 #: The schemas in the order the page lists them (file stem: the command).
 ORDER = (
     "config-check",
+    "prompts-build",
     "demo",
     "erlang",
     "simulate",

@@ -121,10 +121,16 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     demo.add_argument(
+        "--scenario",
+        metavar="FILE",
+        help="run the first day of this scenario file (cti scenario example): its arrivals, patience, talk "
+        "times, callers, agents and shifts (default: the hotline's typical day)",
+    )
+    demo.add_argument(
         "--minutes",
         type=demo_minutes,
-        default=60.0,
-        help="centre minutes of calls (default 60)",
+        default=None,
+        help="centre minutes of calls (default 60; with --scenario, until the scenario's close)",
     )
     demo.add_argument(
         "--speed",
@@ -132,7 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="times real time, or 'max' for virtual time (default: the run takes about a minute)",
     )
-    demo.add_argument("--seed", type=seed, default=1, help="fixes traffic and bot behaviour (default 1)")
+    demo.add_argument(
+        "--seed", type=seed, default=None, help="fixes traffic and bot behaviour (default 1, or the scenario's seed)"
+    )
     demo.add_argument(
         "--db",
         type=Path,
@@ -142,15 +150,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--start",
         type=str,
-        default="10:00",
+        default=None,
         help="centre time to start at: HH:MM (today, or yesterday if the run and an hour of draining would not "
-        "be over by now), or ISO-8601",
+        "be over by now), or ISO-8601 (default 10:00, or the scenario's open)",
     )
     demo.add_argument(
         "--busy-hour-calls",
         type=busy_hour_calls,
         default=None,
-        help="calls in the busiest hour (default 100)",
+        help="calls in the busiest hour (default 100; with --scenario, the scenario's volumes scaled to it)",
     )
     json_option(demo, "the figures")
     demo.add_argument("--log", metavar="PATH", type=Path, help="JSON-lines log (default: beside the database)")
@@ -189,6 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     _unmasking(export_cases)
     export_cases.set_defaults(run=Handler("export", "export_cases_command"))
 
+    _add_prompts(commands)
     _add_erlang(commands)
     _add_simulator(commands)
     _add_directory(commands)
@@ -276,6 +285,59 @@ def _unmasking(parser: argparse.ArgumentParser) -> None:
     )
     if not any(a.dest == "config" for a in parser._actions):
         parser.add_argument("--config", metavar="FILE", help="centre file (default: the shipped DGPA centre)")
+
+
+_PROMPTS_HELP = """\
+The IVR's prompts as audio: every prompt of the centre file's [prompts], in
+each language callers hear it in, as 8 kHz mono 16-bit PCM WAV in
+DIR/<language>/<prompt>.wav. espeak-ng speaks them when it is installed
+(the languages' `voice`: cmn for Mandarin, en for English); otherwise, or
+with --engine tones, each is a tone signature of its own (a few notes from
+its id and language) lasting the seconds the centre file gives.
+
+  cti prompts build --out prompts
+  cti prompts build --config centre.toml --out prompts --write-seconds
+"""
+
+
+def _add_prompts(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    prompts = commands.add_parser(
+        "prompts",
+        help="the IVR's prompts as WAV files",
+        description=_PROMPTS_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    actions = prompts.add_subparsers(dest="prompts_command", metavar="ACTION", required=True)
+    build = actions.add_parser(
+        "build",
+        help="render every prompt in every language to DIR/<language>/<prompt>.wav",
+        description="Render every prompt of the centre's IVR in every language it is played in to "
+        "DIR/<language>/<prompt>.wav (8 kHz mono 16-bit PCM), with espeak-ng or as tone signatures, and print "
+        "each prompt's measured seconds beside the centre file's. Everything is rendered before anything is "
+        "written. DIR is made if its parent folder exists; prompts already in it are replaced; a DIR holding "
+        "anything else is refused without --force.",
+    )
+    build.add_argument("--config", metavar="FILE", help="centre file (default: the shipped DGPA centre)")
+    build.add_argument("--out", metavar="DIR", type=Path, required=True, help="the folder to write the prompts to")
+    build.add_argument(
+        "--engine",
+        choices=("auto", "espeak", "tones"),
+        default="auto",
+        help="espeak: speak every prompt (refused without espeak-ng); tones: tone signatures only; "
+        "auto (default): espeak-ng when installed and the language has a voice, else tones",
+    )
+    build.add_argument(
+        "--force", action="store_true", help="write into DIR even when it holds files that are not prompts"
+    )
+    build.add_argument(
+        "--write-seconds",
+        action="store_true",
+        help="write each spoken prompt's measured length (rounded up to 0.1 s) into the --config file as its "
+        "`seconds`, changing nothing else in it",
+    )
+    json_option(build, "the prompts written")
+    build.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no table")
+    build.set_defaults(run=Handler("prompts", "build_command"))
 
 
 _ROLES_HELP = """\
@@ -677,8 +739,19 @@ host, since when); a holder that was killed is taken over at once, one that
 stopped heartbeating after 3 s. If its own lease is taken over, it stops
 with exit 1 without writing more.
 
+Callers ring all day, a few at night; outside the centre's hours its IVR
+tells them the hours and offers a call-back. Without --scenario the run
+is the hotline's typical day at --busy-hour-calls, with the callers' and
+agents' behaviour of a scenario file's defaults ([callers], [agents]).
+--scenario FILE runs the first day of a scenario (docs/simulator.md): its
+arrivals per system and interval (with the typical day's night around its
+opening hours), patience, talk times, callers, agents and shifts; not its
+agency mix or redials, nor days after the first.
+
   cti demo                          an hour of the busy hour, in about a minute
   cti demo --speed max --seed 7     virtual time: instant and reproducible
+  cti demo --start 03:00            the middle of the night: after-hours calls
+  cti demo --scenario scenario.toml --speed max   a scenario's whole first day
   cti demo --db demo.db --json figures.json
   cti export calls --db demo.db > calls.csv
 """

@@ -25,7 +25,7 @@ import contextlib
 import random
 import signal
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 
 from cti.casework.synthetic import generate_people
 from cti.clock import Clock, ScaledClock, VirtualClock, run
-from cti.live.bots import AgentBots, BotBehaviour
+from cti.live.bots import AgentBots, BotBehaviour, OnDuty
 from cti.live.bus import LocalBus
 from cti.live.logs import Logger, make_logger
 from cti.live.messages import STATS, Stats
@@ -49,6 +49,7 @@ from ivr.figures import IvrFigures
 from routing import Router
 from routing.centre import Centre
 from routing.figures import Summary
+from simulator.behaviour import CallerBehaviour
 
 #: How often the journal is committed, in real seconds (virtual time: in centre seconds).
 FLUSH_REAL_S = 0.05
@@ -82,6 +83,10 @@ class DemoSettings:
     start: float = 0.0  # centre time the run starts at (Unix seconds)
     profile: TrafficProfile = field(default_factory=TrafficProfile)
     behaviour: BotBehaviour = field(default_factory=BotBehaviour)
+    #: What callers do in the voice menus (a scenario's ``[callers]``).
+    callers: CallerBehaviour = field(default_factory=CallerBehaviour)
+    #: Who works when (a scenario's shifts); None: every voice agent, all the run.
+    rota: Mapping[str, OnDuty] | None = None
     log: TextIO | None = None
     on_progress: Callable[[Progress], None] | None = None
     #: An empty database gets a synthetic directory of this many people per agency.
@@ -164,11 +169,17 @@ async def _demo(settings: DemoSettings, clock: Clock) -> DemoResult:
         server = CtiServer(
             centre, bus, clock, store, run_id=run_id, router=router, log=log, server_id=SERVER_ID, epoch=lease.epoch
         )
-        await server.restore_day(_day_start(start, centre.info.timezone))
+        await server.restore_day(day_start(start, centre.info.timezone))
         pbx = SimPbx(bus, log)
         voice = [a.id for a in centre.agents if a.voice]
         bots = AgentBots(
-            bus, clock, voice, seed=settings.seed, behaviour=settings.behaviour, dispositions=centre.cases.dispositions
+            bus,
+            clock,
+            voice,
+            seed=settings.seed,
+            behaviour=settings.behaviour,
+            dispositions=centre.cases.dispositions,
+            rota=settings.rota,
         )
         traffic = TrafficGenerator(
             bus,
@@ -180,6 +191,7 @@ async def _demo(settings: DemoSettings, clock: Clock) -> DemoResult:
             call_prefix=f"r{run_id}-",
             profile=settings.profile,
             callers=callers,
+            caller_behaviour=settings.callers,
         )
         end = start + settings.minutes * 60.0
         stop = _StopOnSignal() if settings.handle_signals else None
@@ -346,6 +358,7 @@ async def _seed_directory(store: Store, settings: DemoSettings, log: Logger) -> 
     return added
 
 
-def _day_start(t: float, timezone: str) -> float:
+def day_start(t: float, timezone: str) -> float:
+    """Midnight (Unix time) of the centre's local day holding ``t``."""
     local = datetime.fromtimestamp(t, ZoneInfo(timezone))
     return local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()

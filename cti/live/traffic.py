@@ -1,10 +1,12 @@
 """The traffic generator: callers dialling the hotline, through the bus.
 
-Arrivals are Poisson per system, with a rate that follows an hourly profile
-(piecewise constant within each hour of the centre's local day, which the
-memoryless exponential makes exact at the hour boundaries). Each caller has
-an agency drawn from the centre's list, a landline number, and a patience:
-a caller still waiting (queued or ringing) when patience runs out hangs up.
+Arrivals are Poisson per system, with a rate that follows the day: the
+hotline's typical hourly profile scaled to a busy hour, or a scenario's
+volumes per interval (:meth:`TrafficProfile.from_scenario`). The rate is
+piecewise constant over the centre's local day, which the memoryless
+exponential makes exact at the boundaries. Each caller has an agency drawn
+from the centre's list, a landline number, and a patience: a caller still
+waiting (queued or ringing) when patience runs out hangs up.
 
 Like a trunk full of real callers, the generator only dials and hangs up on
 ``cti/v1/trunk/in`` and listens on ``cti/v1/trunk/{call}/ev``.
@@ -12,30 +14,84 @@ Like a trunk full of real callers, the generator only dials and hangs up on
 
 from __future__ import annotations
 
+import bisect
 import functools
+import itertools
+import math
 import random
 from collections import deque
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from cti.live import messages as m
-from cti.live.bots import Cancellable, Timekeeper, lognormal
+from cti.live.bots import Cancellable, Timekeeper, draw
 from cti.live.bus import Bus
+from simulator.behaviour import CallerBehaviour
 from simulator.profile import DEFAULT_HOURLY, DEFAULT_SYSTEM_WEIGHTS
+from simulator.scenario import DAY_S, DEFAULT_PATIENCE, Distribution, Scenario
+
+HOUR_S = 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class DayRates:
+    """Calls per hour for each system over the local day, piecewise constant.
+
+    From ``starts[k]`` (seconds after local midnight, ascending, the first 0)
+    until the next start (or midnight), system ``s`` is called ``rates[s][k]``
+    times an hour; a system not in ``rates`` is never called.
+    """
+
+    starts: tuple[float, ...]
+    rates: Mapping[str, tuple[float, ...]]
+
+    def __post_init__(self) -> None:
+        if not self.starts or self.starts[0] != 0 or any(b <= a for a, b in itertools.pairwise(self.starts)):
+            raise ValueError("starts must begin at 0 and rise")
+        if self.starts[-1] >= DAY_S:
+            raise ValueError("starts must lie within the day")
+        for system, rates in self.rates.items():
+            if len(rates) != len(self.starts) or any(not (math.isfinite(r) and r >= 0) for r in rates):
+                raise ValueError(f"{system}: one finite, non-negative rate per start")
+
+    def slot(self, seconds: float) -> int:
+        """The slot holding ``seconds`` after midnight."""
+        return bisect.bisect_right(self.starts, seconds) - 1
+
+    def per_hour(self, system: str, seconds: float) -> float:
+        rates = self.rates.get(system)
+        return rates[self.slot(seconds)] if rates is not None else 0.0
+
+    def end_of_slot(self, seconds: float) -> float:
+        """Seconds after midnight where the slot holding ``seconds`` ends."""
+        k = self.slot(seconds)
+        return self.starts[k + 1] if k + 1 < len(self.starts) else DAY_S
+
+    def scaled(self, factor: float) -> DayRates:
+        return DayRates(self.starts, {s: tuple(r * factor for r in rates) for s, rates in self.rates.items()})
+
+    def busiest_hour(self) -> float:
+        """The most calls an hour, all systems together, in any slot."""
+        return max(sum(rates[k] for rates in self.rates.values()) for k in range(len(self.starts)))
 
 
 @dataclass(frozen=True, slots=True)
 class TrafficProfile:
-    """Calls per hour at the busiest hour, shaped by ``hourly`` and split by ``system_weights``."""
+    """Calls per hour at the busiest hour, shaped by ``hourly`` and split by ``system_weights``.
+
+    With ``day`` (a scenario's volumes, :meth:`from_scenario`), the rates
+    come from it instead, and ``busy_hour_calls`` is its busiest hour.
+    """
 
     busy_hour_calls: float = 100.0
     hourly: tuple[float, ...] = DEFAULT_HOURLY
     system_weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_SYSTEM_WEIGHTS))
-    patience_s: float = 180.0
-    patience_cv: float = 1.0
+    #: How long a caller waits in the queue before hanging up.
+    patience: Distribution = DEFAULT_PATIENCE
+    day: DayRates | None = None
     hotline: str = "02-2397-5000"
     #: With a caller list: the share of calls from numbers not in it (unknown callers).
     unknown_share: float = 0.1
@@ -54,6 +110,62 @@ class TrafficProfile:
         for name in ("unknown_share", "mobile_share", "repeat_share"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name} must be from 0 to 1, got {getattr(self, name)}")
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario) -> TrafficProfile:
+        """A scenario's day as live traffic: its volumes while it is open, the typical day's night around them.
+
+        From ``open`` to ``close`` each system is called at the scenario's
+        mean calls of each interval, spread evenly over the interval. Before
+        and after, callers still ring as in the hotline's typical day
+        (:data:`~simulator.profile.DEFAULT_HOURLY`), scaled to the scenario's
+        busiest hour and split by its daily volumes; the live centre's IVR
+        tells them the hours. Patience is the scenario's ``[patience]``.
+        """
+        starts: list[float] = []
+        rates: dict[str, list[float]] = {s: [] for s in scenario.calls}
+        in_hours: list[tuple[float, dict[str, float]]] = []
+        for k, start in enumerate(scenario.interval_starts):
+            length = min(start + scenario.interval_s, scenario.close_s) - start
+            in_hours.append((start, {s: calls[k] / length * HOUR_S for s, calls in scenario.calls.items()}))
+        busiest = max(sum(per.values()) for _, per in in_hours)
+        daily = {s: sum(calls) for s, calls in scenario.calls.items()}
+        total = sum(daily.values())
+
+        def night(start: float) -> dict[str, float]:
+            factor = busiest * DEFAULT_HOURLY[int(start // HOUR_S) % 24]
+            return {s: factor * daily[s] / total for s in daily}
+
+        boundaries = [h * HOUR_S for h in range(24)]
+        slots = [(t, night(t)) for t in boundaries if t < scenario.open_s]
+        slots += in_hours
+        after = [scenario.close_s] + [t for t in boundaries if t > scenario.close_s]
+        slots += [(t, night(t)) for t in after if t < DAY_S]
+        for start, per in slots:
+            starts.append(start)
+            for system, column in rates.items():
+                column.append(per[system])
+        day = DayRates(tuple(starts), {s: tuple(r) for s, r in rates.items()})
+        return cls(busy_hour_calls=day.busiest_hour(), patience=scenario.patience, day=day)
+
+    def with_busy_hour(self, calls: float) -> TrafficProfile:
+        """The same day with ``calls`` calls in its busiest hour."""
+        if self.day is None:
+            return replace(self, busy_hour_calls=calls)
+        factor = calls / self.busy_hour_calls if self.busy_hour_calls > 0 else 0.0
+        return replace(self, busy_hour_calls=calls, day=self.day.scaled(factor))
+
+    def calls_per_hour(self, seconds: float) -> float:
+        """Calls an hour, all systems together, at ``seconds`` after local midnight."""
+        if self.day is not None:
+            return sum(self.day.per_hour(s, seconds) for s in self.day.rates)
+        return self.busy_hour_calls * self.hourly[int(seconds // HOUR_S) % 24]
+
+    def end_of_slot(self, seconds: float) -> float:
+        """Seconds after midnight where the rate holding at ``seconds`` may next change."""
+        if self.day is not None:
+            return self.day.end_of_slot(seconds)
+        return (seconds // HOUR_S + 1) * HOUR_S
 
 
 class Caller(Protocol):
@@ -82,10 +194,13 @@ class TrafficGenerator:
         call_prefix: str,
         profile: TrafficProfile | None = None,
         callers: Sequence[Caller] = (),
+        caller_behaviour: CallerBehaviour | None = None,
     ) -> None:
         self.bus = bus
         self.clock = clock
         self.profile = profile or TrafficProfile()
+        #: What callers do in the voice menus (a scenario's ``[callers]``).
+        self.caller_behaviour = caller_behaviour or CallerBehaviour()
         self.agencies = tuple(agencies)
         self.tz = ZoneInfo(timezone)
         self.prefix = call_prefix
@@ -126,22 +241,24 @@ class TrafficGenerator:
 
     def rate_at(self, system: str, t: float) -> float:
         """Calls per second for ``system`` at centre time ``t``."""
+        if self.profile.day is not None:
+            return self.profile.day.per_hour(system, _seconds_of_day(t, self.tz)) / HOUR_S
         hour = datetime.fromtimestamp(t, self.tz).hour
-        return self.profile.busy_hour_calls * self.profile.hourly[hour] * self.shares[system] / 3600.0
+        return self.profile.busy_hour_calls * self.profile.hourly[hour] * self.shares[system] / HOUR_S
 
     def _schedule(self, system: str, t: float) -> None:
         rng = self.rngs[system]
         while t < self.end:
             rate = self.rate_at(system, t)
-            next_hour = _next_hour(t, self.tz)
+            boundary = _next_boundary(t, self.tz, self.profile)
             if rate > 0:
                 gap = rng.expovariate(rate)
-                if t + gap < next_hour:
+                if t + gap < boundary:
                     at = t + gap
                     if at < self.end:
                         self.clock.call_at(at, functools.partial(self._arrive, system, at))
                     return
-            t = next_hour  # memoryless: start afresh at the next hour's rate
+            t = boundary  # memoryless: start afresh at the next slot's rate
 
     def _arrive(self, system: str, at: float) -> None:
         self.dialled += 1
@@ -158,7 +275,7 @@ class TrafficGenerator:
         else:
             agency = rng.choice(self.agencies)
             caller = f"0{rng.choice((2, 4, 49, 7))}-{rng.randrange(2000, 9000)}-{rng.randrange(10000):04d}"
-        patience = lognormal(rng, self.profile.patience_s, self.profile.patience_cv)
+        patience = draw(rng, self.profile.patience)
         self.bus.publish(
             m.TRUNK_IN,
             m.Dial(
@@ -170,7 +287,9 @@ class TrafficGenerator:
                 ivr={"system": system},  # the caller's menu choice, until the IVR collects it
             ),
         )
-        self.outstanding[call_id] = self.clock.call_at(at + patience, lambda: self._give_up(call_id))
+        self.outstanding[call_id] = (
+            self.clock.call_at(at + patience, lambda: self._give_up(call_id)) if math.isfinite(patience) else None
+        )
         self._schedule(system, at)
 
     def _give_up(self, call_id: str) -> None:
@@ -190,6 +309,15 @@ class TrafficGenerator:
             del self.outstanding[call_id]
 
 
-def _next_hour(t: float, tz: ZoneInfo) -> float:
+def _seconds_of_day(t: float, tz: ZoneInfo) -> float:
     local = datetime.fromtimestamp(t, tz)
-    return local.replace(minute=0, second=0, microsecond=0).timestamp() + 3600.0
+    return t - local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+
+
+def _next_boundary(t: float, tz: ZoneInfo, profile: TrafficProfile) -> float:
+    """When the rate holding at ``t`` may next change: the next hour, or the end of the day's slot."""
+    local = datetime.fromtimestamp(t, tz)
+    if profile.day is None:
+        return local.replace(minute=0, second=0, microsecond=0).timestamp() + HOUR_S
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+    return midnight + profile.day.end_of_slot(t - midnight)

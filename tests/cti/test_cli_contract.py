@@ -269,14 +269,14 @@ def test_a_foreign_sqlite_file_is_refused_and_not_switched_to_wal(
     assert [r[0] for r in rows(foreign, "SELECT name FROM sqlite_master")] == ["notes"]
 
 
-def test_a_run_at_an_hour_without_callers_says_so(
+def test_a_run_without_callers_says_so(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    code, _, err = cli(capsys, "demo", "--speed", "max", "--minutes", "30", "--start", "03:00", "--db", "d.db", "-q")
+    argv = ["demo", "--speed", "max", "--minutes", "30", "--busy-hour-calls", "0", "--db", "d.db", "-q"]
+    code, _, err = cli(capsys, *argv)
     assert code == 0
-    assert "no calls will arrive from 03:00 to 03:30" in err
-    assert "--start 10:00" in err
+    assert "no calls will arrive: the busy hour has 0 calls (--busy-hour-calls)" in err
 
 
 # ----------------------------------------------------------------------

@@ -114,6 +114,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
     b.write_text(example_text().replace("webhr = 120", "webhr = 240"), encoding="utf-8")
     short = ["--replications", "2", "--set", "scenario.close='10:30'", "-q"]
     add("config-check", ["config", "check", str(centre)])
+    add("prompts-build", ["prompts", "build", "--out", str(tmp / "prompts"), "--engine", "tones"])
     add("erlang", ["erlang", "--calls", "100", "--interval", "1800", "--aht", "180", "--agents", "11"])
     add("erlang", ["erlang", "--calls", "100", "--aht", "180", "--agents", "9", "--patience", "120"])
     add("erlang", ["erlang", "--calls", "100", "--aht", "180", "--agents", "9"])  # unstable

@@ -27,6 +27,8 @@ from cti.store import CallRecord, Store
 from cti.store.directory import Directory
 from routing.centre import CaseRules, Centre
 from routing.testing import agency, agent, centre
+from simulator.behaviour import AgentBehaviour
+from simulator.scenario import Distribution
 from tests.cti.live import START, Live, live
 from tests.cti.test_screen_pop import CHEN, LIN, UNKNOWN, answer_and_hang_up, form, one_agent
 
@@ -35,21 +37,21 @@ FEW = generate_people(["a1", "a2"], 2, seed=3)  # four people calling again and 
 PROFILE = TrafficProfile(
     busy_hour_calls=1_800,
     hourly=(1.0,) * 24,
-    patience_s=20.0,
-    patience_cv=1.0,
+    patience=Distribution("lognormal", mean=20.0, cv=1.0),
     unknown_share=0.2,
     repeat_share=0.5,
     recent_callers=10,
 )
 BOTS = BotBehaviour(
-    answer_delay_s=1.0,
-    answer_delay_cv=0.5,
-    talk_s=5.0,
-    talk_cv=0.5,
-    miss_probability=0.05,
-    break_probability=0.05,
-    break_s=20.0,
-    back_after_missed_s=10.0,
+    AgentBehaviour(
+        answer_delay_s=1.0,
+        answer_delay_cv=0.5,
+        miss_probability=0.05,
+        break_probability=0.05,
+        break_s=20.0,
+        back_after_missed_s=10.0,
+    ),
+    talk=Distribution("lognormal", mean=5.0, cv=0.5),
 )
 
 

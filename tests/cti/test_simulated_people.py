@@ -11,13 +11,15 @@ from cti.live import messages as m
 from cti.live.bots import AgentBots, BotBehaviour
 from cti.live.bus import LocalBus
 from cti.live.traffic import TrafficGenerator, TrafficProfile
+from simulator.behaviour import AgentBehaviour
+from simulator.scenario import Distribution
 
 START = 1_800_000_000.0  # 2027-01-15 16:00 Asia/Taipei
 
 
 def test_callers_nobody_answers_hang_up_after_their_patience_and_the_others_stay() -> None:
     clock = VirtualClock(START)
-    flat = TrafficProfile(busy_hour_calls=120, hourly=(1.0,) * 24, patience_s=60, patience_cv=0)
+    flat = TrafficProfile(busy_hour_calls=120, hourly=(1.0,) * 24, patience=Distribution("lognormal", mean=60, cv=0))
 
     async def main() -> tuple[dict[str, float], dict[str, float]]:
         bus = LocalBus()
@@ -65,9 +67,8 @@ def test_a_bot_too_slow_for_the_ring_deadline_lets_the_offer_ring_out() -> None:
     async def main() -> list[m.Message]:
         bus = LocalBus()
         cmds = bus.subscribe(f"{m.PREFIX}/agents/+/cmd")
-        bots = AgentBots(
-            bus, clock, ["N1"], seed=1, behaviour=BotBehaviour(answer_delay_s=20, answer_delay_cv=0, miss_probability=0)
-        )
+        slow = BotBehaviour(AgentBehaviour(answer_delay_s=20, answer_delay_cv=0, miss_probability=0))
+        bots = AgentBots(bus, clock, ["N1"], seed=1, behaviour=slow)
         task = asyncio.create_task(bots.run())
         await asyncio.sleep(0)
         offer = m.Offer(

@@ -10,6 +10,7 @@ import pytest
 from cti.cli.scenario import example_text
 from cti.config import load_default
 from routing.centre import Centre
+from simulator.behaviour import ESCALATION_TIERS, AgentBehaviour, CallerBehaviour
 from simulator.scenario import (
     ScenarioError,
     apply_overrides,
@@ -220,3 +221,88 @@ def test_template_channels_are_checked_like_the_centres(centre: Centre, channels
     with pytest.raises(ScenarioError) as err:
         scenario_from_mapping(with_change("templates.taipei", {"skills": {"webhr": 3}, "channels": channels}), centre)
     assert err.value.path.startswith("templates.taipei.channels")
+
+
+# ----------------------------------------------------------------------
+# [callers] and [agents]: the people's behaviour
+# ----------------------------------------------------------------------
+
+
+def test_callers_and_agents_are_read_from_their_tables(centre: Centre) -> None:
+    doc = example()
+    doc["callers"] = {
+        "menu_right": 0.8,
+        "menu_invalid": 0.1,
+        "languages": {"zh": 8, "en": 2},
+        "ivr_hangup": 0.02,
+        "agency_code_known": 0.5,
+        "callback_accept": 0.9,
+        "think_s": 2,
+        "inter_digit_s": 0.5,
+    }
+    doc["agents"] = {
+        "answer_delay_s": 6,
+        "answer_delay_cv": 0.2,
+        "miss_probability": 0.05,
+        "break_probability": 0.1,
+        "break_s": 600,
+        "back_after_missed_s": 30,
+        "escalate": {"second-line": 0.3},
+        "urgent_probability": 0.2,
+        "wrap_up_form": False,
+    }
+    sc = scenario_from_mapping(doc, centre)
+    assert sc.callers == CallerBehaviour(0.8, 0.1, {"zh": 8.0, "en": 2.0}, 0.02, 0.5, 0.9, 2.0, 0.5)
+    assert sc.agents == AgentBehaviour(6.0, 0.2, 0.05, 0.1, 600.0, 30.0, {"second-line": 0.3}, 0.2, False)
+
+
+def test_without_callers_and_agents_the_defaults_hold(centre: Centre) -> None:
+    sc = scenario_from_mapping({"arrivals": {"daily_calls": 10}}, centre)
+    assert (sc.callers, sc.agents) == (CallerBehaviour(), AgentBehaviour())
+
+
+def test_the_escalation_tiers_are_the_case_tiers_above_the_first_line() -> None:
+    from cti.casework.cases import Tier
+
+    assert tuple(t.value for t in Tier if t is not Tier.FIRST_LINE) == ESCALATION_TIERS
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "where", "problem"),
+    [
+        ("callers.menu_right", 1.5, "callers.menu_right", "out of range"),
+        ("callers.menu_invalid", -0.1, "callers.menu_invalid", "negative"),
+        ("callers.menu_invalid", 0.5, "callers.menu_invalid", "menu_right + menu_invalid above 1"),
+        ("callers.ivr_hangup", "often", "callers.ivr_hangup", "wrong type"),
+        ("callers.agency_code_known", True, "callers.agency_code_known", "wrong type"),
+        ("callers.callback_accept", 2, "callers.callback_accept", "out of range"),
+        ("callers.think_s", -1, "callers.think_s", "negative"),
+        ("callers.inter_digit_s", 4000, "callers.inter_digit_s", "out of range"),
+        ("callers.languages", {"zh": -1}, "callers.languages.zh", "negative"),
+        ("callers.languages", {"zh": 0, "en": 0}, "callers.languages", "all zero"),
+        ("callers.languages", {"ZH!": 1}, "callers.languages.ZH!", "not a language id"),
+        ("callers.languages", ["zh"], "callers.languages", "wrong type"),
+        ("callers.languages", {"fr": 1, "zh": 0}, "callers.languages", "no language of the centre"),
+        ("callers.patience", 3, "callers.patience", "unknown key"),
+        ("callers", 3, "callers", "wrong type"),
+        ("agents.answer_delay_s", -1, "agents.answer_delay_s", "negative"),
+        ("agents.answer_delay_s", 15, "agents.answer_delay_s", "not shorter than the centre's ring_timeout_s"),
+        ("agents.answer_delay_cv", 30, "agents.answer_delay_cv", "out of range"),
+        ("agents.miss_probability", 2, "agents.miss_probability", "out of range"),
+        ("agents.break_probability", "x", "agents.break_probability", "wrong type"),
+        ("agents.urgent_probability", -0.5, "agents.urgent_probability", "negative"),
+        ("agents.break_s", -5, "agents.break_s", "negative"),
+        ("agents.back_after_missed_s", 1e9, "agents.back_after_missed_s", "out of range"),
+        ("agents.escalate", {"fourth-line": 0.1}, "agents.escalate.fourth-line", "unknown tier"),
+        ("agents.escalate", {"vendor": 1.5}, "agents.escalate.vendor", "out of range"),
+        ("agents.escalate", {"vendor": 0.6, "second-line": 0.6}, "agents.escalate", "shares above 1 in all"),
+        ("agents.wrap_up_form", "yes", "agents.wrap_up_form", "wrong type"),
+        ("agents.talk_s", 200, "agents.talk_s", "unknown key"),
+    ],
+)
+def test_a_bad_caller_or_agent_field_is_named_with_its_problem(
+    centre: Centre, path: str, value: object, where: str, problem: str
+) -> None:
+    with pytest.raises(ScenarioError) as err:
+        scenario_from_mapping(with_change(path, value), centre)
+    assert (err.value.path, err.value.problem) == (where, problem)
