@@ -88,6 +88,8 @@ POOLS: dict[str, st.SearchStrategy[Any]] = {
     "agency": st.sampled_from(["a1", "south", "nobody"]),
     "caller": st.sampled_from(["02-2397-5123", "0912-345-678", "049-2345-6789", "07-345-6789", "+886 2 2222 3333"]),
     "dialled": st.just("1999"),
+    "digits": st.sampled_from(["1", "2", "0", "*", "#", "9", "301#", "12"]),
+    "prompt": st.sampled_from(["welcome", "main", "language", "nosuch"]),
     "channel": st.sampled_from(["voice", "voice", "email"]),
     "disposition": st.sampled_from([*DEFAULT_DISPOSITIONS[:3], "nosuch"]),
     "action": st.sampled_from(["close", "close", "escalate", "reopen"]),
@@ -139,18 +141,18 @@ def valid(cls: type[m.Message]) -> st.SearchStrategy[dict[str, Any]]:
 
 def topic_of(doc: dict[str, Any]) -> str:
     kind = doc["type"]
-    if kind in ("dial", "caller-hang-up"):
+    if kind in ("dial", "caller-hang-up", "dtmf"):
         return m.TRUNK_IN
     if kind == "new-call":
         return m.PBX_IN
-    if kind == "caller-hung-up":
+    if kind in ("caller-hung-up", "prompt-done", "digits"):
         return m.pbx_ev(str(doc["call_id"]))
     return m.agent_cmd(str(doc["agent_id"]))
 
 
 #: Every message a component of the centre takes in: from callers, the PBX and agents.
-INBOUND = (m.Dial, m.CallerHangUp, m.NewCall, m.CallerHungUp, m.Login, m.Logout, m.Ready, m.NotReady)
-INBOUND += (m.Answer, m.HangUp, m.WrapUp, m.LinkCaller)
+INBOUND = (m.Dial, m.CallerHangUp, m.Dtmf, m.NewCall, m.CallerHungUp, m.PromptDone, m.Digits)
+INBOUND += (m.Login, m.Logout, m.Ready, m.NotReady, m.Answer, m.HangUp, m.WrapUp, m.LinkCaller)
 # Calls and agents' answers come often, so that calls get answered, ended and wrapped up.
 WEIGHTS = {m.Dial: 4, m.Answer: 4, m.HangUp: 3, m.WrapUp: 3, m.Login: 2, m.Ready: 2, m.CallerHangUp: 2}
 VALID = st.one_of(*(valid(cls) for cls in INBOUND for _ in range(WEIGHTS.get(cls, 1))))

@@ -272,13 +272,16 @@ def _largest(kind: mi.Type, key: bool = False) -> Any:
     if isinstance(kind, mi.IntType):
         return m.MAX_COUNT
     if isinstance(kind, mi.FloatType):
-        return m.MAX_TIME
+        assert kind.le is not None, kind
+        return kind.le
     if isinstance(kind, mi.StrType):
         largest = {m._ID_RE: "a" * m.MAX_ID, m._TOKEN_RE: "a" * m.MAX_TOKEN, m._NUMBER_RE: "+" + "1" * 32}
         if kind.pattern in largest:
             return largest[kind.pattern]
         if kind.pattern == m._EXTENSION_RE:
             return "1" * 16
+        if kind.pattern == m._DIGITS_RE:
+            return "#" * m.MAX_DIGITS
         assert kind.max_length is not None, kind
         return WIDEST * kind.max_length
     if isinstance(kind, mi.DictType):
