@@ -14,6 +14,9 @@ Words used throughout:
   its calls for ``overflow_after_s`` seconds.
 * **skill level** 1-5: how well an agent knows a system (5 = expert).
 * **backup seat**: an agent who takes calls only when enough calls wait.
+* **language**: what a caller speaks (華語, English, 台語). Agents list the
+  languages they speak; a call in a language is offered only to them, like a
+  skill. The first language of the centre is its default.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -90,6 +93,13 @@ def _check_id(path: str, value: object) -> str:
             "1-64 letters, digits, '_' or '-', starting with a letter or digit",
         )
     return value
+
+
+#: An espeak-ng voice name: ``cmn``, ``en``, ``en-us``, ``en+f3``. It becomes a
+#: command-line argument, so it never starts with ``-``.
+VOICE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_+/-]{0,31}")
+#: A code a caller keys on the phone to name an agency (and an extension): digits only.
+CODE_PATTERN = re.compile(r"[0-9]{2,8}")
 
 
 def _check_name(path: str, value: object) -> str:
@@ -178,11 +188,51 @@ class System:
 
 
 @dataclass(frozen=True, slots=True)
+class Language:
+    """A language callers speak and agents answer in.
+
+    ``voice`` is the espeak-ng voice its prompts are spoken with (``cmn``,
+    ``en``). ``prompts`` names another language whose prompt texts this one
+    uses: Taiwanese (``nan``) callers hear the Mandarin prompts, yet are routed
+    to agents who speak Taiwanese. That other language must be listed and
+    must not borrow its prompts in turn (checked by :class:`Centre`).
+    """
+
+    id: str
+    name: str
+    voice: str | None = None
+    prompts: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_id("id", self.id)
+        _check_name("name", self.name)
+        if self.voice is not None and (not isinstance(self.voice, str) or not VOICE_PATTERN.fullmatch(self.voice)):
+            raise CentreError(
+                "voice",
+                "invalid voice",
+                self.voice,
+                "an espeak-ng voice name such as 'cmn' or 'en' (1-32 letters, digits, '_', '+', '/' or '-')",
+            )
+        if self.prompts is not None:
+            _check_id("prompts", self.prompts)
+            if self.prompts == self.id:
+                raise CentreError(
+                    "prompts", "a language cannot borrow its own prompts", self.prompts, "another language's id"
+                )
+
+
+#: The languages of a centre whose file lists none: Mandarin only.
+DEFAULT_LANGUAGES: tuple[Language, ...] = (Language("zh", "華語", voice="cmn"),)
+
+
+@dataclass(frozen=True, slots=True)
 class Agency:
     """A caller's organisation.
 
     ``priority``: higher is served first (default 0). ``prefer_site``: that
     site's agents get the agency's calls first, for ``overflow_after_s``.
+    ``code``: the digits a caller keys to name the agency when the directory
+    does not know their number (2-8 digits, unique in the centre).
     """
 
     id: str
@@ -190,6 +240,7 @@ class Agency:
     group: AgencyGroup
     prefer_site: str | None = None
     priority: int = 0
+    code: str | None = None
 
     def __post_init__(self) -> None:
         _check_id("id", self.id)
@@ -203,6 +254,8 @@ class Agency:
             raise CentreError("priority", "wrong type", self.priority, "an integer")
         if not -100 <= self.priority <= 100:
             raise CentreError("priority", "out of range", self.priority, "an integer from -100 to 100")
+        if self.code is not None and (not isinstance(self.code, str) or not CODE_PATTERN.fullmatch(self.code)):
+            raise CentreError("code", "invalid agency code", self.code, "2-8 digits as a string, e.g. '301'")
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +265,11 @@ class AgentProfile:
     ``skills`` maps a system id to a level from 1 (novice) to 5 (expert). An
     agent with no skills is valid and takes no calls (except from the general
     queue, which every voice agent serves).
+
+    ``languages`` are the ids of the languages the agent speaks. Empty means
+    "the centre's first language": a :class:`Centre` fills it in, so every
+    profile in ``Centre.agents`` (the ones the router uses) lists at least one
+    language, each one the centre lists.
     """
 
     id: str
@@ -221,6 +279,7 @@ class AgentProfile:
     backup: bool = False
     skills: Mapping[str, int] = field(default_factory=dict)
     extension: str | None = None
+    languages: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _check_id("id", self.id)
@@ -251,6 +310,17 @@ class AgentProfile:
             not isinstance(self.extension, str) or not re.fullmatch(r"[0-9]{2,8}", self.extension)
         ):
             raise CentreError("extension", "invalid extension", self.extension, "2-8 digits as a string, e.g. '2101'")
+        if isinstance(self.languages, str) or not isinstance(self.languages, tuple | list):
+            raise CentreError("languages", "wrong type", self.languages, "a list of language ids such as ['zh', 'en']")
+        for i, language in enumerate(self.languages):
+            _check_id(f"languages[{i}]", language)
+            if language in self.languages[:i]:
+                raise CentreError(f"languages[{i}]", "duplicate language", language, "each language once")
+        object.__setattr__(self, "languages", tuple(self.languages))
+
+    def speaks(self, language: str) -> bool:
+        """Whether the agent speaks ``language`` (once its centre has filled in the default)."""
+        return language in self.languages
 
     @property
     def voice(self) -> bool:
@@ -386,8 +456,13 @@ def _unique(path: str, ids: list[str]) -> None:
 @dataclass(frozen=True, slots=True)
 class Centre:
     """A whole centre. Cross-references are checked here: every agent's site,
-    every skill's system and every agency's preferred site must exist, and
-    ids are unique within each list."""
+    every skill's system, every agent's language and every agency's preferred
+    site must exist, and ids (and agency codes) are unique within each list.
+
+    An agent who lists no language speaks the centre's first language: the
+    centre stores that agent's profile with ``languages`` filled in, so
+    ``centre.agents[i].languages`` is never empty.
+    """
 
     info: CentreInfo
     sites: tuple[Site, ...]
@@ -397,6 +472,7 @@ class Centre:
     routing: RoutingRules = RoutingRules()
     cases: CaseRules = CaseRules()
     staff: tuple[StaffMember, ...] = ()
+    languages: tuple[Language, ...] = DEFAULT_LANGUAGES
 
     def __post_init__(self) -> None:
         if not self.sites:
@@ -413,6 +489,19 @@ class Centre:
         _unique("agencies", [a.id for a in self.agencies])
         _unique("agents", [a.id for a in self.agents])
         _unique("staff", [p.id for p in self.staff])
+        self._check_languages()
+        codes: dict[str, int] = {}
+        for i, agency in enumerate(self.agencies):
+            if agency.code is None:
+                continue
+            if agency.code in codes:
+                raise CentreError(
+                    f"agencies[{i}].code",
+                    "duplicate agency code",
+                    agency.code,
+                    f"a code no other agency has (agencies[{codes[agency.code]}] has it)",
+                )
+            codes[agency.code] = i
         site_ids = [s.id for s in self.sites]
         system_ids = {s.id for s in self.systems}
         for i, agency in enumerate(self.agencies):
@@ -431,6 +520,60 @@ class Centre:
                         system,
                         "a system id from [[systems]]",
                     )
+        self._resolve_agent_languages()
+
+    def _check_languages(self) -> None:
+        if isinstance(self.languages, str) or not isinstance(self.languages, tuple | list):
+            raise CentreError("languages", "wrong type", self.languages, "an array of tables, written [[languages]]")
+        if not self.languages:
+            raise CentreError("languages", "no languages", None, "at least one [[languages]] table")
+        object.__setattr__(self, "languages", tuple(self.languages))
+        _unique("languages", [lang.id for lang in self.languages])
+        by_id = {lang.id: lang for lang in self.languages}
+        for i, lang in enumerate(self.languages):
+            if lang.prompts is None:
+                continue
+            other = by_id.get(lang.prompts)
+            if other is None:
+                raise CentreError(
+                    f"languages[{i}].prompts", "unknown language", lang.prompts, "one of " + ", ".join(by_id)
+                )
+            if other.prompts is not None:
+                raise CentreError(
+                    f"languages[{i}].prompts",
+                    "that language borrows its prompts too",
+                    lang.prompts,
+                    "a language with prompts of its own (no prompts = …)",
+                )
+
+    def _resolve_agent_languages(self) -> None:
+        """Check each agent's languages, and give the default language to agents who list none."""
+        known = [lang.id for lang in self.languages]
+        default = (known[0],)
+        agents: list[AgentProfile] = []
+        for i, agent in enumerate(self.agents):
+            for j, language in enumerate(agent.languages):
+                if language not in known:
+                    raise CentreError(
+                        f"agents[{i}].languages[{j}]",
+                        "unknown language",
+                        language,
+                        "one of " + ", ".join(known) + " (from [[languages]])",
+                    )
+            agents.append(agent if agent.languages else replace(agent, languages=default))
+        object.__setattr__(self, "agents", tuple(agents))
+
+    @property
+    def default_language(self) -> str:
+        """The id of the centre's first language: an agent's language when it lists none."""
+        return self.languages[0].id
+
+    def language(self, language_id: str) -> Language | None:
+        """The listed language with this id, or ``None``."""
+        for lang in self.languages:
+            if lang.id == language_id:
+                return lang
+        return None
 
     def warnings(self) -> list[str]:
         """Things that are valid but probably not meant: unserved systems, empty sites."""
@@ -450,6 +593,12 @@ class Centre:
                 out.append(f"agents: backup seat {agent.id!r} has no voice channel; backup only affects calls")
             if agent.voice and not agent.skills:
                 out.append(f"agents: {agent.id!r} has no skills; it takes only general-queue calls")
+        for lang in self.languages:
+            if not any(lang.id in a.languages for a in voice):
+                out.append(
+                    f"languages: no voice agent speaks {lang.id!r}; "
+                    f"its calls go to the general queue after {self.routing.max_wait_no_agent_s:g} s"
+                )
         return out
 
 
@@ -457,14 +606,15 @@ class Centre:
 # From parsed TOML
 # ---------------------------------------------------------------------------
 
-_TOP_LEVEL = {"center", "sites", "systems", "agencies", "agents", "routing", "cases", "staff"}
+_TOP_LEVEL = {"center", "sites", "systems", "agencies", "agents", "routing", "cases", "staff", "languages"}
 _FIELDS: dict[str, tuple[set[str], set[str]]] = {
     # table: (required keys, optional keys)
     "center": ({"name"}, {"timezone", "service_level_seconds"}),
     "sites": ({"id", "name"}, set()),
     "systems": ({"id", "name"}, {"owner"}),
-    "agencies": ({"id", "name", "group"}, {"prefer_site", "priority"}),
-    "agents": ({"id", "name", "site"}, {"channels", "backup", "skills", "extension"}),
+    "agencies": ({"id", "name", "group"}, {"prefer_site", "priority", "code"}),
+    "agents": ({"id", "name", "site"}, {"channels", "backup", "skills", "extension", "languages"}),
+    "languages": ({"id", "name"}, {"voice", "prompts"}),
     "routing": (set(), set(RoutingRules.__dataclass_fields__)),
     "cases": (set(), set(CaseRules.__dataclass_fields__)),
     "staff": ({"id", "name", "role"}, set()),
@@ -519,12 +669,17 @@ def centre_from_mapping(doc: Mapping[str, Any]) -> Centre:
     agents = []
     for i, table in enumerate(_array(doc, "agents")):
         fields = dict(table)
-        if "channels" in fields and isinstance(fields["channels"], list):
-            fields["channels"] = tuple(fields["channels"])
+        for key in ("channels", "languages"):
+            if isinstance(fields.get(key), list):
+                fields[key] = tuple(fields[key])
         agents.append(_build(f"agents[{i}]", AgentProfile, fields))
     cases_table = dict(_keys("cases", doc.get("cases", {}), "cases"))
     if isinstance(cases_table.get("dispositions"), list):
         cases_table["dispositions"] = tuple(cases_table["dispositions"])
     cases = _build("cases", CaseRules, cases_table)
     staff = tuple(_build(f"staff[{i}]", StaffMember, t) for i, t in enumerate(_array(doc, "staff")))
-    return Centre(info, sites, systems, agencies, tuple(agents), routing, cases, staff)
+    if "languages" in doc:
+        languages = tuple(_build(f"languages[{i}]", Language, t) for i, t in enumerate(_array(doc, "languages")))
+    else:
+        languages = DEFAULT_LANGUAGES
+    return Centre(info, sites, systems, agencies, tuple(agents), routing, cases, staff, languages)

@@ -91,3 +91,111 @@ def test_an_email_agent_does_not_count_as_serving_a_system() -> None:
     """Only voice agents count when deciding whether a system is served."""
     c = centre([agent("E01", skills={"webhr": 5}, channels=["email"])], systems=["webhr"])
     assert any("'webhr'" in w for w in c.warnings())
+
+
+# ----------------------------------------------------------------------
+# Languages and agency codes
+# ----------------------------------------------------------------------
+
+LANGUAGES: dict[str, Any] = {
+    **GOOD,
+    "languages": [
+        {"id": "zh", "name": "華語", "voice": "cmn"},
+        {"id": "en", "name": "English", "voice": "en"},
+        {"id": "nan", "name": "台語", "voice": "cmn", "prompts": "zh"},
+    ],
+    "agencies": [
+        {"id": "moi", "name": "內政部", "group": "central", "code": "110"},
+        {"id": "taipei-city", "name": "臺北市政府", "group": "municipal", "code": "201"},
+    ],
+    "agents": [
+        {"id": "N01", "name": "王小明", "site": "nantou", "skills": {"webhr": 5}, "languages": ["zh", "nan"]},
+        {"id": "T01", "name": "李小華", "site": "taipei", "skills": {"webhr": 3}},
+    ],
+}
+
+
+def broken_languages(path: list[Any], value: Any) -> dict[str, Any]:
+    doc = copy.deepcopy(LANGUAGES)
+    target: Any = doc
+    for key in path[:-1]:
+        target = target[key]
+    if value is KeyError:
+        del target[path[-1]]
+    else:
+        target[path[-1]] = value
+    return doc
+
+
+def test_languages_and_codes_are_read() -> None:
+    """[[languages]], agents' languages and agencies' codes land in the centre, in file order."""
+    c = centre_from_mapping(LANGUAGES)
+    assert [(lang.id, lang.voice, lang.prompts) for lang in c.languages] == [
+        ("zh", "cmn", None),
+        ("en", "en", None),
+        ("nan", "cmn", "zh"),
+    ]
+    assert c.agents[0].languages == ("zh", "nan")
+    assert [a.code for a in c.agencies] == ["110", "201"]
+
+
+def test_an_agent_listing_no_language_speaks_the_first() -> None:
+    """The centre fills in its first language for an agent who lists none."""
+    c = centre_from_mapping(LANGUAGES)
+    assert c.agents[1].languages == ("zh",)
+    assert c.default_language == "zh"
+
+
+def test_a_file_without_languages_has_mandarin_only() -> None:
+    """No [[languages]]: one language, zh (華語), and every agent speaks it."""
+    c = centre_from_mapping(GOOD)
+    assert [(lang.id, lang.name) for lang in c.languages] == [("zh", "華語")]
+    assert all(a.languages == ("zh",) for a in c.agents)
+    assert all(a.code is None for a in c.agencies)
+
+
+def test_built_centres_resolve_agents_too() -> None:
+    """A centre built in code (not from a file) fills in the default language as well."""
+    c = centre([agent("N01")])
+    assert c.agents[0].languages == ("zh",)
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "field", "message"),
+    [
+        (["languages", 1, "id"], "zh", "languages[1].id", "duplicate id"),
+        (["languages", 1, "id"], "e n", "languages[1].id", "invalid id"),
+        (["languages", 1, "name"], "", "languages[1].name", "invalid name"),
+        (["languages", 1, "name"], KeyError, "languages[1].name", "missing required field"),
+        (["languages", 1, "voice"], "-v en", "languages[1].voice", "invalid voice"),
+        (["languages", 1, "voice"], 3, "languages[1].voice", "invalid voice"),
+        (["languages", 1, "accent"], "x", "languages[1].accent", "unknown key"),
+        (["languages", 2, "prompts"], "hak", "languages[2].prompts", "unknown language"),
+        (["languages", 2, "prompts"], "nan", "languages[2].prompts", "a language cannot borrow its own prompts"),
+        (["languages", 1, "prompts"], "nan", "languages[1].prompts", "that language borrows its prompts too"),
+        (["languages"], [], "languages", "no languages"),
+        (["languages"], {"id": "zh"}, "languages", "wrong type"),
+        (["agents", 0, "languages", 1], "hak", "agents[0].languages[1]", "unknown language"),
+        (["agents", 0, "languages", 1], "zh", "agents[0].languages[1]", "duplicate language"),
+        (["agents", 0, "languages", 0], "?", "agents[0].languages[0]", "invalid id"),
+        (["agents", 0, "languages"], "zh", "agents[0].languages", "wrong type"),
+        (["agencies", 1, "code"], "110", "agencies[1].code", "duplicate agency code"),
+        (["agencies", 1, "code"], "1", "agencies[1].code", "invalid agency code"),
+        (["agencies", 1, "code"], "123456789", "agencies[1].code", "invalid agency code"),
+        (["agencies", 1, "code"], 201, "agencies[1].code", "invalid agency code"),
+        (["agencies", 1, "code"], "2O1", "agencies[1].code", "invalid agency code"),
+    ],
+)
+def test_bad_languages_and_codes_name_their_field(path: list[Any], value: Any, field: str, message: str) -> None:
+    """Each mistake in languages or agency codes raises CentreError naming the field and the problem."""
+    with pytest.raises(CentreError) as err:
+        centre_from_mapping(broken_languages(path, value))
+    assert err.value.path == field
+    assert err.value.problem == message
+
+
+def test_a_language_nobody_speaks_is_warned() -> None:
+    """A listed language no voice agent speaks is valid but warned: its calls wait, then go to general."""
+    c = centre_from_mapping(LANGUAGES)
+    assert any("'en'" in w and w.startswith("languages:") for w in c.warnings())
+    assert not any("'nan'" in w for w in c.warnings())
