@@ -20,7 +20,7 @@ _COMPLETED = frozenset({Journal.COMPLETECALLER, Journal.COMPLETEAGENT})
 
 def facts(record: CallRecord) -> CallFacts:
     return CallFacts(
-        system=record.system,
+        system=record.system if record.system is not None else "",  # not offered yet: no system
         outcome=record.outcome,
         offered_at=record.offered_at,
         answered_at=record.answered_at,

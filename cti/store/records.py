@@ -38,6 +38,10 @@ class Journal(StrEnum):
     EXITEMPTY = "EXITEMPTY"  # no voice agent logged in: given up; data1..3 as ABANDON
     WRAPUPEND = "WRAPUPEND"  # the answering agent finished wrap-up
     INTERRUPTED = "INTERRUPTED"  # closed at restart; data1 last known state
+    IVRSTART = "IVRSTART"  # the call entered the IVR; data1 language (once chosen, else the default)
+    IVRSTEP = "IVRSTEP"  # one step in the IVR; data1 kind, data2 menu, data3 value (``ivr.Step``)
+    IVREND = "IVREND"  # left the IVR; data1 outcome, data2 system or queue (the menu, if abandoned), data3 ivr s
+    AFTERHOURS = "AFTERHOURS"  # arrived while the centre was closed; data1 next opening (Unix time)
 
 
 #: What data1..data3 hold for each verb: (name, kind) or None. Kinds: ``time`` (Unix seconds), ``flag``
@@ -56,6 +60,10 @@ JOURNAL_DATA: dict[str, tuple[tuple[str, str] | None, ...]] = {
     Journal.EXITEMPTY: (("position", "count"), ("entry_position", "count"), ("wait_s", "seconds")),
     Journal.WRAPUPEND: (),
     Journal.INTERRUPTED: (("last_state", "text"),),
+    Journal.IVRSTART: (("language", "text"),),
+    Journal.IVRSTEP: (("kind", "text"), ("menu", "text"), ("value", "text")),
+    Journal.IVREND: (("outcome", "text"), ("queue", "text"), ("ivr_s", "seconds")),
+    Journal.AFTERHOURS: (("next_opening", "time"),),
 }
 
 
@@ -118,10 +126,13 @@ class Outcome(StrEnum):
     ABANDONED = "abandoned"
     NO_AGENT = "no-agent"
     INTERRUPTED = "interrupted"
+    IVR_ABANDONED = "ivr-abandoned"  # hung up in the IVR: never entered a queue (offered_at NULL)
+    AFTER_HOURS = "after-hours"  # arrived while the centre was closed: never entered a queue (offered_at NULL)
 
 
 #: Every outcome a call row can show: :class:`Outcome`, ``rejected`` (a system the centre does not serve) and
-#: ``in-progress`` (``outcome`` still NULL).
+#: ``in-progress`` (``outcome`` still NULL). Only a call that entered a queue (``offered_at`` set) is offered:
+#: ``ivr-abandoned`` and ``after-hours`` calls never are.
 CALL_OUTCOMES: tuple[str, ...] = (*(o.value for o in Outcome), "rejected", "in-progress")
 
 
@@ -134,8 +145,8 @@ class CallRecord:
     channel: str
     caller: str
     dialled: str
-    system: str
-    agency: str
+    system: str | None  # None while the call is in the IVR, and for a call that never left it
+    agency: str | None  # None unless the directory or a keyed agency code gave it
     arrived_at: float
     queue: str | None = None
     site: str | None = None
@@ -156,6 +167,9 @@ class CallRecord:
     ivr: str | None = None  # the caller's IVR choices, as JSON
     disposition: str | None = None
     notes: str | None = None
+    language: str | None = None  # the caller's language (chosen in the IVR, or the centre's default)
+    ivr_outcome: str | None = None  # ``ivr.Outcome``: how the call left the IVR; None without an IVR
+    ivr_s: float | None = None  # seconds from arrival to leaving the IVR
 
 
 CALL_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(CallRecord))

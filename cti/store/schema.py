@@ -202,6 +202,62 @@ MIGRATIONS: tuple[str, ...] = (
     );
     ALTER TABLE audit ADD COLUMN os_account TEXT;
     """,
+    # 4: the IVR. A call still in the IVR, or one that never left it, has no system yet: calls.system and
+    #    calls.agency become nullable. SQLite cannot drop NOT NULL in place, so the table is rebuilt (every
+    #    column, its foreign key and its indexes as they were; calls has no triggers) in this migration's
+    #    transaction. New columns: the caller's language, the IVR's outcome, and the seconds from arrival to
+    #    leaving the IVR.
+    """
+    CREATE TABLE calls_4 (
+        call_id         TEXT PRIMARY KEY,
+        run_id          INTEGER NOT NULL REFERENCES runs(run_id),
+        channel         TEXT NOT NULL,
+        caller          TEXT NOT NULL,
+        dialled         TEXT NOT NULL,
+        system          TEXT,
+        agency          TEXT,
+        queue           TEXT,
+        site            TEXT,
+        agent           TEXT,
+        arrived_at      REAL NOT NULL,
+        offered_at      REAL,
+        rang_at         REAL,
+        answered_at     REAL,
+        ended_at        REAL,
+        wrap_up_end_at  REAL,
+        outcome         TEXT,
+        state           TEXT NOT NULL,
+        ended_by        TEXT,
+        entry_position  INTEGER,
+        offers          INTEGER NOT NULL DEFAULT 0,
+        caller_key      TEXT,
+        person_id       TEXT,
+        case_id         TEXT,
+        ivr             TEXT,
+        disposition     TEXT,
+        notes           TEXT,
+        language        TEXT,
+        ivr_outcome     TEXT,
+        ivr_s           REAL
+    );
+    INSERT INTO calls_4 (
+        call_id, run_id, channel, caller, dialled, system, agency, queue, site, agent, arrived_at, offered_at,
+        rang_at, answered_at, ended_at, wrap_up_end_at, outcome, state, ended_by, entry_position, offers,
+        caller_key, person_id, case_id, ivr, disposition, notes
+    )
+    SELECT
+        call_id, run_id, channel, caller, dialled, system, agency, queue, site, agent, arrived_at, offered_at,
+        rang_at, answered_at, ended_at, wrap_up_end_at, outcome, state, ended_by, entry_position, offers,
+        caller_key, person_id, case_id, ivr, disposition, notes
+    FROM calls;
+    DROP TABLE calls;
+    ALTER TABLE calls_4 RENAME TO calls;
+    CREATE INDEX calls_run ON calls(run_id);
+    CREATE INDEX calls_open ON calls(outcome) WHERE outcome IS NULL;
+    CREATE INDEX calls_offered ON calls(offered_at);
+    CREATE INDEX calls_person ON calls(person_id, arrived_at) WHERE person_id IS NOT NULL;
+    CREATE INDEX calls_caller_key ON calls(caller_key, arrived_at);
+    """,
 )
 
 #: How long any connection waits for another's write lock before giving up with "database is locked", in seconds.

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -111,3 +114,116 @@ def test_calls_from_before_the_directory_get_their_caller_key_when_the_schema_is
         version = con.execute("PRAGMA user_version").fetchone()[0]
     assert keys == {"c1": "0492345678", "c2": "0223975123", "c3": None}  # "0" identifies nobody
     assert version == len(MIGRATIONS)
+
+
+# ----------------------------------------------------------------------
+# Migration 4: calls.system and calls.agency nullable (the table rebuilt), the IVR's columns
+# ----------------------------------------------------------------------
+
+
+def _version_3_database(db: Path) -> None:
+    """A database written by schema version 3, with a run, calls, their journal, a case and a pop."""
+    with closing(sqlite3.connect(db)) as con:
+        con.executescript("".join(MIGRATIONS[:3]) + "PRAGMA user_version = 3;")
+        con.execute("INSERT INTO runs (run_id, started_at, centre, timezone) VALUES (1, 0, 'c', 'UTC')")
+        for call_id, outcome, offered in (("c1", "answered", 1.0), ("c2", "abandoned", 2.0), ("c3", None, 3.0)):
+            con.execute(
+                "INSERT INTO calls (call_id, run_id, channel, caller, dialled, system, agency, arrived_at, "
+                "offered_at, outcome, state, offers, caller_key, person_id, case_id, notes) "
+                "VALUES (?, 1, 'voice', '0912345678', '1999', 'webhr', 'moi', 0, ?, ?, 'done', 2, '0912345678', "
+                "'P1', 'K1', 'a note')",
+                (call_id, offered, outcome),
+            )
+        con.execute("INSERT INTO call_events (at, call_id, event, data1) VALUES (1.0, 'c1', 'ENTERQUEUE', '1')")
+        con.execute(
+            "INSERT INTO cases (case_id, call_id, caller, system, agency, channel, status, tier, priority, "
+            "created_at, due_at) VALUES ('K1', 'c1', '0912345678', 'webhr', 'moi', 'voice', 'open', 'first-line', "
+            "'normal', 1, 2)"
+        )
+        con.commit()
+
+
+def _schema_of(db: Path, table: str) -> set[tuple[str, str, str | None]]:
+    """The indexes and triggers on a table, and its foreign keys: what a rebuild must keep."""
+    with closing(sqlite3.connect(db)) as con:
+        found: set[tuple[str, str, str | None]] = {
+            (kind, name, sql)
+            for kind, name, sql in con.execute(
+                "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = ? AND type IN ('index', 'trigger')",
+                (table,),
+            )
+        }
+        found |= {("foreign key", str(row[2:5]), None) for row in con.execute(f"PRAGMA foreign_key_list({table})")}
+    return found
+
+
+def test_a_version_3_database_migrates_to_nullable_system_and_agency_keeping_rows_indexes_and_keys(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "v3.db"
+    _version_3_database(db)
+    with closing(sqlite3.connect(db)) as con:
+        before = con.execute("SELECT * FROM calls ORDER BY call_id").fetchall()
+        other = [con.execute(f"SELECT * FROM {t}").fetchall() for t in ("runs", "call_events", "cases")]
+    kept = _schema_of(db, "calls")
+
+    async def main() -> list[CallRecord]:
+        async with await Store.open(db, CLOCK) as store:
+            store.call(CallRecord("c4", 1, "voice", "0912345678", "1999", None, None, arrived_at=4.0, state="ivr"))
+            return await store.calls(1)
+
+    calls = run(main(), CLOCK)
+    with closing(sqlite3.connect(db)) as con:
+        after = con.execute("SELECT * FROM calls WHERE call_id != 'c4' ORDER BY call_id").fetchall()
+        assert [con.execute(f"SELECT * FROM {t}").fetchall() for t in ("runs", "call_events", "cases")] == other
+        assert con.execute("PRAGMA user_version").fetchone()[0] == 4 == len(MIGRATIONS)
+        assert con.execute("PRAGMA foreign_key_check").fetchall() == []
+        columns = {row[1]: row for row in con.execute("PRAGMA table_info(calls)")}
+    assert [row[: len(before[0])] for row in after] == before  # every old column, in its place, unchanged
+    assert [row[len(before[0]) :] for row in after] == [(None, None, None)] * 3  # language, ivr_outcome, ivr_s
+    assert (columns["system"][3], columns["agency"][3]) == (0, 0)  # notnull: no more
+    assert (columns["language"][2], columns["ivr_outcome"][2], columns["ivr_s"][2]) == ("TEXT", "TEXT", "REAL")
+    assert _schema_of(db, "calls") == kept
+    assert [(c.call_id, c.system, c.agency) for c in calls][-1] == ("c4", None, None)
+
+
+_CRASH_MID_MIGRATION = """
+import asyncio, os, sys
+from pathlib import Path
+from cti.clock import ScaledClock
+from cti.store import Store, schema
+
+real = schema.statements
+
+def statements(script):
+    for statement in real(script):
+        yield statement
+        if statement.startswith("DROP TABLE calls"):
+            os._exit(3)  # the process dies with the old table dropped and nothing committed
+
+schema.statements = statements
+asyncio.run(Store.open(Path(sys.argv[1]), ScaledClock(0.0)))
+"""
+
+
+def test_a_process_killed_in_the_middle_of_migration_4_leaves_the_version_3_database_as_it_was(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "v3.db"
+    _version_3_database(db)
+    with closing(sqlite3.connect(db)) as con:
+        before = con.execute("SELECT * FROM calls ORDER BY call_id").fetchall()
+    kept = _schema_of(db, "calls")
+    done = subprocess.run([sys.executable, "-c", _CRASH_MID_MIGRATION, str(db)], capture_output=True, check=False)
+    assert done.returncode == 3, done.stderr
+    with closing(sqlite3.connect(db)) as con:
+        assert con.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert con.execute("SELECT * FROM calls ORDER BY call_id").fetchall() == before
+        assert con.execute("SELECT name FROM sqlite_master WHERE name = 'calls_4'").fetchall() == []
+    assert _schema_of(db, "calls") == kept
+
+    async def reopen() -> int:  # the next start applies the migration whole
+        async with await Store.open(db, CLOCK) as store:
+            return len(await store.calls(1))
+
+    assert run(reopen(), CLOCK) == 3
