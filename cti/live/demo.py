@@ -1,7 +1,9 @@
 """``cti demo``: the whole centre, embedded in one process.
 
 In-process bus, the CTI server, the simulated PBX, a bot on every voice seat
-and the traffic generator, with the store in SQLite. Callers dial for
+and the traffic generator, with the store in SQLite. With the centre's IVR
+plan (``DemoSettings.ivr``) the server runs the voice menus, the PBX plays
+the prompts and the callers answer them. Callers dial for
 ``minutes`` of centre time; then the centre drains (every caller still on the
 line is served or gives up, every agent finishes wrap-up and logs out), the
 run is closed, and its figures are computed from the store.
@@ -32,6 +34,7 @@ from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
+from ivr import IvrPlan
 from cti.casework.synthetic import generate_people
 from cti.clock import Clock, ScaledClock, VirtualClock, run
 from cti.live.bots import AgentBots, BotBehaviour
@@ -48,6 +51,7 @@ from cti.store.lease import LeaseLost
 from routing import Router
 from routing.centre import Centre
 from routing.figures import Summary
+from simulator.behaviour import CallerBehaviour
 
 #: How often the journal is committed, in real seconds (virtual time: in centre seconds).
 FLUSH_REAL_S = 0.05
@@ -91,6 +95,10 @@ class DemoSettings:
     handle_signals: bool = False
     #: Where the centre came from (a file's path), recorded with the staff it seeds into an empty staff table.
     centre_source: str = "<default centre>"
+    #: The centre's voice menus (``LoadedCentre.ivr``); None: no IVR, callers dial with their system attached.
+    ivr: IvrPlan | None = None
+    #: What callers do in the menus (None: the defaults).
+    caller_behaviour: CallerBehaviour | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,10 +163,19 @@ async def _demo(settings: DemoSettings, clock: Clock) -> DemoResult:
             settings.on_bus(bus)
         router = Router(centre, rng=random.Random(f"{settings.seed}/router"), now=start)
         server = CtiServer(
-            centre, bus, clock, store, run_id=run_id, router=router, log=log, server_id=SERVER_ID, epoch=lease.epoch
+            centre,
+            bus,
+            clock,
+            store,
+            run_id=run_id,
+            router=router,
+            log=log,
+            server_id=SERVER_ID,
+            epoch=lease.epoch,
+            ivr_plan=settings.ivr,
         )
         await server.restore_day(_day_start(start, centre.info.timezone))
-        pbx = SimPbx(bus, log)
+        pbx = SimPbx(bus, log, clock, settings.ivr)
         voice = [a.id for a in centre.agents if a.voice]
         bots = AgentBots(
             bus, clock, voice, seed=settings.seed, behaviour=settings.behaviour, dispositions=centre.cases.dispositions
@@ -173,6 +190,8 @@ async def _demo(settings: DemoSettings, clock: Clock) -> DemoResult:
             call_prefix=f"r{run_id}-",
             profile=settings.profile,
             callers=callers,
+            plan=settings.ivr,
+            caller_behaviour=settings.caller_behaviour,
         )
         end = start + settings.minutes * 60.0
         stop = _StopOnSignal() if settings.handle_signals else None

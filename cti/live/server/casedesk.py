@@ -39,7 +39,7 @@ from cti.live.screenpop import HISTORY, make_profile, screen_pop
 from cti.live.server.history import CALLERS, CallerHistory, RecentCallers
 from cti.store import CallRecord, Store
 from cti.store.directory import ALL_RUNS, Directory
-from routing.centre import Centre
+from routing.centre import GENERAL_QUEUE, Centre
 
 _PRIORITIES = frozenset(p.value for p in k.Priority)
 _ESCALATE_TO = {t.value: t for t in k.Tier if t is not k.Tier.FIRST_LINE}
@@ -100,6 +100,53 @@ class CaseDesk:
         self.calls[rec.call_id] = _DeskCall(rec, person, choices)
         return person
 
+    def person(self, call_id: str) -> Person | None:
+        """The directory entry of a call's caller, as looked up when it arrived."""
+        return self.calls[call_id].person
+
+    def ivr_choice(self, call_id: str, choice: str, value: str) -> None:
+        """A choice the caller made in the menus (``language``, ``agency``, a menu's key): the pop shows it.
+
+        A call holds at most :data:`~cti.live.messages.MAX_IVR_CHOICES` choices; the latest of each is kept.
+        """
+        call = self.calls[call_id]
+        if choice not in call.ivr and len(call.ivr) >= m.MAX_IVR_CHOICES:
+            return
+        call.ivr[choice] = value
+        choices = dict(sorted(call.ivr.items()))
+        call.record.ivr = _encode(choices).decode()
+
+    def after_hours(self, rec: CallRecord, number: str, due_at: float, now: float) -> k.CaseRecord:
+        """A caller who rang when the centre was closed left ``number``: a call-back case, due at ``due_at``.
+
+        The number is in the case's note (masked on every output, as every phone number).
+        """
+        call = self.calls[rec.call_id]
+        case, step = k.open_case(
+            self.rules,
+            self._next_case_id(now),
+            call_id=rec.call_id,
+            person_id=rec.person_id,
+            caller=rec.caller,
+            system=rec.system or GENERAL_QUEUE,
+            agency=rec.agency or "",
+            channel=rec.channel,
+            at=now,
+            actor=self.actor,
+            due_at=due_at,
+        )
+        rec.case_id = case.case_id
+        call.case = case
+        case.notes = note = f"after hours: call back on {number}"
+        callback = k.call_back(case, now, self.actor, note)
+        history = self.callers.peek(_who(rec))
+        if history is not None:
+            history.add_open_cases([case])
+        self.store.case(case)
+        self.store.case_step(step)
+        self.store.case_step(callback)
+        return case
+
     def enter_queue(self, rec: CallRecord, now: float, *, unknown: tuple[str, ...] = ()) -> m.ScreenPop:
         """Create the call's case and build its screen pop (history as it stood when the call came in).
 
@@ -131,6 +178,7 @@ class CaseDesk:
             profile=history.profile,
             open_total=history.open_total,
             unknown=unknown,
+            language=rec.language,
         )
         call.ivr = {}
         history.contacts.append(rec)
