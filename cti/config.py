@@ -1,4 +1,8 @@
-"""Reading a centre file: TOML in, a validated :class:`routing.Centre` out.
+"""Reading a centre file: TOML in, a validated :class:`routing.Centre` (and :class:`ivr.IvrPlan`) out.
+
+The routing tables go to :func:`routing.centre_from_mapping`; ``[ivr]``,
+``[hours]`` and ``[prompts]`` to :func:`ivr.plan_from_mapping`, once the
+centre's systems, languages and agency codes are known.
 
 Every problem becomes one :class:`ConfigError` whose message is a single line
 naming the file, the line, the field, what was found and what was expected::
@@ -17,9 +21,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ivr import IvrError, IvrPlan, plan_from_mapping
 from routing import Centre, CentreError, centre_from_mapping
 
 DEFAULT_CENTRE_RESOURCE = "data/centre.toml"
+#: The top-level tables the IVR core reads; everything else is the routing core's.
+IVR_TABLES = ("ivr", "hours", "prompts")
 
 
 class ConfigError(Exception):
@@ -38,8 +45,11 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True)
 class LoadedCentre:
+    """A validated centre file: the centre, where it came from, and its IVR (``None``: no ``[ivr]`` table)."""
+
     centre: Centre
     source: str
+    ivr: IvrPlan | None = None
 
 
 def default_centre_text() -> str:
@@ -87,7 +97,7 @@ def parse_centre(text: str, source: str) -> LoadedCentre:
             line = text.count("\n") + (0 if text.endswith("\n") else 1)
         raise ConfigError(source, f"TOML syntax error: {message}", line) from None
     try:
-        centre = centre_from_mapping(doc)
+        centre = centre_from_mapping({key: value for key, value in doc.items() if key not in IVR_TABLES})
     except CentreError as err:
         raise ConfigError(source, err.describe(), locate(text, err.path), err.path) from None
     try:
@@ -100,7 +110,30 @@ def parse_centre(text: str, source: str) -> LoadedCentre:
             locate(text, "center.timezone"),
             "center.timezone",
         ) from None
-    return LoadedCentre(centre, source)
+    return LoadedCentre(centre, source, _ivr_plan(doc, centre, text, source))
+
+
+def _ivr_plan(doc: dict[str, Any], centre: Centre, text: str, source: str) -> IvrPlan | None:
+    """The IVR plan of a parsed file (``None`` without ``[ivr]``), errors naming the line."""
+    if "ivr" not in doc:
+        for table in IVR_TABLES[1:]:
+            if table in doc:
+                raise ConfigError(
+                    source,
+                    f"{table}: [{table}] is used only by the IVR, expected an [ivr] table beside it (or no [{table}])",
+                    locate(text, table),
+                    table,
+                )
+        return None
+    try:
+        return plan_from_mapping(
+            doc,
+            systems=[s.id for s in centre.systems],
+            agency_codes={a.code: a.id for a in centre.agencies if a.code is not None},
+            languages=centre.languages,
+        )
+    except IvrError as err:
+        raise ConfigError(source, err.describe(), locate(text, err.path), err.path) from None
 
 
 # ----------------------------------------------------------------------
@@ -144,6 +177,7 @@ def _line_map(text: str) -> dict[Path_, int]:
     counts: dict[str, int] = {}
     current: Path_ = ()
     in_multiline = False
+    array: tuple[Path_, int] | None = None  # inside a multi-line array of values: its path, elements so far
     # TOML ends lines at \n only (str.splitlines would also split on U+2028 and friends).
     for number, raw in enumerate(text.split("\n"), start=1):
         opened_or_closed = (raw.count('"""') + raw.count("'''")) % 2 == 1
@@ -152,6 +186,9 @@ def _line_map(text: str) -> dict[Path_, int]:
             in_multiline = not in_multiline
         if skip:
             continue  # inside a multi-line string: nothing here is a table or key
+        if array is not None:
+            array = _array_elements(lines, array, raw, number)
+            continue
         line = raw.split("#", 1)[0] if '"' not in raw and "'" not in raw else raw
         if m := _ARRAY_HEADER.match(line):
             name = ".".join(_key_parts(m.group(1)))
@@ -172,10 +209,35 @@ def _line_map(text: str) -> dict[Path_, int]:
             key_path = (*current, *_key_parts(m.group(1)))
             lines.setdefault(key_path, number)
             rest = line[m.end() :]
+            if rest.lstrip().startswith("["):
+                array = _array_elements(lines, (key_path, 0), rest.lstrip()[1:], number)
             if "{" in rest:
                 for inner in _INLINE_KEY.finditer(rest):
                     lines.setdefault((*key_path, *_key_parts(inner.group(1))), number)
     return lines
+
+
+_ARRAY_VALUE = re.compile(r""""(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[^\s,\[\]{}#"']+|\]|#""")
+
+
+def _array_elements(
+    lines: dict[Path_, int], array: tuple[Path_, int], text: str, number: int
+) -> tuple[Path_, int] | None:
+    """Note the line of each value of an array of plain values that starts in ``text``; ``None`` once it closes.
+
+    One value per line, as a long list is written (``holidays = [`` then a date a line), gets its own line in
+    messages; nested arrays and inline tables inside the array are not followed (their values keep the key's line).
+    """
+    path, index = array
+    for match in _ARRAY_VALUE.finditer(text):
+        token = match.group(0)
+        if token == "#":
+            break  # a comment: the rest of the line
+        if token == "]":
+            return None
+        lines.setdefault((*path, index), number)
+        index += 1
+    return path, index
 
 
 def locate(text: str, path: str) -> int | None:
@@ -224,4 +286,33 @@ def as_mapping(centre: Centre) -> dict[str, Any]:
             for k, v in ((f, getattr(centre.routing, f)) for f in centre.routing.__dataclass_fields__)
         },
         "warnings": centre.warnings(),
+    }
+
+
+def ivr_mapping(plan: IvrPlan | None) -> dict[str, Any] | None:
+    """A plain summary of an IVR plan for ``--json`` output (``None``: the centre has no IVR)."""
+    if plan is None:
+        return None
+    keys = {language: key for key, language in plan.language_menu.items()}
+    t = plan.timeouts
+    return {
+        "main": plan.main,
+        "languages": [
+            {"language": lang.id, "key": keys.get(lang.id), "prompts": lang.prompt_language, "voice": lang.voice}
+            for lang in plan.languages
+        ],
+        "timeouts": {
+            "digit_timeout_s": t.digit_timeout_s,
+            "inter_digit_timeout_s": t.inter_digit_timeout_s,
+            "retries": t.retries,
+            "agency_code_max_digits": t.agency_code_max_digits,
+        },
+        "agency_codes": len(plan.agency_codes),
+        "menus": [{"menu": m.id, "prompt": m.prompt, "options": dict(m.options)} for m in plan.menus.values()],
+        "hours": plan.hours.as_mapping(),
+        "prompts": [
+            {"prompt": prompt, "language": language, "seconds": text.seconds, "estimated": text.estimated}
+            for prompt, texts in plan.prompts.items()
+            for language, text in texts.items()
+        ],
     }

@@ -1,7 +1,8 @@
 """``cti config default`` and ``cti config check``: the centre file, written out or checked and summarised.
 
 The summary is readable tables: sites and seats, agencies, routing rules and
-the skills matrix.
+the skills matrix; then, when the file has an ``[ivr]`` table, the IVR: its
+languages, timeouts, service hours, menus and prompts.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from rich.text import Text
 from cti.cli.output import console as output_console
 from cti.cli.output import emit_json
 from cti.cli.tables import Cell, Column, print_table
-from cti.config import as_mapping, default_centre_text, load_centre
+from cti.config import as_mapping, default_centre_text, ivr_mapping, load_centre
+from ivr import GENERAL_QUEUE, IvrPlan
 from routing import Centre
 
 
@@ -85,6 +87,46 @@ def print_summary(centre: Centre, source: str, console: Console | None = None) -
     console.print("* backup seat   @ e-mail seat (takes no calls)")
 
 
+def print_ivr(plan: IvrPlan | None, centre: Centre, console: Console | None = None) -> None:
+    """The IVR: languages and timeouts, service hours, the menus as a table, the prompts."""
+    console = console or output_console()
+    if plan is None:
+        console.print("IVR: none (no [ivr] table): callers reach the queues with their system and agency attached")
+        return
+    keys = {language: key for key, language in plan.language_menu.items()}
+    languages = ", ".join(
+        f"{keys[lang.id]} {lang.id}" if lang.id in keys else lang.id for lang in plan.languages
+    ) + "".join(f"; {lang.id} hears the {lang.prompts} prompts" for lang in plan.languages if lang.prompts)
+    t = plan.timeouts
+    console.print(
+        f"IVR: languages {escape(languages)}; digit timeout {t.digit_timeout_s:g} s, "
+        f"inter-digit {t.inter_digit_timeout_s:g} s, {t.retries} retries then the general queue; "
+        f"{len(plan.agency_codes)} agency codes (up to {t.agency_code_max_digits} digits)"
+    )
+    hours = plan.hours.as_mapping()
+    holidays = hours["holidays"]
+    assert isinstance(holidays, list)
+    span = f" ({holidays[0]} … {holidays[-1]})" if len(holidays) > 1 else (f" ({holidays[0]})" if holidays else "")
+    console.print(f"Hours: {plan.hours.describe()}{span}")
+    names = {s.id: s.name for s in centre.systems}
+    rows: list[list[Cell]] = []
+    for menu in plan.menus.values():
+        for key, target in menu.options.items():
+            if target in plan.menus:
+                rows.append([menu.id, key, target, Text("(menu)", style="dim")])
+            else:
+                rows.append([menu.id, key, target, Text(names.get(target, "any agent"))])
+        rows.append([menu.id, "0", GENERAL_QUEUE, Text("any agent", style="dim")])
+    columns = (Column("menu"), Column("key", justify="center"), Column("leads to"), Column("name", wrap=True))
+    print_table(console, f"Menus: from {plan.main!r}; * repeats a menu", columns, rows)
+    texts = [text for texts in plan.prompts.values() for text in texts.values()]
+    estimated = sum(1 for text in texts if text.estimated)
+    console.print(
+        f"Prompts: {len(plan.prompts)} in {', '.join(plan.prompt_languages)}; "
+        + (f"{estimated} of {len(texts)} durations estimated from the text" if estimated else "durations measured")
+    )
+
+
 def default_command(args: argparse.Namespace) -> int:
     """``cti config default``: the shipped centre file on standard output."""
     sys.stdout.write(default_centre_text())
@@ -95,10 +137,12 @@ def check_command(args: argparse.Namespace) -> int:
     """``cti config check``: validate a centre file; print its summary (or JSON) and any warnings."""
     loaded = load_centre(args.file)
     warnings = loaded.centre.warnings()
-    if args.json is not None and emit_json(args, {"file": loaded.source, "valid": True, **as_mapping(loaded.centre)}):
+    doc = {"file": loaded.source, "valid": True, **as_mapping(loaded.centre), "ivr": ivr_mapping(loaded.ivr)}
+    if args.json is not None and emit_json(args, doc):
         return 0
     for warning in warnings:
         print(f"warning: {loaded.source}: {warning}", file=sys.stderr)
     if not args.quiet:
         print_summary(loaded.centre, loaded.source)
+        print_ivr(loaded.ivr, loaded.centre)
     return 0

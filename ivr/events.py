@@ -1,0 +1,53 @@
+"""Events the IVR applies: what happened on a call in the voice menus.
+
+As with :mod:`routing.events`, events carry no time: each is applied at a
+time ``now`` the caller gives (:meth:`ivr.Ivr.apply`). Timeouts are not
+events: they are the engine's own timers, run by :meth:`ivr.Ivr.advance`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ivr.civil import LocalTime
+
+
+@dataclass(frozen=True, slots=True)
+class CallArrived:
+    """A call reached the centre and enters the IVR.
+
+    ``local``: the centre's local time at arrival (service hours are judged
+    from it). ``agency``: the caller's agency from the directory, or ``None``
+    when the directory does not know the number (the caller is then asked
+    for an agency code).
+    """
+
+    call_id: str
+    local: LocalTime
+    agency: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PromptFinished:
+    """The PBX finished playing ``prompt`` on the call."""
+
+    call_id: str
+    prompt: str
+
+
+@dataclass(frozen=True, slots=True)
+class DigitsPressed:
+    """The caller pressed one or more keys (``0``-``9``, ``*``, ``#``), in order."""
+
+    call_id: str
+    digits: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallerHungUp:
+    """The caller hung up while in the IVR."""
+
+    call_id: str
+
+
+Event = CallArrived | PromptFinished | DigitsPressed | CallerHungUp
