@@ -9,6 +9,7 @@ offered a call: see the eligibility rules in :mod:`routing.router`.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from enum import StrEnum
 
 from routing.centre import GENERAL_QUEUE, AgentProfile
@@ -50,7 +51,9 @@ class AgentState:
         "id",
         "idle_since",
         "indexed",
+        "keys",
         "misses",
+        "needs",
         "order",
         "pending_not_ready",
         "profile",
@@ -64,7 +67,7 @@ class AgentState:
         "voice",
     )
 
-    def __init__(self, profile: AgentProfile, order: int) -> None:
+    def __init__(self, profile: AgentProfile, order: int, restricting: Collection[str] | None = None) -> None:
         self.profile = profile
         self.id = profile.id
         #: Position in the centre file: the last tie-breaker, and round-robin order.
@@ -74,6 +77,15 @@ class AgentState:
         self.voice = profile.voice
         #: Queues this agent serves: one per skill, plus the general queue.
         self.queues: tuple[str, ...] = (*profile.skills, GENERAL_QUEUE) if profile.voice else ()
+        #: Language requirements this agent meets: ``None`` (no requirement) and each language it
+        #: speaks among ``restricting``, those some voice agent of the centre does not speak
+        #: (default: every language it speaks).
+        self.needs: tuple[str | None, ...] = (
+            None,
+            *(lang for lang in profile.languages if restricting is None or lang in restricting),
+        )
+        #: Every (queue, language requirement) this agent may take calls of: what "staffed" counts.
+        self.keys: tuple[tuple[str, str | None], ...] = tuple((q, n) for q in self.queues for n in self.needs)
         self.status = AgentStatus.LOGGED_OUT
         self.since = 0.0
         self.reason: str | None = None

@@ -21,6 +21,13 @@ class CallState:
     so a call that goes back to the queue, or moves to the general queue,
     keeps its place. ``seq`` breaks ties between calls entering at the same
     time, in arrival order.
+
+    ``language`` is the language the caller chose (``None``: not asked), as
+    given, even when the centre does not list it. ``need`` is the language an
+    agent must speak to take the call *now*: the caller's language while it
+    restricts anyone, ``None`` once the no-agent rule has dropped it, when the
+    centre does not list the language, or when every voice agent of the
+    centre speaks it anyway (then it restricts nobody).
     """
 
     __slots__ = (
@@ -29,6 +36,8 @@ class CallState:
         "answered_at",
         "entered_at",
         "id",
+        "language",
+        "need",
         "prefer_site",
         "priority",
         "queue",
@@ -49,6 +58,8 @@ class CallState:
         entered_at: float,
         overflow_after_s: float,
         seq: int,
+        language: str | None = None,
+        need: str | None = None,
     ) -> None:
         self.id = call_id
         self.system = system
@@ -61,6 +72,8 @@ class CallState:
         self.seq = seq
         #: The queue the call waits in: its system, or the general queue.
         self.queue = system
+        self.language = language
+        self.need = need
         self.queue_entered_at = entered_at
         self.status = CallStatus.QUEUED
         self.agent: str | None = None
@@ -72,4 +85,4 @@ class CallState:
         return (-self.priority, self.entered_at, self.seq)
 
     def __repr__(self) -> str:
-        return f"<CallState {self.id} {self.status} queue={self.queue} agent={self.agent}>"
+        return f"<CallState {self.id} {self.status} queue={self.queue} need={self.need} agent={self.agent}>"

@@ -20,10 +20,17 @@ class Rule(StrEnum):
     """The call entered the general queue: the centre does not serve its system."""
     UNKNOWN_AGENCY = "unknown-agency"
     """The call entered the general queue: the centre does not list its agency."""
+    UNKNOWN_LANGUAGE = "unknown-language"
+    """The call entered the general queue: the centre does not list its language (any agent may take it)."""
     REQUEUE = "requeue"
     """An offer failed; the call went back to its original place."""
     NO_AGENT_FALLBACK = "no-agent-fallback"
-    """No skilled agent was logged in for ``max_wait_no_agent_s``: moved to the general queue."""
+    """Nobody who may take the call was logged in for ``max_wait_no_agent_s``.
+
+    From a system's queue (no agent with the skill who speaks the call's
+    language): moved to the general queue. In the general queue (no voice agent
+    who speaks the call's language): the language requirement is dropped.
+    """
     NO_AGENT_GIVE_UP = "no-agent-give-up"
     """No voice agent at all was logged in: the router gave up on the call."""
     CALLER_HUNG_UP = "caller-hung-up"
@@ -59,7 +66,7 @@ class Rule(StrEnum):
 
 
 #: The rules a call enters a queue by when it arrives.
-QUEUE_ENTRIES = frozenset({Rule.QUEUE_ENTRY, Rule.UNKNOWN_SYSTEM, Rule.UNKNOWN_AGENCY})
+QUEUE_ENTRIES = frozenset({Rule.QUEUE_ENTRY, Rule.UNKNOWN_SYSTEM, Rule.UNKNOWN_AGENCY, Rule.UNKNOWN_LANGUAGE})
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,13 +23,17 @@ class CallArrived:
     """A caller has chosen a system (in the IVR) and enters that system's queue.
 
     ``agency`` may be ``None``: such calls get priority 0 and no site
-    preference. A ``system`` or ``agency`` the centre does not list sends the
-    call to the general queue (rules ``unknown-system``, ``unknown-agency``).
+    preference. ``language`` is the language the caller chose: the call is
+    offered only to agents who speak it (``None``: any agent). A ``system``,
+    ``agency`` or ``language`` the centre does not list sends the call to the
+    general queue (rules ``unknown-system``, ``unknown-agency``,
+    ``unknown-language``).
     """
 
     call_id: str
     system: str
     agency: str | None = None
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,10 +1,13 @@
-"""Ready agents, indexed by queue, site and backup flag, in strategy order.
+"""Ready agents, indexed by queue, language, site and backup flag, in strategy order.
 
-An agent who becomes ready is filed once per queue it serves, under the key
-its strategy ranks by. Keys only use fields that do not change while the
-agent stays ready (idle-since, calls handled, talk time, skill level, file
-order), so the order of each bucket stays true without re-sorting. Choosing
-an agent for a call looks at the heads of at most ``2 × sites`` buckets.
+An agent who becomes ready is filed once per queue it serves and language
+requirement it meets (``None``, and each language it speaks that restricts
+anyone: see ``AgentState.needs``), under the key its strategy ranks by. Keys
+only use fields that do not change while the agent stays ready (idle-since,
+calls handled, talk time, skill level, file order), so the order of each
+bucket stays true without re-sorting. Choosing an agent for a call looks at
+the heads of at most ``2 × sites`` buckets: those of the call's queue and
+language requirement.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ if TYPE_CHECKING:
 
 Key = tuple[float, ...]
 Entry = tuple[Key, AgentState]
-BucketKey = tuple[str, str, bool]  # (queue, site, backup)
+BucketKey = tuple[str, str | None, str, bool]  # (queue, language requirement, site, backup)
 
 
 def strategy_key(strategy: Strategy, agent: AgentState, queue: str) -> Key:
@@ -54,26 +57,32 @@ class ReadyAgents:
         self._buckets: dict[BucketKey, list[Entry]] = {}
 
     def add(self, agent: AgentState) -> None:
+        site, backup = agent.site, agent.backup
         for queue in agent.queues:
-            bucket = self._buckets.setdefault((queue, agent.site, agent.backup), [])
-            insort(bucket, (strategy_key(self._strategy, agent, queue), agent))
+            entry = (strategy_key(self._strategy, agent, queue), agent)
+            for need in agent.needs:
+                insort(self._buckets.setdefault((queue, need, site, backup), []), entry)
 
     def remove(self, agent: AgentState) -> None:
+        site, backup = agent.site, agent.backup
         for queue in agent.queues:
-            bucket = self._buckets[(queue, agent.site, agent.backup)]
-            i = bisect_left(bucket, (strategy_key(self._strategy, agent, queue),))
-            if i >= len(bucket) or bucket[i][1] is not agent:
-                raise KeyError(agent.id)
-            del bucket[i]
+            key = (strategy_key(self._strategy, agent, queue),)
+            for need in agent.needs:
+                bucket = self._buckets[(queue, need, site, backup)]
+                i = bisect_left(bucket, key)
+                if i >= len(bucket) or bucket[i][1] is not agent:
+                    raise KeyError(agent.id)
+                del bucket[i]
 
     def pick(
         self,
         queue: str,
+        need: str | None,
         sites: Iterable[str],
         backup_ok: Callable[[AgentState], bool],
         last_offered: int,
     ) -> AgentState | None:
-        """The agent the strategy chooses among ready agents of ``queue`` at ``sites``.
+        """The agent the strategy chooses among ready agents of ``queue`` at ``sites`` who meet ``need``.
 
         Backup seats count only where ``backup_ok`` says so. ``last_offered``
         is the file order of the agent last offered a call from this queue
@@ -83,10 +92,10 @@ class ReadyAgents:
         regular: list[list[Entry]] = []
         backups: list[list[Entry]] = []
         for site in sites:
-            bucket = buckets.get((queue, site, False))
+            bucket = buckets.get((queue, need, site, False))
             if bucket:
                 regular.append(bucket)
-            bucket = buckets.get((queue, site, True))
+            bucket = buckets.get((queue, need, site, True))
             if bucket:
                 backups.append(bucket)
         if not regular and not backups:

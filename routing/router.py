@@ -10,7 +10,7 @@ Usage::
 
     router = Router(centre)
     commands = router.advance(now)            # timers due by now
-    commands += router.apply(CallArrived("c1", "webhr", "moi"), now)
+    commands += router.apply(CallArrived("c1", "webhr", "moi", "zh"), now)
     router.next_timer_at()                    # when to call advance() next
 
 **Eligibility.** An agent may be offered a call only when all hold:
@@ -20,17 +20,30 @@ Usage::
 2. the agent's seat takes voice calls;
 3. the agent has a skill for the call's system (every voice agent serves the
    general queue);
-4. the call is not inside its agency's *site-preference window* for another
+4. the agent speaks the call's language, if the call has one (its *language
+   requirement*, ``CallState.need``);
+5. the call is not inside its agency's *site-preference window* for another
    site: an agency that prefers a site waits ``overflow_after_s`` for that
    site's agents, then any site may take the call; if the preferred site has
-   no skilled agent logged in, the window is skipped;
-5. a *backup seat* takes calls only while at least
-   ``backup_seat_when_waiting`` calls it could serve are waiting.
+   no agent logged in who has the skill and speaks the language, the window
+   is skipped;
+6. a *backup seat* takes calls only while at least
+   ``backup_seat_when_waiting`` calls it could serve (rules 3-5) are waiting.
 
-**Unknown system or agency.** A call for a system the centre does not
-serve, or from an agency it does not list, is not refused: it enters the
+**Nobody logged in.** Each (queue, language requirement) is *staffed* while
+at least one voice agent who could take its calls is logged in. A call whose
+requirement has been unstaffed for ``max_wait_no_agent_s`` (rule
+``no-agent-fallback``) moves from its system's queue to the general queue,
+keeping its language only if a voice agent who speaks it is logged in;
+in the general queue it drops the language; without one it is given up
+(``no-agent-give-up``). Each step waits ``max_wait_no_agent_s`` again.
+
+**Unknown system, agency or language.** A call for a system the centre does
+not serve, or from an agency it does not list, is not refused: it enters the
 general queue at once (rule ``unknown-system`` or ``unknown-agency``), with
-priority 0 and no site preference, for any voice agent to take.
+priority 0 and no site preference, for any voice agent to take who speaks its
+language. A call in a language the centre does not list enters the general
+queue at once with no language requirement (rule ``unknown-language``).
 
 **Choosing.** A new or returning call goes to the eligible ready agent the
 configured strategy ranks first. An agent who becomes ready takes, among the
@@ -85,6 +98,8 @@ _STRATEGY_RULE = {
 }
 
 _A = AgentStatus
+#: The rule of a call that enters the general queue at once, by the first thing the centre does not list.
+_UNKNOWN_RULE = {"system": Rule.UNKNOWN_SYSTEM, "agency": Rule.UNKNOWN_AGENCY, "language": Rule.UNKNOWN_LANGUAGE}
 
 
 class Router:
@@ -99,20 +114,31 @@ class Router:
         self.centre = centre
         self.rules = centre.routing
         self.now = now
-        self.agents: dict[str, AgentState] = {p.id: AgentState(p, i) for i, p in enumerate(centre.agents)}
+        languages = tuple(lang.id for lang in centre.languages)
+        voice = [p for p in centre.agents if p.voice]
+        #: Languages some voice agent does not speak: only these restrict who may take a call.
+        self._restricting = frozenset(lang for lang in languages if not all(lang in p.languages for p in voice))
+        self._languages = frozenset(languages)
+        self.agents: dict[str, AgentState] = {
+            p.id: AgentState(p, i, self._restricting) for i, p in enumerate(centre.agents)
+        }
         #: Live calls: queued, ringing or talking. A call leaves when it ends.
         self.calls: dict[str, CallState] = {}
         self.waiting = WaitingCalls()
-        self._systems = {s.id for s in centre.systems}
+        systems = tuple(s.id for s in centre.systems)
+        self._systems = frozenset(systems)
         self._agencies = {a.id: a for a in centre.agencies}
         self._sites = tuple(s.id for s in centre.sites)
         self._ready = ReadyAgents(self.rules.strategy, rng)
         self._strategy_rule = _STRATEGY_RULE[self.rules.strategy]
-        #: Logged-in voice agents per (queue, site) and per queue.
-        self._staffed: dict[tuple[str, str], int] = {}
-        self._staffed_total: dict[str, int] = {}
-        #: Since when a queue has had nobody logged in (absent = staffed).
-        self._unstaffed_since: dict[str, float] = dict.fromkeys((*self._systems, GENERAL_QUEUE), now)
+        #: Logged-in voice agents per (queue, language requirement, site) and per (queue, requirement).
+        self._staffed: dict[tuple[str, str | None, str], int] = {}
+        self._staffed_total: dict[tuple[str, str | None], int] = {}
+        #: Since when a (queue, language requirement) has had nobody logged in (absent = staffed).
+        needs = (None, *(lang for lang in languages if lang in self._restricting))
+        self._unstaffed_since: dict[tuple[str, str | None], float] = dict.fromkeys(
+            ((q, n) for q in (*systems, GENERAL_QUEUE) for n in needs), now
+        )
         self._last_offered: dict[str, int] = {}
         self._timers = Timers()
         self._seq = 0
@@ -166,13 +192,18 @@ class Router:
         """How many waiting calls this agent could take were it ready (the backup-seat count)."""
         return self._count_open(self._agent(agent_id), limit=None)
 
-    def unknown(self, system: str, agency: str | None) -> tuple[str, ...]:
-        """Which of a call's ``system`` and ``agency`` the centre does not list (no agency is not unknown)."""
+    def unknown(self, system: str, agency: str | None, language: str | None = None) -> tuple[str, ...]:
+        """Which of a call's ``system``, ``agency`` and ``language`` the centre does not list.
+
+        No agency, or no language, is not unknown.
+        """
         unknown: list[str] = []
         if system not in self._systems:
             unknown.append("system")
         if agency is not None and agency not in self._agencies:
             unknown.append("agency")
+        if language is not None and language not in self._languages:
+            unknown.append("language")
         return tuple(unknown)
 
     def queue_length(self, queue: str) -> int:
@@ -186,8 +217,9 @@ class Router:
     def _on_call_arrived(self, ev: CallArrived, now: float) -> None:
         if ev.call_id in self.calls:
             raise InvalidTransition(f"call {ev.call_id} is already in progress")
-        unknown = self.unknown(ev.system, ev.agency)
+        unknown = self.unknown(ev.system, ev.agency, ev.language)
         agency = self._agencies.get(ev.agency) if ev.agency is not None else None
+        need = ev.language if ev.language in self._restricting else None
         self.now = now
         self._seq += 1
         call = CallState(
@@ -199,12 +231,15 @@ class Router:
             now,
             self.rules.overflow_after_s,
             self._seq,
+            ev.language,
+            need,
         )
         self.calls[call.id] = call
         if unknown:
-            # Nobody is skilled for what the centre does not know: every voice agent may take it.
+            # Nobody is skilled for what the centre does not know: every voice agent may take it
+            # (who speaks the call's language, if the centre lists it).
             call.queue = GENERAL_QUEUE
-            self._enqueue(call, Rule.UNKNOWN_SYSTEM if "system" in unknown else Rule.UNKNOWN_AGENCY)
+            self._enqueue(call, _UNKNOWN_RULE[unknown[0]])
         else:
             self._enqueue(call, Rule.QUEUE_ENTRY)
         if call.prefer_site is not None and self.rules.overflow_after_s > 0:
@@ -262,10 +297,11 @@ class Router:
         agent.calls_handled = 0
         agent.talk_time = 0.0
         agent.pending_not_ready = None
-        for queue in agent.queues:
-            self._staffed[(queue, agent.site)] = self._staffed.get((queue, agent.site), 0) + 1
-            self._staffed_total[queue] = self._staffed_total.get(queue, 0) + 1
-            self._unstaffed_since.pop(queue, None)
+        site = agent.site
+        for queue, need in agent.keys:
+            self._staffed[(queue, need, site)] = self._staffed.get((queue, need, site), 0) + 1
+            self._staffed_total[(queue, need)] = self._staffed_total.get((queue, need), 0) + 1
+            self._unstaffed_since.pop((queue, need), None)
         if ev.ready:
             agent.idle_since = now
             self._become_ready(agent, Rule.LOGIN, keep_idle_since=True)
@@ -282,19 +318,20 @@ class Router:
         agent.pending_not_ready = None
         agent.move(_A.LOGGED_OUT, now)
         self._out.append(SetAgentState(agent.id, _A.LOGGED_OUT, Rule.LOGOUT))
-        emptied: list[str] = []
-        for queue in agent.queues:
-            self._staffed[(queue, agent.site)] -= 1
-            self._staffed_total[queue] -= 1
-            if self._staffed_total[queue] == 0:
-                self._queue_unstaffed(queue)
-            if self._staffed[(queue, agent.site)] == 0:
-                emptied.append(queue)
+        emptied: list[tuple[str, str | None]] = []
+        site = agent.site
+        for queue, need in agent.keys:
+            self._staffed[(queue, need, site)] -= 1
+            self._staffed_total[(queue, need)] -= 1
+            if self._staffed_total[(queue, need)] == 0:
+                self._queue_unstaffed(queue, need)
+            if self._staffed[(queue, need, site)] == 0:
+                emptied.append((queue, need))
         if declined is not None:
             self._place(declined)
         # Calls that waited for this site alone may now go anywhere.
-        for queue in emptied:
-            self._release_window(queue, agent.site)
+        for queue, need in emptied:
+            self._release_window(queue, need, site)
 
     def _on_ready(self, ev: AgentReady, now: float) -> None:
         agent = self._agent(ev.agent_id)
@@ -363,7 +400,7 @@ class Router:
             return (
                 call is not None
                 and call.status is CallStatus.QUEUED
-                and call.queue in self._unstaffed_since
+                and (call.queue, call.need) in self._unstaffed_since
                 and self._no_agent_due(call) <= due
             )
         agent = self.agents[subject]
@@ -375,7 +412,8 @@ class Router:
         return at is not None and at <= now
 
     def _no_agent_due(self, call: CallState) -> float:
-        return max(call.queue_entered_at, self._unstaffed_since[call.queue]) + self.rules.max_wait_no_agent_s
+        since = self._unstaffed_since[(call.queue, call.need)]
+        return max(call.queue_entered_at, since) + self.rules.max_wait_no_agent_s
 
     def _ring_timeout(self, agent: AgentState) -> None:
         call = self.calls[agent.call] if agent.call else None
@@ -401,12 +439,23 @@ class Router:
             self._become_ready(agent, Rule.RING_NO_ANSWER, keep_idle_since=True)
 
     def _no_agent(self, call: CallState) -> None:
+        """Nobody who may take the call has been logged in for ``max_wait_no_agent_s``: relax one step.
+
+        A system's queue → the general queue, keeping the call's language only
+        if a voice agent who speaks it is logged in; the general queue with a
+        language → without it; the general queue without → given up.
+        """
         self.waiting.remove(call)
         if call.queue == GENERAL_QUEUE:
-            del self.calls[call.id]
-            self._out.append(EndCall(call.id, Rule.NO_AGENT_GIVE_UP))
-            return
-        call.queue = GENERAL_QUEUE
+            if call.need is None:
+                del self.calls[call.id]
+                self._out.append(EndCall(call.id, Rule.NO_AGENT_GIVE_UP))
+                return
+            call.need = None
+        else:
+            call.queue = GENERAL_QUEUE
+            if (GENERAL_QUEUE, call.need) in self._unstaffed_since:
+                call.need = None  # nobody logged in speaks it: any voice agent
         call.queue_entered_at = self.now
         self._enqueue(call, Rule.NO_AGENT_FALLBACK)
         self._place(call)
@@ -469,12 +518,12 @@ class Router:
         call.agent = None
         self.waiting.add(call)
         self._out.append(QueueCall(call.id, call.queue, rule))
-        if call.queue in self._unstaffed_since:
+        if (call.queue, call.need) in self._unstaffed_since:
             self._timers.set(self._no_agent_due(call), TimerKind.NO_AGENT, call.id)
 
-    def _queue_unstaffed(self, queue: str) -> None:
-        self._unstaffed_since[queue] = self.now
-        for _, bucket in self.waiting.buckets(queue):
+    def _queue_unstaffed(self, queue: str, need: str | None) -> None:
+        self._unstaffed_since[(queue, need)] = self.now
+        for _, bucket in self.waiting.buckets_of(queue, need):
             for call in bucket:
                 self._timers.set(self._no_agent_due(call), TimerKind.NO_AGENT, call.id)
 
@@ -516,10 +565,10 @@ class Router:
             # best-skill ranks by the call's own system even in the general queue:
             # agents skilled in it (filed under that system too, in level order)
             # come before everyone else, whose level for it is 0.
-            agent = self._ready.pick(call.system, sites, self._backup_ok, last)
+            agent = self._ready.pick(call.system, call.need, sites, self._backup_ok, last)
             if agent is not None:
                 return agent
-        return self._ready.pick(call.queue, sites, self._backup_ok, last)
+        return self._ready.pick(call.queue, call.need, sites, self._backup_ok, last)
 
     def _open_sites(self, call: CallState) -> tuple[str, ...]:
         if self._window_closed_to_others(call):
@@ -529,11 +578,13 @@ class Router:
 
     def _window_closed_to_others(self, call: CallState) -> bool:
         site = call.prefer_site
-        return site is not None and call.window_end > self.now and self._staffed.get((call.queue, site), 0) > 0
+        return (
+            site is not None and call.window_end > self.now and self._staffed.get((call.queue, call.need, site), 0) > 0
+        )
 
-    def _release_window(self, queue: str, site: str) -> None:
-        """Place the calls of ``queue`` that waited for ``site`` alone."""
-        for (prefer, _), bucket in list(self.waiting.buckets(queue)):
+    def _release_window(self, queue: str, need: str | None, site: str) -> None:
+        """Place the calls of ``queue`` (under language requirement ``need``) that waited for ``site`` alone."""
+        for (prefer, _), bucket in list(self.waiting.buckets_of(queue, need)):
             if prefer != site:
                 continue
             for call in list(bucket):
@@ -551,26 +602,31 @@ class Router:
         site = agent.site
         staffed = self._staffed
         queues = self.waiting.queues
+        needs = agent.needs
         best: CallState | None = None
         for queue in agent.queues:
-            buckets = queues.get(queue)
-            if not buckets:
+            by_need = queues.get(queue)
+            if not by_need:
                 continue
-            for (prefer, priority), bucket in buckets.items():
-                head = bucket[0]
-                if (
-                    prefer is not None
-                    and prefer != site
-                    and head.window_end > now
-                    and staffed.get((queue, prefer), 0) > 0
-                ):
-                    continue  # even the earliest call here still waits for its own site
-                if (
-                    best is None
-                    or priority > best.priority
-                    or (priority == best.priority and (head.entered_at, head.seq) < (best.entered_at, best.seq))
-                ):
-                    best = head
+            for need in needs:
+                buckets = by_need.get(need)
+                if not buckets:
+                    continue
+                for (prefer, priority), bucket in buckets.items():
+                    head = bucket[0]
+                    if (
+                        prefer is not None
+                        and prefer != site
+                        and head.window_end > now
+                        and staffed.get((queue, need, prefer), 0) > 0
+                    ):
+                        continue  # even the earliest call here still waits for its own site
+                    if (
+                        best is None
+                        or priority > best.priority
+                        or (priority == best.priority and (head.entered_at, head.seq) < (best.entered_at, best.seq))
+                    ):
+                        best = head
         return best
 
     def _count_open(self, agent: AgentState, limit: int | None) -> int:
@@ -578,9 +634,9 @@ class Router:
         now = self.now
         staffed = self._staffed
         n = 0
-        for queue in agent.queues:
-            for (prefer, _), bucket in self.waiting.buckets(queue):
-                if prefer is None or prefer == agent.site or staffed.get((queue, prefer), 0) == 0:
+        for queue, need in agent.keys:
+            for (prefer, _), bucket in self.waiting.buckets_of(queue, need):
+                if prefer is None or prefer == agent.site or staffed.get((queue, need, prefer), 0) == 0:
                     n += len(bucket)
                 else:
                     n += WaitingCalls.out_of_window(bucket, now)

@@ -15,12 +15,14 @@ from typing import Any
 from routing.agent import AgentState, AgentStatus
 from routing.call import CallState, CallStatus
 from routing.centre import (
+    DEFAULT_LANGUAGES,
     GENERAL_QUEUE,
     Agency,
     AgencyGroup,
     AgentProfile,
     Centre,
     CentreInfo,
+    Language,
     RoutingRules,
     Site,
     System,
@@ -46,8 +48,9 @@ def agent(
     *,
     backup: bool = False,
     channels: Sequence[str] = ("voice",),
+    languages: Sequence[str] = (),
 ) -> AgentProfile:
-    """An agent profile with sensible defaults (voice, Nantou, WebHR level 3)."""
+    """An agent profile with sensible defaults (voice, Nantou, WebHR level 3, the centre's first language)."""
     return AgentProfile(
         agent_id,
         f"Agent {agent_id}",
@@ -55,11 +58,12 @@ def agent(
         tuple(channels),  # type: ignore[arg-type]
         backup,
         {"webhr": 3} if skills is None else dict(skills),
+        languages=tuple(languages),
     )
 
 
-def agency(agency_id: str, *, prefer_site: str | None = None, priority: int = 0) -> Agency:
-    return Agency(agency_id, f"Agency {agency_id}", AgencyGroup.CENTRAL, prefer_site, priority)
+def agency(agency_id: str, *, prefer_site: str | None = None, priority: int = 0, code: str | None = None) -> Agency:
+    return Agency(agency_id, f"Agency {agency_id}", AgencyGroup.CENTRAL, prefer_site, priority, code)
 
 
 def centre(
@@ -68,9 +72,14 @@ def centre(
     systems: Sequence[str] = ("webhr", "pemis2k", "ecpa"),
     agencies: Iterable[Agency] = (),
     sites: Sequence[str] = ("nantou", "taipei"),
+    languages: Sequence[str] = (),
     **rules: Any,
 ) -> Centre:
-    """A small centre for tests; ``rules`` override :class:`RoutingRules` fields."""
+    """A small centre for tests; ``rules`` override :class:`RoutingRules` fields.
+
+    ``languages`` lists language ids (the first is the default); none: the
+    default (``zh`` alone).
+    """
     return Centre(
         CentreInfo("Test centre"),
         tuple(Site(s, s.title()) for s in sites),
@@ -78,6 +87,7 @@ def centre(
         tuple(agencies),
         tuple(agents),
         RoutingRules(**rules),
+        languages=tuple(Language(lang, lang.upper()) for lang in languages) or DEFAULT_LANGUAGES,
     )
 
 
@@ -90,21 +100,42 @@ def _serves(a: AgentState, queue: str) -> bool:
     return a.voice and (queue == GENERAL_QUEUE or queue in a.profile.skills)
 
 
-def _logged_in_at(router: Router, site: str, queue: str) -> bool:
+def required_language(router: Router, call: CallState) -> str | None:
+    """The language an agent must speak to take ``call``, derived from the caller's language.
+
+    A language the centre does not list requires nothing. In a system's queue
+    the caller's language always holds; in the general queue the no-agent rule
+    may have dropped it, which the router records as ``need`` being ``None``.
+    """
+    language = call.language
+    if language is None or all(lang.id != language for lang in router.centre.languages):
+        return None
+    if call.queue == GENERAL_QUEUE and call.need is None:
+        return None
+    return language
+
+
+def _fits(a: AgentState, queue: str, language: str | None) -> bool:
+    return _serves(a, queue) and (language is None or language in a.profile.languages)
+
+
+def _logged_in_at(router: Router, site: str, queue: str, language: str | None) -> bool:
     return any(
-        a.status is not AgentStatus.LOGGED_OUT and a.site == site and _serves(a, queue) for a in router.agents.values()
+        a.status is not AgentStatus.LOGGED_OUT and a.site == site and _fits(a, queue, language)
+        for a in router.agents.values()
     )
 
 
 def open_to(router: Router, a: AgentState, call: CallState) -> bool:
     """Whether a waiting call is open to this agent, whatever the agent's own state and backup flag."""
-    if call.status is not CallStatus.QUEUED or not _serves(a, call.queue):
+    language = required_language(router, call)
+    if call.status is not CallStatus.QUEUED or not _fits(a, call.queue, language):
         return False
     site = call.prefer_site
     if site is None or site == a.site:
         return True
     in_window = call.entered_at + router.rules.overflow_after_s > router.now
-    return not (in_window and _logged_in_at(router, site, call.queue))
+    return not (in_window and _logged_in_at(router, site, call.queue, language))
 
 
 def eligible(router: Router, a: AgentState, call: CallState) -> bool:
@@ -130,7 +161,15 @@ def check_state(router: Router) -> None:
         elif a.call is not None:
             raise InvariantBroken(f"{a.id} is {a.status} yet holds call {a.call}")
     queued = 0
+    voice = [a.profile for a in router.agents.values() if a.voice]
+    listed = {lang.id for lang in router.centre.languages}
     for c in router.calls.values():
+        if c.need is not None and c.need != c.language:
+            raise InvariantBroken(f"call {c.id} in {c.language!r} requires {c.need!r}")
+        # In a system's queue a language some voice agent does not speak is never dropped.
+        restricts = c.language in listed and any(c.language not in p.languages for p in voice)
+        if c.queue != GENERAL_QUEUE and restricts and c.need != c.language:
+            raise InvariantBroken(f"call {c.id} waits in {c.queue} without its language {c.language!r}")
         if c.status is CallStatus.QUEUED:
             queued += 1
             if c.agent is not None:
@@ -205,7 +244,9 @@ class Harness:
 # ----------------------------------------------------------------------
 
 #: Router fields that are configuration, not state: they never change.
-_CONFIGURATION = frozenset({"centre", "rules", "_systems", "_agencies", "_sites", "_strategy_rule"})
+_CONFIGURATION = frozenset(
+    {"centre", "rules", "_systems", "_agencies", "_sites", "_strategy_rule", "_languages", "_restricting"}
+)
 
 
 def snapshot(router: Router) -> Any:

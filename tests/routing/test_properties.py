@@ -1,12 +1,15 @@
 """Random event sequences never break the router's "never" rules.
 
-Each example builds a small two-site centre (random skills, backup seats,
-agencies with priorities and site preferences, random routing rules and
-strategy), then drives random arrivals, hang-ups, answers, agent state
-changes and the passing of time through a :class:`CheckedRouter`, which
-checks after every step that:
+Each example builds a small two-site centre (random skills and languages,
+backup seats, agencies with priorities and site preferences, random routing
+rules and strategy), then drives random arrivals (in random languages, some
+the centre does not list, some for unknown systems or agencies), hang-ups,
+answers, agent state changes and the passing of time through a
+:class:`CheckedRouter`, which checks after every step that:
 
-* no call is offered to an agent who is not eligible for it;
+* no call is offered to an agent who is not eligible for it (skill,
+  language, site window, backup seat);
+* a call never waits in a system's queue without its language;
 * no agent holds two calls or two offers;
 * no offer outlives its caller;
 * no call waits while an agent eligible for it is ready;
@@ -43,19 +46,25 @@ from routing.testing import CheckedRouter, InvariantBroken, agency, agent, centr
 
 SYSTEMS = ("webhr", "pemis2k", "ecpa")
 SITES = ("nantou", "taipei")
+LANGUAGES = ("zh", "en", "nan")
+#: What callers ask for: the centre's languages, none, and one it does not list.
+CALLER_LANGUAGES = (None, "zh", "en", "nan", "en", "nan", "fr")
+CALLER_AGENCIES = ("a0", "a1", "a2", "a3", None, "a0", "a1", "a2", "a3", "zz")
 
 
 @st.composite
 def centres(draw: st.DrawFn) -> Centre:
     n_agents = draw(st.integers(2, 7))
     n_systems = draw(st.integers(1, 3))  # few systems make skill overlaps, and so conflicts, common
+    n_languages = draw(st.integers(1, 3))
     agents = []
     for i in range(n_agents):
         site = draw(st.sampled_from(SITES))
         skills = draw(st.dictionaries(st.sampled_from(SYSTEMS[:n_systems]), st.integers(1, 5), max_size=n_systems))
         backup = draw(st.booleans()) if i >= 1 else False
         channels = ("email",) if draw(st.integers(0, 9)) == 0 else ("voice",)
-        agents.append(agent(f"A{i}", site, skills, backup=backup, channels=channels))
+        languages = draw(st.lists(st.sampled_from(LANGUAGES[:n_languages]), unique=True, max_size=n_languages))
+        agents.append(agent(f"A{i}", site, skills, backup=backup, channels=channels, languages=languages))
     agencies = [
         agency("a0"),
         agency("a1", prefer_site="nantou", priority=draw(st.integers(0, 2))),
@@ -66,6 +75,7 @@ def centres(draw: st.DrawFn) -> Centre:
         agents,
         systems=SYSTEMS[:n_systems],
         agencies=agencies,
+        languages=LANGUAGES[:n_languages],
         strategy=draw(st.sampled_from(list(Strategy))),
         ring_timeout_s=draw(st.sampled_from([2, 5])),
         wrap_up_s=draw(st.sampled_from([0, 3])),
@@ -119,7 +129,9 @@ class Driver:
         if op == "arrive":
             self.calls += 1
             systems = [s.id for s in r.centre.systems]
-            event = CallArrived(f"c{self.calls}", systems[a % len(systems)], ("a0", "a1", "a2", "a3", None)[b % 5])
+            system = systems[a % len(systems)] if a % 10 else "nosuch"
+            language = CALLER_LANGUAGES[(a // 10) % len(CALLER_LANGUAGES)]
+            event = CallArrived(f"c{self.calls}", system, CALLER_AGENCIES[b % len(CALLER_AGENCIES)], language)
         elif op == "hangup":
             live = [c.id for c in r.calls.values() if c.status is not CallStatus.TALKING]
             call_id = self.pick(live, a)
@@ -178,6 +190,7 @@ def test_random_event_sequences_never_break_a_routing_rule(
 def random_centre(rng: random.Random) -> Centre:
     n_systems = rng.randint(1, 3)
     systems = SYSTEMS[:n_systems]
+    languages = LANGUAGES[: rng.randint(1, 3)]
     agents = [
         agent(
             f"A{i}",
@@ -185,6 +198,7 @@ def random_centre(rng: random.Random) -> Centre:
             {s: rng.randint(1, 5) for s in rng.sample(systems, rng.randint(0, n_systems))},
             backup=i > 0 and rng.random() < 0.3,
             channels=("email",) if rng.random() < 0.1 else ("voice",),
+            languages=rng.sample(languages, rng.randint(0, len(languages))),
         )
         for i in range(rng.randint(2, 7))
     ]
@@ -198,6 +212,7 @@ def random_centre(rng: random.Random) -> Centre:
         agents,
         systems=systems,
         agencies=agencies,
+        languages=languages,
         strategy=rng.choice(list(Strategy)),
         ring_timeout_s=rng.choice([2, 5]),
         wrap_up_s=rng.choice([0, 3]),
@@ -244,3 +259,30 @@ def test_the_property_run_exercises_offers() -> None:
         offers += r.offers_checked
     assert offers > 100
     assert seen == set(AgentStatus)
+
+
+def test_the_property_run_exercises_languages() -> None:
+    """The driver really makes calls that need a language, offers them, and drops the language by the no-agent rule."""
+    kinds: set[str] = set()
+    rng = random.Random(11)
+    for seed in range(60):
+        r = CheckedRouter(random_centre(random.Random(seed)), rng=random.Random(seed))
+        d = Driver(r)
+        for _ in range(150):
+            op = rng.choice(OPS)
+            before = {c.id: (c.queue, c.need) for c in r.calls.values()}
+            d.run(op, rng.randrange(10_000), rng.randrange(10_000))
+            for c in r.calls.values():
+                if c.need is not None and c.status is CallStatus.RINGING:
+                    kinds.add(f"offered in {'general' if c.queue == 'general' else 'a system'} needing a language")
+                if c.id in before and before[c.id][1] is not None and c.need is None:
+                    kinds.add(f"language dropped from {'general' if before[c.id][0] == 'general' else 'a system'}")
+                if c.language == "fr":
+                    kinds.add("unknown language")
+    assert kinds == {
+        "offered in general needing a language",
+        "offered in a system needing a language",
+        "language dropped from general",
+        "language dropped from a system",
+        "unknown language",
+    }
