@@ -97,6 +97,9 @@ def call_dict(c: CallRecord, tz: ZoneInfo, *, unmasked: bool) -> dict[str, Any]:
         "person_id": c.person_id,
         "case_id": c.case_id,
         "ivr": json.loads(c.ivr) if c.ivr else {},
+        "language": c.language,
+        "ivr_outcome": c.ivr_outcome,
+        "ivr_s": c.ivr_s,
         "disposition": c.disposition,
         "notes": c.notes,
     }
@@ -287,12 +290,20 @@ _LABELS = {
     "wait_s": "waited {} s",
     "talk_s": "talked {} s",
     "last_state": "last known state {}",
+    "language": "language {}",
+    "step": "{}",
+    "menu": "in menu {}",
+    "value": "value {}",
+    "ivr_outcome": "{}",
+    "where": "to {}",
+    "ivr_s": "{} s in the IVR",
+    "opens_at": "opens {}",
 }
 
 
 def journal_text(e: JournalEntry, tz: ZoneInfo) -> str:
     """A journal entry's data in words: ``rings until 10:26:48, overflow no, backup seat no``."""
-    parts = []
+    parts: dict[str, str] = {}
     for name, value in e.data.items():
         kind = e.kinds[name]
         if kind == "time" and isinstance(value, float):
@@ -303,10 +314,12 @@ def journal_text(e: JournalEntry, tz: ZoneInfo) -> str:
             shown = f"{value:.1f}"
         else:
             shown = str(value)
-        parts.append(_LABELS.get(name, name + " {}").format(shown))
+        parts[name] = _LABELS.get(name, name + " {}").format(shown)
     if e.event == "ABANDON" and e.data.get("position") == 0:
-        parts[0] = "was ringing"
-    return ", ".join(parts)
+        parts["position"] = "was ringing"
+    if e.event == "IVREND" and e.data.get("ivr_outcome") == "ivr-abandoned" and "where" in parts:
+        parts["where"] = f"hung up in menu {e.data['where']}"
+    return ", ".join(parts.values())
 
 
 def case_summary(case: CaseRecord, tz: ZoneInfo, *, unmasked: bool) -> dict[str, Any]:
@@ -355,6 +368,9 @@ def show_command(args: argparse.Namespace) -> int:
             f"[bold]Call {row['call_id']}[/] (run {call.run_id}) from {row['caller_number']}: {row['system']}, "
             f"{row['agency']}; outcome {markup(call.outcome or 'in progress')}; agent {row['agent_id']}"
         )
+        if call.ivr_outcome is not None or call.language is not None:
+            ivr_s = "–" if call.ivr_s is None else f"{call.ivr_s:.1f}"
+            out.print(f"language {row['language']}; IVR outcome {row['ivr_outcome']}; {ivr_s} s in the IVR")
         if case is not None:
             summary = {
                 key: markup(str(value or "–")) for key, value in case_summary(case, tz, unmasked=unmasked).items()

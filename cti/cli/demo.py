@@ -83,7 +83,10 @@ def demo_command(args: argparse.Namespace) -> int:
         except DatabaseError as exc:
             raise UsageError(f"--db: {db} is not a usable database ({exc})") from None
     if args.json is not None:
-        emit_json(args, {**result.summary.as_dict(), "cases": dict(sorted(result.cases.items()))})
+        emit_json(
+            args,
+            {**result.summary.as_dict(), "cases": dict(sorted(result.cases.items())), "ivr": result.ivr.as_dict()},
+        )
     if not args.quiet:
         if result.stopped_by is not None:
             out.print(
@@ -103,7 +106,7 @@ def demo_command(args: argparse.Namespace) -> int:
         )
         pace = "max" if speed is None else f"{speed:g}x"
         title = f"Run {result.run_id}: {span} ({centre.info.timezone}), seed {args.seed}, speed {pace}"
-        print_summary(out, result.summary, centre, title)
+        print_summary(out, result.summary, centre, title, ivr=result.ivr, plan=loaded.ivr)
         out.print(cases_line(result.cases, result.people_added), highlight=False)
         out.print(
             f"database: {db}\nlog: {log_path}\n"

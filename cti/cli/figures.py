@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rich.console import Console
 
 from cti.cli.tables import Column, print_table
+from ivr import GENERAL_QUEUE, IvrPlan
+from ivr.figures import IvrFigures
+from ivr.plan import GENERAL_KEY
 from routing.centre import Centre
 from routing.figures import AgentFigures, Figures, SiteFigures, Summary
 from simulator.results import Estimate
@@ -47,7 +50,17 @@ def _figure_row(f: Figures) -> list[str]:
     ]
 
 
-def print_summary(console: Console, summary: Summary, centre: Centre, title: str) -> None:
+def print_summary(
+    console: Console,
+    summary: Summary,
+    centre: Centre,
+    title: str,
+    *,
+    ivr: IvrFigures | None = None,
+    plan: IvrPlan | None = None,
+) -> None:
+    """The queue figures (total, by site, agent and system), then the IVR's if a call reached the IVR (its
+    menu choices named after what each key leads to in ``plan``, the centre's IVR)."""
     threshold = centre.info.service_level_seconds
     print_table(console, title, (Column(""), *_FIGURE_COLUMNS), [["total", *_figure_row(summary.total)]], hint=_HINT)
     if summary.interrupted:
@@ -70,6 +83,83 @@ def print_summary(console: Console, summary: Summary, centre: Centre, title: str
     console.print(
         f"service level = answered within {threshold:g} s ÷ offered; ASA = mean wait of answered calls; "
         "AHT = talk + hold + wrap-up; occupancy = on calls and wrap-up ÷ logged in and not in not-ready.",
+        style="dim",
+    )
+    if ivr is not None and ivr.reached:
+        print_ivr(console, ivr, menu_targets(plan) if plan is not None else {})
+
+
+_IVR_COLUMNS = (
+    Column("reached", justify="right"),
+    Column("to a queue", justify="right", wrap=True, priority=2),
+    Column("abandoned in it", justify="right", wrap=True),
+    Column("after hours", justify="right", wrap=True),
+    Column("call-back left", justify="right", wrap=True, priority=1),
+    Column("to general after failed choices", justify="right", wrap=True),
+    Column("general chosen", justify="right", wrap=True, priority=2),
+    Column("mean s in it", justify="right", wrap=True, priority=1),
+)
+_IVR_PARTS = (
+    Column("", wrap=True),
+    Column("value", wrap=True),
+    Column("calls", justify="right"),
+    Column("share", justify="right", priority=1),
+)
+#: How many menu choices the summary lists (the most chosen first); ``--json`` has them all.
+TOP_CHOICES = 8
+
+
+def menu_targets(plan: IvrPlan) -> dict[str, dict[str, str]]:
+    """What each key of each menu leads to (a system, ``general`` or another menu), by menu id."""
+    return {menu.id: {**menu.options, GENERAL_KEY: GENERAL_QUEUE} for menu in plan.menus.values()}
+
+
+def print_ivr(console: Console, ivr: IvrFigures, targets: Mapping[str, Mapping[str, str]] | None = None) -> None:
+    """The IVR's figures: what became of the calls that reached it, then where callers hung up, the language
+    mix, how agencies were identified and the most chosen menu choices (none of it counts as offered).
+
+    A choice is the key pressed; ``targets`` (menu → key → target) adds what it leads to: ``1 → webhr``.
+    """
+    targets = targets or {}
+    row = [
+        str(ivr.reached),
+        str(ivr.routed),
+        str(ivr.abandoned),
+        str(ivr.after_hours),
+        str(ivr.after_hours_callback),
+        str(ivr.general_after_failures),
+        str(ivr.general_chosen),
+        _secs(ivr.mean_ivr_s),
+    ]
+    print_table(console, "IVR (calls that reached it)", _IVR_COLUMNS, [row], hint=_HINT)
+    rows: list[list[str]] = []
+
+    def part(label: str, counts: Mapping[str, int], of: int | None = None) -> None:
+        total = sum(counts.values()) if of is None else of
+        for value, n in counts.items():
+            rows.append([label, value, str(n), _pct(n / total if total else None)])
+
+    part("hung up in menu", ivr.abandoned_by_menu, ivr.abandoned)
+    part("language", ivr.languages)
+    part("agency identified by", ivr.agencies)
+    chosen = sorted(
+        ((menu, value, n) for menu, values in ivr.choices.items() for value, n in values.items()),
+        key=lambda c: (-c[2], c[0], c[1]),
+    )
+    for menu, value, n in chosen[:TOP_CHOICES]:
+        in_menu = sum(ivr.choices[menu].values())
+        target = targets.get(menu, {}).get(value)
+        rows.append(
+            [f"chosen in {menu}", value if target is None else f"{value} → {target}", str(n), _pct(n / in_menu)]
+        )
+    if rows:
+        print_table(console, "IVR breakdown", _IVR_PARTS, rows)
+    console.print(
+        "IVR calls are not offered until they enter a queue: an IVR abandon or an after-hours call is counted "
+        "here only, outside offered, service level and ASA, and a queue's wait starts when the call enters it; "
+        f"invalid choices {ivr.invalid}, no input {ivr.no_input}"
+        + (f", still in the IVR or cut off there {ivr.unfinished}" if ivr.unfinished else "")
+        + ".",
         style="dim",
     )
 

@@ -101,7 +101,7 @@ def print_pop(out: Console, pop: dict[str, Any], tz: ZoneInfo, *, title: str = "
             [
                 time_text(c["at"], tz),
                 c["call_id"],
-                c["system"],
+                c["system"] or "–",
                 c["outcome"] or "in progress",
                 c["agent_id"] or "–",
                 c["case_id"] or "–",

@@ -46,8 +46,9 @@ from cti.live.roles import seed_staff
 from cti.live.server import CtiServer
 from cti.live.traffic import TrafficGenerator, TrafficProfile
 from cti.store import Recovery, Store
-from cti.store.figures import run_summary
+from cti.store.figures import run_ivr, run_summary
 from cti.store.lease import LeaseLost
+from ivr.figures import IvrFigures
 from routing import Router
 from routing.centre import Centre
 from routing.figures import Summary
@@ -119,6 +120,8 @@ class DemoResult:
     stopped_by: str | None = None
     #: The calls the stop closed as interrupted.
     stopped_calls: int = 0
+    #: The IVR's figures (``reached`` 0: no call went through an IVR), apart from the queue figures of ``summary``.
+    ivr: IvrFigures = field(default_factory=IvrFigures)
 
 
 def default_start(timezone: str, hour: int = 10) -> float:
@@ -222,6 +225,7 @@ async def _demo(settings: DemoSettings, clock: Clock) -> DemoResult:
         stopped = stop.signal if stop is not None else None
         ended, stopped_calls = await _close_run(store, run_id, max(clock.now(), start), stopped, log)
         summary = await run_summary(store, centre, run_id, ended)
+        ivr = await run_ivr(store, run_id)
         cases = await store.case_counts(run_id)
         example = await _example_call(store, run_id)
         log.info("run_ended", run_id=run_id, offered=summary.total.offered, answered=summary.total.answered)
@@ -238,6 +242,7 @@ async def _demo(settings: DemoSettings, clock: Clock) -> DemoResult:
         example_call=example,
         stopped_by=stopped,
         stopped_calls=stopped_calls,
+        ivr=ivr,
     )
 
 

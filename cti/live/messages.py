@@ -459,6 +459,11 @@ class Stats(Message, frozen=True, tag="stats"):
     waiting_by_queue: Annotated[dict[Id, Count], msgspec.Meta(max_length=MAX_QUEUES)]
     open_cases: Count = 0
     overdue_cases: Count = 0
+    # The IVR: calls in it now; the day's calls that hung up in it, and that came after hours (never offered)
+    in_ivr: Count = 0
+    ivr_abandoned: Count = 0
+    after_hours: Count = 0
+    after_hours_callback: Count = 0
 
 
 class ServerStatus(Message, frozen=True, tag="server-status"):

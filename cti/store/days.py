@@ -64,7 +64,8 @@ class DayReader:
             "ORDER BY offered_at, call_id",
             (start, end),
         )
-        return [(float(r[0]), str(r[1]), str(r[2]), *r[3:9], str(r[9])) for r in rows]
+        # A call the IVR could not tie to an agency has none (NULL): "" is no agency, as in the replay's lookup.
+        return [(float(r[0]), str(r[1]), r[2] or "", *r[3:9], str(r[9])) for r in rows]
 
     def agent_states(self, start: float, end: float) -> list[tuple[str, str, float, str]]:
         rows = self._rows(

@@ -1,14 +1,20 @@
 """A run's figures, computed from its rows in the store (the ``cti demo`` summary; reports to come read the same).
 
-The definitions are the routing core's (:mod:`routing.figures`), the same the
-simulator uses; this module only turns the store's rows into their inputs.
+The definitions are the cores': the queue figures are :mod:`routing.figures`,
+the same the simulator uses, and the IVR's are :mod:`ivr.figures`; this module
+only turns the store's rows into their inputs. The two stay apart (``routing``
+and ``ivr`` do not know each other): :func:`run_summary` gives the queue
+figures, :func:`run_ivr` the IVR's. A call that never entered a queue (an IVR
+abandon, an after-hours call) has no ``offered_at`` and is not offered; waits
+run from ``offered_at``, never from arrival.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from cti.store import CallRecord, Journal, JournalEntry, Store
+from cti.store import CallRecord, Journal, JournalEntry, Outcome, Store
+from ivr.figures import IvrCall, IvrFigures, IvrStep, ivr_figures
 from routing.centre import Centre
 from routing.commands import Rule
 from routing.figures import CallFacts, OfferFacts, Summary, agent_time, summarize
@@ -16,13 +22,16 @@ from routing.figures import CallFacts, OfferFacts, Summary, agent_time, summariz
 #: The verbs that close an offer (the phone stops ringing), and the verbs that end an answered call.
 _OFFER_CLOSED = frozenset({Journal.RINGNOANSWER, Journal.RINGCANCELED, Journal.CONNECT})
 _COMPLETED = frozenset({Journal.COMPLETECALLER, Journal.COMPLETEAGENT})
+#: Call outcomes of calls that never entered a queue: never offered, whatever the row says.
+NOT_OFFERED = frozenset({Outcome.IVR_ABANDONED, Outcome.AFTER_HOURS})
 
 
 def facts(record: CallRecord) -> CallFacts:
+    """What the queue figures need of a call: offered only if it entered a queue (``offered_at``)."""
     return CallFacts(
-        system=record.system if record.system is not None else "",  # not offered yet: no system
+        system=record.system if record.system is not None else "",  # not routed: no system (and not offered)
         outcome=record.outcome,
-        offered_at=record.offered_at,
+        offered_at=None if record.outcome in NOT_OFFERED else record.offered_at,
         answered_at=record.answered_at,
         ended_at=record.ended_at,
         wrap_up_end_at=record.wrap_up_end_at,
@@ -46,6 +55,54 @@ async def run_summary(store: Store, centre: Centre, run_id: int, end: float) -> 
         offers=offers(journal),
         backup_seats=[a.id for a in centre.agents if a.backup],
     )
+
+
+async def run_ivr(store: Store, run_id: int) -> IvrFigures:
+    """The IVR figures of one run (:mod:`ivr.figures`), from its calls and their journal's IVR rows."""
+    return ivr_figures(ivr_calls(await store.calls(run_id), await store.run_journal(run_id)))
+
+
+def ivr_calls(calls: Iterable[CallRecord], journal: Iterable[JournalEntry]) -> list[IvrCall]:
+    """The calls that reached the IVR (an ``IVRSTART`` row), in arrival order, as the IVR figures take them.
+
+    The outcome, language and time in the IVR come from the call's row
+    (``ivr_outcome``, ``language``, ``ivr_s``), or from its ``IVREND`` and
+    ``IVRSTART`` rows where the row lacks them; the steps from its ``IVRSTEP``
+    rows, in order; where an IVR abandon hung up from its ``IVREND`` row.
+    """
+    started: dict[str, str | None] = {}  # call -> language at IVRSTART
+    steps: dict[str, list[IvrStep]] = {}
+    ended: dict[str, JournalEntry] = {}
+    for e in journal:
+        if e.event == Journal.IVRSTART:
+            started[e.call_id] = _text(e.data.get("language"))
+        elif e.event == Journal.IVRSTEP:
+            steps.setdefault(e.call_id, []).append(
+                IvrStep(str(e.data.get("step", "")), _text(e.data.get("menu")), _text(e.data.get("value")))
+            )
+        elif e.event == Journal.IVREND:
+            ended[e.call_id] = e
+    found = []
+    for c in calls:
+        if c.call_id not in started:
+            continue
+        end = ended.get(c.call_id)
+        end_s = end.data.get("ivr_s") if end is not None else None
+        found.append(
+            IvrCall(
+                call_id=c.call_id,
+                outcome=c.ivr_outcome or (_text(end.data.get("ivr_outcome")) if end is not None else None),
+                language=c.language or started[c.call_id],
+                ivr_s=c.ivr_s if c.ivr_s is not None else (float(end_s) if isinstance(end_s, float) else None),
+                steps=tuple(steps.get(c.call_id, ())),
+                where=_text(end.data.get("where")) if end is not None else None,
+            )
+        )
+    return found
+
+
+def _text(value: object) -> str | None:
+    return None if value is None or value == "" else str(value)
 
 
 def offers(journal: Iterable[JournalEntry]) -> list[OfferFacts]:

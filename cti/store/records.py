@@ -39,9 +39,9 @@ class Journal(StrEnum):
     WRAPUPEND = "WRAPUPEND"  # the answering agent finished wrap-up
     INTERRUPTED = "INTERRUPTED"  # closed at restart; data1 last known state
     IVRSTART = "IVRSTART"  # the call entered the IVR; data1 language (once chosen, else the default)
-    IVRSTEP = "IVRSTEP"  # one step in the IVR; data1 kind, data2 menu, data3 value (``ivr.Step``)
-    IVREND = "IVREND"  # left the IVR; data1 outcome, data2 system or queue (the menu, if abandoned), data3 ivr s
-    AFTERHOURS = "AFTERHOURS"  # arrived while the centre was closed; data1 next opening (Unix time)
+    IVRSTEP = "IVRSTEP"  # one step in the IVR; data1 step kind, data2 menu, data3 value (``ivr.Step``)
+    IVREND = "IVREND"  # left the IVR; data1 IVR outcome, data2 system or queue (the menu, if abandoned), data3 ivr s
+    AFTERHOURS = "AFTERHOURS"  # arrived while the centre was closed; data1 the next opening (Unix time)
 
 
 #: What data1..data3 hold for each verb: (name, kind) or None. Kinds: ``time`` (Unix seconds), ``flag``
@@ -61,9 +61,9 @@ JOURNAL_DATA: dict[str, tuple[tuple[str, str] | None, ...]] = {
     Journal.WRAPUPEND: (),
     Journal.INTERRUPTED: (("last_state", "text"),),
     Journal.IVRSTART: (("language", "text"),),
-    Journal.IVRSTEP: (("kind", "text"), ("menu", "text"), ("value", "text")),
-    Journal.IVREND: (("outcome", "text"), ("queue", "text"), ("ivr_s", "seconds")),
-    Journal.AFTERHOURS: (("next_opening", "time"),),
+    Journal.IVRSTEP: (("step", "text"), ("menu", "text"), ("value", "text")),
+    Journal.IVREND: (("ivr_outcome", "text"), ("where", "text"), ("ivr_s", "seconds")),
+    Journal.AFTERHOURS: (("opens_at", "time"),),
 }
 
 

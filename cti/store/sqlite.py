@@ -511,6 +511,19 @@ class Store:
         counts["in_threshold"] = fast[0][0]
         return counts
 
+    async def ivr_counts_since(self, since: float) -> dict[str, int]:
+        """Calls that arrived since ``since`` and left the IVR, by IVR outcome (``ivr_outcome``).
+
+        An IVR abandon or an after-hours call never entered a queue, so :meth:`counts_since` (calls offered)
+        does not count it: these are its counts, the KPI baseline of the IVR at start.
+        """
+        await self.flush()
+        rows = await self._fetch(
+            "SELECT ivr_outcome, COUNT(*) FROM calls WHERE arrived_at >= ? AND ivr_outcome IS NOT NULL GROUP BY 1",
+            (since,),
+        )
+        return {str(outcome): int(n) for outcome, n in rows}
+
     # ------------------------------------------------------------------
     # Cases, screen pops, the directory, the audit trail
     # ------------------------------------------------------------------
