@@ -34,7 +34,6 @@ from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
-from ivr import IvrPlan
 from cti.casework.synthetic import generate_people
 from cti.clock import Clock, ScaledClock, VirtualClock, run
 from cti.live.bots import AgentBots, BotBehaviour
@@ -48,6 +47,7 @@ from cti.live.traffic import TrafficGenerator, TrafficProfile
 from cti.store import Recovery, Store
 from cti.store.figures import run_ivr, run_summary
 from cti.store.lease import LeaseLost
+from ivr import IvrPlan
 from ivr.figures import IvrFigures
 from routing import Router
 from routing.centre import Centre

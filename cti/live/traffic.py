@@ -43,7 +43,7 @@ import ivr
 from cti.live import messages as m
 from cti.live.bots import Cancellable, Timekeeper, lognormal
 from cti.live.bus import Bus
-from ivr.plan import AGENCY, CALLBACK_NUMBER, CALLBACK_OFFER, LANGUAGE, MENU_KEYS
+from ivr.plan import AGENCY, CALLBACK_NUMBER, CALLBACK_OFFER, END_KEY, LANGUAGE, MENU_KEYS
 from simulator.behaviour import CallerBehaviour
 from simulator.profile import DEFAULT_HOURLY, DEFAULT_SYSTEM_WEIGHTS
 
@@ -338,8 +338,7 @@ class TrafficGenerator:
                 return menus.language_keys.get(who.language, ivr.plan.REPEAT_KEY)
             return menus.key_for(who.system, menus.menu_of_prompt[prompt])
         if draw < b.menu_right + b.menu_invalid:
-            wrong = sorted(set(MENU_KEYS) - offered)
-            return rng.choice(wrong) if wrong else None
+            return rng.choice(sorted(set(MENU_KEYS + END_KEY) - offered))  # '#' chooses nothing in a menu
         return None
 
     def _press(self, call_id: str, keys: str) -> None:
@@ -354,9 +353,7 @@ class TrafficGenerator:
         if who is None or call_id not in self.outstanding:
             return
         self._cancel(who)
-        self.outstanding[call_id] = self.clock.call_at(
-            self.clock.now() + who.patience, lambda: self._give_up(call_id)
-        )
+        self.outstanding[call_id] = self.clock.call_at(self.clock.now() + who.patience, lambda: self._give_up(call_id))
 
     @staticmethod
     def _cancel(who: _InMenus) -> None:

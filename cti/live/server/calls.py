@@ -22,7 +22,7 @@ from cti.live.server.leadership import Leadership
 from cti.store import CallRecord, Journal, Outcome, Store
 from routing import Router
 from routing.call import CallStatus
-from routing.centre import Centre
+from routing.centre import GENERAL_QUEUE, Centre
 from routing.commands import QUEUE_ENTRIES, CancelOffer, ConnectCall, EndCall, OfferCall, QueueCall, Rule
 from routing.events import Party
 
@@ -100,7 +100,7 @@ class Calls:
         )
         live = LiveCall(record, self.log.bind(call_id=msg.call_id))
         self.live[msg.call_id] = live
-        self.desk.arrive(record, {} if menus else msg.ivr)
+        self.desk.arrive(record, {} if menus else msg.ivr, menus=menus)
         live.log.info(
             "call_arrived", caller=msg.caller, system=record.system, agency=record.agency, person_id=record.person_id
         )
@@ -182,7 +182,7 @@ class Calls:
                 caller=rec.caller,
                 system=rec.system,
                 agency=rec.agency,
-                queue=rec.queue or rec.system,
+                queue=rec.queue or rec.system or GENERAL_QUEUE,
                 ring_until=cmd.ring_until,
                 overflow=cmd.overflow,
                 backup=cmd.backup,

@@ -89,8 +89,12 @@ class CaseDesk:
     # A call's life
     # ------------------------------------------------------------------
 
-    def arrive(self, rec: CallRecord, ivr: Mapping[str, str]) -> Person | None:
-        """Look the caller up; the call row gets the caller's key, person and IVR choices."""
+    def arrive(self, rec: CallRecord, ivr: Mapping[str, str], *, menus: bool = False) -> Person | None:
+        """Look the caller up; the call row gets the caller's key, person and IVR choices.
+
+        ``menus``: the call goes through the IVR; its row is stored from now, so it is
+        one of its caller's contacts from now (not only from its queue entry).
+        """
         key = caller_key(rec.caller)
         rec.caller_key = key if is_phone_key(key) else None  # a withheld number pools nobody's history
         person = self.directory.lookup(rec.caller, key=key) if rec.caller_key is not None else None
@@ -98,6 +102,10 @@ class CaseDesk:
         choices = dict(sorted(ivr.items()))
         rec.ivr = _encode(choices).decode() if choices else None
         self.calls[rec.call_id] = _DeskCall(rec, person, choices)
+        if menus:
+            history = self.callers.peek(_who(rec))
+            if history is not None:
+                history.contacts.append(rec)
         return person
 
     def person(self, call_id: str) -> Person | None:
@@ -128,7 +136,7 @@ class CaseDesk:
             call_id=rec.call_id,
             person_id=rec.person_id,
             caller=rec.caller,
-            system=rec.system or GENERAL_QUEUE,
+            system=rec.system or GENERAL_QUEUE,  # after hours nobody chose a system
             agency=rec.agency or "",
             channel=rec.channel,
             at=now,
@@ -159,8 +167,8 @@ class CaseDesk:
             call_id=rec.call_id,
             person_id=rec.person_id,
             caller=rec.caller,
-            system=rec.system,
-            agency=rec.agency,
+            system=rec.system or GENERAL_QUEUE,  # a caller who chose no system: a general enquiry
+            agency=rec.agency or "",  # neither the directory nor the caller gave one
             channel=rec.channel,
             at=now,
             actor=self.actor,
@@ -171,7 +179,7 @@ class CaseDesk:
         pop = screen_pop(
             rec.caller,
             call.person,
-            history.contacts,
+            [c for c in history.contacts if c.call_id != rec.call_id],  # in the IVR it was one from its arrival
             history.open_cases.values(),  # this call's case joins them only after its pop
             ivr=call.ivr,
             case_id=case.case_id,
@@ -181,7 +189,8 @@ class CaseDesk:
             language=rec.language,
         )
         call.ivr = {}
-        history.contacts.append(rec)
+        if all(c.call_id != rec.call_id for c in history.contacts):
+            history.contacts.append(rec)
         history.add_open_cases([case])
         self.store.case(case)
         self.store.case_step(step)

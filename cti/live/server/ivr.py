@@ -41,6 +41,7 @@ from cti.live.server.calls import Calls
 from cti.live.server.casedesk import CaseDesk
 from cti.live.server.leadership import Leadership
 from cti.store import CallRecord, Journal, Outcome, Store
+from ivr.civil import EPOCH_ORDINAL
 from routing.centre import GENERAL_QUEUE, Centre
 from routing.events import CallArrived
 
@@ -52,12 +53,12 @@ def local_time(t: float, tz: ZoneInfo) -> ivr.LocalTime:
     """Centre time ``t`` (Unix seconds) as the IVR reads it: the local day number and seconds since local midnight."""
     local = datetime.fromtimestamp(t, tz)
     midnight = datetime.combine(local.date(), time(), tzinfo=tz)
-    return ivr.LocalTime(local.date().toordinal() - ivr.EPOCH_ORDINAL, (local - midnight).total_seconds())
+    return ivr.LocalTime(local.date().toordinal() - EPOCH_ORDINAL, (local - midnight).total_seconds())
 
 
 def unix_time(local: ivr.LocalTime, tz: ZoneInfo) -> float:
     """A local day and time of the centre as Unix seconds (the wall-clock time, on that day)."""
-    day = date.fromordinal(local.day + ivr.EPOCH_ORDINAL)
+    day = date.fromordinal(local.day + EPOCH_ORDINAL)
     return (datetime.combine(day, time(), tzinfo=tz) + timedelta(seconds=local.seconds)).timestamp()
 
 
@@ -99,6 +100,10 @@ class IvrCalls:
     def active(self, call_id: str) -> bool:
         return call_id in self.in_menus
 
+    def __len__(self) -> int:
+        """Calls in the menus now."""
+        return len(self.in_menus)
+
     def next_timer_at(self) -> float | None:
         return self.engine.next_timer_at()
 
@@ -109,7 +114,7 @@ class IvrCalls:
     def arrive(self, msg: m.NewCall, now: float) -> list[CallArrived]:
         """A new call enters the menus: its row, the caller looked up, ``IVRSTART``, the engine told."""
         local = local_time(now, self.tz)
-        rec = self.calls.arrive(msg, now, ivr=True)
+        rec = self.calls.arrive(msg, now, menus=True)
         person = self.desk.person(rec.call_id)
         agency = person.agency if person is not None else None
         try:
@@ -234,6 +239,12 @@ class IvrCalls:
         """The call ends in the menus: its row closed, ``IVREND``, its lifecycle event; it leaves memory."""
         rec.ivr_outcome, rec.ivr_s = ivr_outcome, now - rec.arrived_at
         rec.outcome, rec.state, rec.ended_by, rec.ended_at = outcome, outcome, by, now
+        day = self.calls.day  # counted apart: never offered
+        if outcome == Outcome.IVR_ABANDONED:
+            day.ivr_abandoned += 1
+        else:
+            day.after_hours += 1
+            day.after_hours_callback += ivr_outcome == ivr.Outcome.AFTER_HOURS_CALLBACK
         self.store.event(now, rec.call_id, Journal.IVREND, data1=ivr_outcome, data2=menu, data3=rec.ivr_s)
         self.store.call(rec)
         self.bus.publish(

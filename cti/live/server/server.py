@@ -335,7 +335,10 @@ class CtiServer:
 
     def stats(self, now: float) -> m.Stats:
         """The KPI snapshot at ``now``."""
-        return snapshot(now, self.router, self.agents.status.values(), self.calls.day, self.desk.counts(now))
+        in_ivr = len(self.menus) if self.menus is not None else 0
+        return snapshot(
+            now, self.router, self.agents.status.values(), self.calls.day, self.desk.counts(now), in_ivr=in_ivr
+        )
 
     async def _stats_loop(self) -> None:
         while True:
