@@ -370,8 +370,8 @@ class ScreenPop(msgspec.Struct, frozen=True, kw_only=True):
     first, of ``open_cases_total``); ``ivr`` the choices the caller made on the
     way in; ``unknown`` what the centre does not know of the call (``system``:
     it went to the general queue; ``agency``: not one the centre lists, or the
-    caller could not give one), empty as a rule; ``language`` the language the
-    caller chose in the IVR (None without an IVR).
+    caller could not give one; ``language``: not one the centre lists), empty as
+    a rule; ``language`` the language the caller chose in the IVR (None without an IVR).
     """
 
     caller: Number
@@ -381,7 +381,7 @@ class ScreenPop(msgspec.Struct, frozen=True, kw_only=True):
     open_cases_total: Count
     ivr: Ivr
     case_id: Id | None
-    unknown: Annotated[list[Token], msgspec.Meta(max_length=2)] = msgspec.field(default_factory=list)
+    unknown: Annotated[list[Token], msgspec.Meta(max_length=3)] = msgspec.field(default_factory=list)
     language: Token | None = None
 
 

@@ -22,6 +22,7 @@ from cti.live.logs import make_logger
 from cti.live.pbx import SimPbx
 from cti.live.server import CtiServer
 from cti.store import Store
+from ivr import IvrPlan
 from routing import Router
 from routing.centre import Centre
 
@@ -30,10 +31,11 @@ T = TypeVar("T")
 
 
 class Live:
-    def __init__(self, centre: Centre, db: Path, people: Sequence[Person] = ()) -> None:
+    def __init__(self, centre: Centre, db: Path, people: Sequence[Person] = (), plan: IvrPlan | None = None) -> None:
         self.centre = centre
         self.db = db
         self.people = people
+        self.plan = plan
         self.clock = VirtualClock(START)
         self.bus = LocalBus()
         self.log: list[tuple[float, str, m.Message]] = []
@@ -54,9 +56,10 @@ class Live:
             run_id=self.run_id,
             router=router,
             log=make_logger(self.clock),
+            ivr_plan=self.plan,
         )
         await self.server.restore_day(START - 8 * 3600)
-        self.pbx = SimPbx(self.bus, make_logger(self.clock))
+        self.pbx = SimPbx(self.bus, make_logger(self.clock), self.clock, self.plan)
         tap = self.bus.subscribe("#")
 
         async def record() -> None:
@@ -101,6 +104,14 @@ class Live:
             ),
         )
 
+    def dial_in(self, call_id: str, *, caller: str = "049-2345-6789") -> None:
+        """A caller dials with nothing attached, to answer the IVR's menus."""
+        self.bus.publish(m.TRUNK_IN, m.Dial(call_id=call_id, caller=caller, dialled="02-2397-5000"))
+
+    def keys(self, call_id: str, digits: str) -> None:
+        """The caller presses keys."""
+        self.bus.publish(m.TRUNK_IN, m.Dtmf(call_id=call_id, digits=digits))
+
     def caller_hangs_up(self, call_id: str) -> None:
         self.bus.publish(m.TRUNK_IN, m.CallerHangUp(call_id=call_id))
 
@@ -130,13 +141,20 @@ class Live:
         return retained.status
 
 
-def live(centre: Centre, db: Path, script: Callable[[Live], Awaitable[None]], *, people: Sequence[Person] = ()) -> Live:
+def live(
+    centre: Centre,
+    db: Path,
+    script: Callable[[Live], Awaitable[None]],
+    *,
+    people: Sequence[Person] = (),
+    plan: IvrPlan | None = None,
+) -> Live:
     """Run ``script`` against a live centre in virtual time; the result holds the bus log and the rows.
 
-    ``people`` are put in the caller directory first."""
+    ``people`` are put in the caller directory first; ``plan``: the centre's IVR."""
 
     async def main() -> Live:
-        async with Live(centre, db, people) as centre_:
+        async with Live(centre, db, people, plan) as centre_:
             await script(centre_)
         return centre_
 

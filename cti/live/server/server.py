@@ -199,7 +199,7 @@ class CtiServer:
 
     def _enter_router(self, event: CallArrived, now: float) -> None:
         """Hand a new call to the router; its screen pop will name what the centre does not know of it."""
-        unknown = self.router.unknown(event.system, event.agency)
+        unknown = self.router.unknown(event.system, event.agency, event.language)
         if self.menus is not None and event.agency is None:
             unknown += ("agency",)  # the caller could not give one in the menus
         self.calls.live[event.call_id].unknown = unknown
