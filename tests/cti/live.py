@@ -22,7 +22,7 @@ from cti.live.logs import make_logger
 from cti.live.pbx import SimPbx
 from cti.live.server import CtiServer
 from cti.store import Store
-from ivr import IvrPlan
+from ivr import FLOW_PROMPTS, IvrPlan, plan_from_mapping
 from routing import Router
 from routing.centre import Centre
 
@@ -176,3 +176,42 @@ def table_digests(db: Path) -> dict[str, str]:
         return out
     finally:
         con.close()
+
+
+#: The default length of every prompt of :func:`ivr_plan`, in seconds.
+PROMPT_S = 2.0
+
+
+def ivr_plan(
+    centre: Centre,
+    menus: dict[str, dict[str, str]] | None = None,
+    *,
+    seconds: dict[str, float] | None = None,
+    every_s: float = PROMPT_S,
+    daily: str = "08:30-18:30",
+) -> IvrPlan:
+    """An IVR for a test centre: ``menus`` (menu id -> key -> system or menu; the first is the main menu,
+    default: one key per system), open ``daily``, every prompt in every language lasting ``seconds[prompt]``
+    (default ``every_s``), with the timeouts and retries of the defaults."""
+    menus = menus or {"main": {str(i): s.id for i, s in enumerate(centre.systems, start=1)}}
+    seconds = seconds or {}
+    used = [*FLOW_PROMPTS, *(f"menu_{menu}" for menu in menus)]
+    doc = {
+        "ivr": {
+            "main": next(iter(menus)),
+            "menus": {menu: {"prompt": f"menu_{menu}", "options": options} for menu, options in menus.items()},
+        },
+        "hours": {"daily": daily},
+        "prompts": {
+            prompt: {
+                lang.id: {"text": f"{prompt} ({lang.id})", "seconds": seconds.get(prompt, every_s)}
+                for lang in centre.languages
+                if lang.prompts is None
+            }
+            for prompt in used
+        },
+    }
+    codes = {a.code: a.id for a in centre.agencies if a.code is not None}
+    return plan_from_mapping(
+        doc, systems=[x.id for x in centre.systems], agency_codes=codes, languages=centre.languages
+    )

@@ -316,3 +316,17 @@ def test_every_message_at_its_field_limits_fits_its_topic_s_size_limit(
     id_field = m._ROUTES[route][1]
     topic = "/".join([m.PREFIX, *(str(doc[id_field]) if level == "+" else level for level in route)])
     assert m.parse(topic, payload)  # and it is a valid message
+
+
+@pytest.mark.parametrize("digits", ["1" * 33, "", "1\n", "12a", "*#\x00"])
+def test_keys_pressed_are_refused_beyond_32_of_the_phone_s_keys(digits: str) -> None:
+    payload = json.dumps({"type": "dtmf", "call_id": "c1", "digits": digits}).encode()
+    error = refusal(m.TRUNK_IN, payload)
+    assert (error.code, "$.digits" in error.reason) == ("invalid-message", True)
+
+
+def test_a_dial_with_no_system_or_agency_attached_is_a_caller_for_the_menus() -> None:
+    payload = json.dumps({k: v for k, v in DIAL.items() if k not in ("system", "agency")}).encode()
+    dial = m.parse(m.TRUNK_IN, payload)
+    assert isinstance(dial, m.Dial)
+    assert (dial.system, dial.agency) == (None, None)

@@ -19,10 +19,10 @@ import pytest
 from cti.casework.people import Person
 from cti.live import messages as m
 from cti.store import Journal
-from ivr import IvrPlan, plan_from_mapping
+from ivr import IvrPlan
 from routing.centre import GENERAL_QUEUE, Centre
 from routing.testing import agency, agent, centre, snapshot
-from tests.cti.live import START, Live, live, table_digests
+from tests.cti.live import START, Live, ivr_plan, live, table_digests
 
 KNOWN = "02-2397-5123"  # P0000001 of agency a1
 UNKNOWN = "07-345-6789"  # not in the directory
@@ -63,25 +63,7 @@ def the_centre() -> Centre:
 
 
 def the_plan(c: Centre) -> IvrPlan:
-    doc: dict[str, Any] = {
-        "ivr": {
-            "main": "main",
-            "digit_timeout_s": 5,
-            "inter_digit_timeout_s": 3,
-            "retries": 2,
-            "menus": {
-                "main": {"prompt": "menu_main", "options": {"1": "webhr", "2": "sub"}},
-                "sub": {"prompt": "menu_sub", "options": {"1": "pemis2k"}},
-            },
-        },
-        "hours": {"daily": "08:30-18:30"},
-        "prompts": {
-            prompt: {lang: {"text": f"{prompt} in {lang}", "seconds": s} for lang in ("zh", "en")}
-            for prompt, s in SECONDS.items()
-        },
-    }
-    codes = {a.code: a.id for a in c.agencies if a.code is not None}
-    return plan_from_mapping(doc, systems=[s.id for s in c.systems], agency_codes=codes, languages=c.languages)
+    return ivr_plan(c, {"main": {"1": "webhr", "2": "sub"}, "sub": {"1": "pemis2k"}}, seconds=SECONDS)
 
 
 CENTRE = the_centre()
