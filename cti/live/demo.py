@@ -98,8 +98,8 @@ class DemoSettings:
     centre_source: str = "<default centre>"
     #: The centre's voice menus (``LoadedCentre.ivr``); None: no IVR, callers dial with their system attached.
     ivr: IvrPlan | None = None
-    #: What callers do in the menus (None: the defaults).
-    caller_behaviour: CallerBehaviour | None = None
+    #: What callers do in the voice menus (a scenario's ``[callers]``).
+    callers: CallerBehaviour = field(default_factory=CallerBehaviour)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +194,7 @@ async def _demo(settings: DemoSettings, clock: Clock) -> DemoResult:
             profile=settings.profile,
             callers=callers,
             plan=settings.ivr,
-            caller_behaviour=settings.caller_behaviour,
+            caller_behaviour=settings.callers,
         )
         end = start + settings.minutes * 60.0
         stop = _StopOnSignal() if settings.handle_signals else None

@@ -310,8 +310,7 @@ class TrafficGenerator:
         if keys is None:
             return  # waits out the timeout
         think = rng.expovariate(1 / b.think_s) if b.think_s > 0 else 0.0
-        at = now + msg.seconds + think + b.inter_digit_s * (len(keys) - 1)
-        who.pending = self.clock.call_at(at, lambda: self._press(msg.call_id, keys))
+        who.pending = self.clock.call_at(now + msg.seconds + think, lambda: self._press(msg.call_id, keys))
 
     def _answer(self, who: _InMenus, prompt: str) -> str | None:
         """The keys a caller presses at a collecting prompt, or None for nothing."""
@@ -342,10 +341,15 @@ class TrafficGenerator:
         return None
 
     def _press(self, call_id: str, keys: str) -> None:
+        """Press the first of ``keys``, and the next ``inter_digit_s`` later (a code or a number, key by key)."""
         who = self.in_menus.get(call_id)
-        if who is not None:
-            who.pending = None
-            self.bus.publish(m.TRUNK_IN, m.Dtmf(call_id=call_id, digits=keys))
+        if who is None:
+            return
+        who.pending = None
+        self.bus.publish(m.TRUNK_IN, m.Dtmf(call_id=call_id, digits=keys[0]))
+        if len(keys) > 1:
+            at = self.clock.now() + self.behaviour.inter_digit_s
+            who.pending = self.clock.call_at(at, lambda: self._press(call_id, keys[1:]))
 
     def _queued(self, call_id: str) -> None:
         """The call entered a queue: the caller hears the music, and patience starts."""
