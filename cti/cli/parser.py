@@ -158,7 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="one row per call",
         description=(
             "Write one CSV row per call to standard output (UTF-8, header row): ids, ISO-8601 times in the "
-            "centre's time zone, outcome (answered, abandoned, no-agent, interrupted, rejected, in-progress), "
+            "centre's time zone, outcome (answered, abandoned, no-agent, interrupted, rejected, ivr-abandoned, "
+            "after-hours, in-progress), "
             "and unrounded wait_s, talk_s and wrap_up_s. Caller numbers are masked."
         ),
     )
@@ -634,7 +635,9 @@ def _add_calls(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     listing.add_argument("--site", help="only calls answered at this site")
     listing.add_argument("--agent", help="only calls answered by this agent")
     listing.add_argument(
-        "--outcome", help="only this outcome: answered, abandoned, no-agent, interrupted, rejected, in-progress"
+        "--outcome",
+        help="only this outcome: answered, abandoned, no-agent, interrupted, rejected, ivr-abandoned (hung up in "
+        "the IVR), after-hours, in-progress",
     )
     listing.add_argument("--last", type=listed, metavar="N", help="only the N most recent calls")
     listing.add_argument("--ids", action="store_true", help="print only the call ids, one per line")

@@ -63,7 +63,8 @@ async def run_ivr(store: Store, run_id: int) -> IvrFigures:
 
 
 def ivr_calls(calls: Iterable[CallRecord], journal: Iterable[JournalEntry]) -> list[IvrCall]:
-    """The calls that reached the IVR (an ``IVRSTART`` row), in arrival order, as the IVR figures take them.
+    """The calls that reached the IVR (an ``IVRSTART`` row, or an ``ivr_outcome``), in arrival order, as the IVR
+    figures take them.
 
     The outcome, language and time in the IVR come from the call's row
     (``ivr_outcome``, ``language``, ``ivr_s``), or from its ``IVREND`` and
@@ -84,7 +85,7 @@ def ivr_calls(calls: Iterable[CallRecord], journal: Iterable[JournalEntry]) -> l
             ended[e.call_id] = e
     found = []
     for c in calls:
-        if c.call_id not in started:
+        if c.call_id not in started and c.ivr_outcome is None:
             continue
         end = ended.get(c.call_id)
         end_s = end.data.get("ivr_s") if end is not None else None
@@ -92,7 +93,7 @@ def ivr_calls(calls: Iterable[CallRecord], journal: Iterable[JournalEntry]) -> l
             IvrCall(
                 call_id=c.call_id,
                 outcome=c.ivr_outcome or (_text(end.data.get("ivr_outcome")) if end is not None else None),
-                language=c.language or started[c.call_id],
+                language=c.language or started.get(c.call_id),
                 ivr_s=c.ivr_s if c.ivr_s is not None else (float(end_s) if isinstance(end_s, float) else None),
                 steps=tuple(steps.get(c.call_id, ())),
                 where=_text(end.data.get("where")) if end is not None else None,

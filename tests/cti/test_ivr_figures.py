@@ -209,6 +209,20 @@ def test_the_days_offered_calls_for_a_replay_leave_out_the_ivr_abandons_and_keep
     assert [(c[-1], c[1], c[2]) for c in offered] == [("q", "webhr", "")]
 
 
+def test_a_call_with_an_ivr_outcome_reached_the_ivr_even_if_its_ivrstart_row_was_lost(tmp_path: Path) -> None:
+    clock = ScaledClock(START)
+
+    async def main_() -> object:
+        async with await Store.open(tmp_path / "e.db", clock) as store:
+            await store.start_run(START, "test", "Asia/Taipei", 1, "max")
+            store.call(_call("x", START, outcome="after-hours", ivr_outcome="after-hours", ivr_s=9.0))
+            store.call(_call("y", START, outcome="abandoned"))  # no IVR
+            return await run_ivr(store, 1)
+
+    ivr = run(main_(), clock)
+    assert (ivr.reached, ivr.after_hours, ivr.mean_ivr_s) == (1, 1, 9.0)  # type: ignore[attr-defined]
+
+
 # ----------------------------------------------------------------------
 # The day's counts (the KPI snapshot after a restart)
 # ----------------------------------------------------------------------
