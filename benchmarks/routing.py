@@ -2,6 +2,7 @@
 
     python -m benchmarks.routing                      # 1,000 agents, 40 systems, 5,000 waiting calls
     python -m benchmarks.routing --waiting 50000      # does latency grow with the queue?
+    python -m benchmarks.routing --language-mix       # callers in three languages, agents speaking some
     python -m benchmarks.routing --update-docs        # also record the result in docs/benchmarks.md
 
 A centre of ``--agents`` agents over two sites and ``--systems`` systems
@@ -12,6 +13,10 @@ Then the measured loop alternates the two events the target names:
 * **arrival**: a new call for a random system and agency;
 * **agent free**: a random agent in wrap-up asks for its next call
   (AgentReady), and the router picks the best waiting call it may take.
+
+With ``--language-mix`` the centre lists Mandarin, English and Taiwanese:
+every agent speaks Mandarin, 30% also English and 30% also Taiwanese (drawn
+apart), and callers speak Mandarin (80%), English (10%) or Taiwanese (10%).
 
 Each freed agent's new offer is answered and, later, hung up, so agents keep
 cycling; those answer and hang-up events are timed too and reported apart.
@@ -29,6 +34,7 @@ import random
 import statistics
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from routing import (
@@ -49,13 +55,20 @@ from routing import (
     Strategy,
     System,
 )
-from routing.centre import Agency, AgencyGroup
+from routing.centre import DEFAULT_LANGUAGES, Agency, AgencyGroup, Language
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 BEGIN, END = "<!-- routing:begin -->", "<!-- routing:end -->"
 
 
-def build_centre(n_agents: int, n_systems: int, strategy: Strategy, rng: random.Random) -> Centre:
+#: (language, share of callers) with --language-mix; agents speak the first, and each other with LANGUAGE_SPEAKERS.
+LANGUAGE_MIX = (("zh", 0.8), ("en", 0.1), ("nan", 0.1))
+LANGUAGE_SPEAKERS = 0.3
+
+
+def build_centre(
+    n_agents: int, n_systems: int, strategy: Strategy, rng: random.Random, *, language_mix: bool = False
+) -> Centre:
     sites = (Site("nantou", "南投"), Site("taipei", "台北"))
     systems = tuple(System(f"sys{i:02d}", f"System {i}") for i in range(n_systems))
     agencies = tuple(
@@ -72,16 +85,33 @@ def build_centre(n_agents: int, n_systems: int, strategy: Strategy, rng: random.
         )
         for i in range(n_agents)
     )
+    languages = ()
+    if language_mix:  # drawn after the agents, so that the centre is otherwise the same
+        first, *others = (lang for lang, _ in LANGUAGE_MIX)
+        languages = tuple(Language(lang, lang.upper()) for lang, _ in LANGUAGE_MIX)
+        agents = tuple(
+            replace(a, languages=(first, *(lang for lang in others if rng.random() < LANGUAGE_SPEAKERS)))
+            for a in agents
+        )
     # Wrap-up (the longest allowed, a day) does not time out during a run: the
     # benchmark frees agents itself, with AgentReady.
     rules = RoutingRules(strategy=strategy, wrap_up_s=86_400)
-    return Centre(CentreInfo("Benchmark"), sites, systems, agencies, agents, rules)
+    return Centre(
+        CentreInfo("Benchmark"), sites, systems, agencies, agents, rules, languages=languages or DEFAULT_LANGUAGES
+    )
 
 
 class Bench:
     def __init__(self, args: argparse.Namespace) -> None:
         self.rng = random.Random(args.seed)
-        self.centre = build_centre(args.agents, args.systems, Strategy(args.strategy), self.rng)
+        self.centre = build_centre(
+            args.agents, args.systems, Strategy(args.strategy), self.rng, language_mix=args.language_mix
+        )
+        self.languages: list[str | None] = [None]
+        self.language_weights = [1.0]
+        if args.language_mix:
+            self.languages = [lang for lang, _ in LANGUAGE_MIX]
+            self.language_weights = [share for _, share in LANGUAGE_MIX]
         self.router = Router(self.centre, rng=random.Random(args.seed + 1))
         self.now = 0.0
         self.dt = args.dt
@@ -103,7 +133,10 @@ class Bench:
 
     def arrive(self, kind: str | None) -> None:
         self.calls += 1
-        self.step(kind, CallArrived(f"c{self.calls}", self.rng.choice(self.systems), self.rng.choice(self.agencies)))
+        system, agency = self.rng.choice(self.systems), self.rng.choice(self.agencies)
+        # Without a language mix no language is drawn, so the random sequence is as it always was.
+        language = self.rng.choices(self.languages, self.language_weights)[0] if len(self.languages) > 1 else None
+        self.step(kind, CallArrived(f"c{self.calls}", system, agency, language))
 
     def answer_all(self, kind: str | None) -> None:
         ringing, self.ringing = self.ringing, []
@@ -173,14 +206,15 @@ def report(bench: Bench, args: argparse.Namespace, elapsed: float) -> str:
         )
     all_ns = [t for ts in bench.timings.values() for t in ts]
     cmd = "python -m benchmarks.routing" + "".join(
-        f" --{k.replace('_', '-')} {v}"
+        f" --{k.replace('_', '-')}" + ("" if v is True else f" {v}")
         for k, v in vars(args).items()
         if k not in {"update_docs"} and v != DEFAULTS.get(k)
     )
+    mix = ", callers in zh/en/nan 80/10/10%" if args.language_mix else ""
     return "\n".join(
         [
             f"`{cmd}` — {args.agents:,} agents, {args.systems} systems, {args.waiting:,} waiting calls, "
-            f"strategy {args.strategy}, seed {args.seed}, {args.dt:g} s of centre time per event",
+            f"strategy {args.strategy}, seed {args.seed}, {args.dt:g} s of centre time per event{mix}",
             "",
             f"Machine: {machine()}. Wall time of the measured loop: {elapsed:.1f} s for {len(all_ns):,} events "
             f"({len(all_ns) / elapsed:,.0f} events/s including the harness).",
@@ -200,6 +234,7 @@ DEFAULTS = {
     "events": 200_000,
     "seed": 1,
     "strategy": "longest-idle",
+    "language_mix": False,
 }
 
 
@@ -212,6 +247,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=DEFAULTS["seed"])
     parser.add_argument("--dt", type=float, default=DEFAULTS["dt"], help="seconds of centre time per event")
     parser.add_argument("--strategy", choices=[s.value for s in Strategy], default=DEFAULTS["strategy"])
+    parser.add_argument(
+        "--language-mix", action="store_true", help="callers in three languages, agents speaking some of them"
+    )
     parser.add_argument("--update-docs", action="store_true", help=f"write the result into {DOCS.name}")
     args = parser.parse_args(argv)
 

@@ -270,6 +270,16 @@ def as_mapping(centre: Centre) -> dict[str, Any]:
             for s in centre.sites
         ],
         "systems": [s.id for s in centre.systems],
+        "languages": [
+            {
+                "language_id": lang.id,
+                "name": lang.name,
+                "voice": lang.voice,
+                "prompts": lang.prompts,
+                "voice_agents": sum(1 for a in centre.agents if a.voice and lang.id in a.languages),
+            }
+            for lang in centre.languages
+        ],
         "agencies": len(centre.agencies),
         "agents": [
             {
@@ -278,6 +288,7 @@ def as_mapping(centre: Centre) -> dict[str, Any]:
                 "channels": [str(c) for c in a.channels],
                 "backup": a.backup,
                 "skills": dict(a.skills),
+                "languages": list(a.languages),
             }
             for a in centre.agents
         ],

@@ -318,10 +318,6 @@ class AgentProfile:
                 raise CentreError(f"languages[{i}]", "duplicate language", language, "each language once")
         object.__setattr__(self, "languages", tuple(self.languages))
 
-    def speaks(self, language: str) -> bool:
-        """Whether the agent speaks ``language`` (once its centre has filled in the default)."""
-        return language in self.languages
-
     @property
     def voice(self) -> bool:
         """Whether this seat takes phone calls."""
@@ -345,9 +341,11 @@ class RoutingRules:
     * ``backup_seat_when_waiting``: a backup seat takes calls only while at
       least this many calls it could serve are waiting.
     * ``max_wait_no_agent_s``: a call whose system has no skilled agent
-      logged in moves to the general queue (served by every voice agent)
-      after this long. If no voice agent at all is logged in, the router gives
-      up on it after the same time again.
+      logged in (who speaks the call's language) moves to the general queue
+      (served by every voice agent) after this long; in the general queue, a
+      call whose language no voice agent logged in speaks drops it after this
+      long. If no voice agent at all is logged in, the router gives up on it
+      after the same time again.
     """
 
     strategy: Strategy = Strategy.LONGEST_IDLE
@@ -568,15 +566,8 @@ class Centre:
         """The id of the centre's first language: an agent's language when it lists none."""
         return self.languages[0].id
 
-    def language(self, language_id: str) -> Language | None:
-        """The listed language with this id, or ``None``."""
-        for lang in self.languages:
-            if lang.id == language_id:
-                return lang
-        return None
-
     def warnings(self) -> list[str]:
-        """Things that are valid but probably not meant: unserved systems, empty sites."""
+        """Things that are valid but probably not meant: unserved systems, empty sites, languages nobody speaks."""
         out: list[str] = []
         voice = [a for a in self.agents if a.voice]
         for system in self.systems:

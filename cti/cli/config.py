@@ -24,6 +24,7 @@ from routing import Centre
 
 
 def print_summary(centre: Centre, source: str, console: Console | None = None) -> None:
+    """The centre: sites and seats, languages and who speaks them, agencies, routing rules, the skills matrix."""
     console = console or output_console()
     info = centre.info
     console.print(f"[bold]{escape(info.name)}[/]  ({escape(source)}: valid)")
@@ -54,15 +55,39 @@ def print_summary(centre: Centre, source: str, console: Console | None = None) -
         )
     print_table(console, "Sites and seats", site_columns, rows)
 
+    language_columns = (
+        Column("language"),
+        Column("name", priority=2, wrap=True),
+        Column("voice", priority=1),
+        Column("prompts", priority=1),
+        Column("voice agents", justify="right", wrap=True),
+        Column("who", priority=3, wrap=True),
+    )
+    rows = []
+    for i, lang in enumerate(centre.languages):
+        speakers = [a.id for a in centre.agents if a.voice and lang.id in a.languages]
+        rows.append(
+            [
+                lang.id + (" (default)" if i == 0 else ""),
+                Text(lang.name),
+                lang.voice or "-",
+                lang.prompts or "own",
+                str(len(speakers)) if speakers else Text("0", style="red"),
+                " ".join(speakers),
+            ]
+        )
+    print_table(console, "Languages", language_columns, rows)
+
     groups = Counter(str(a.group) for a in centre.agencies)
     prefer = Counter(a.prefer_site for a in centre.agencies if a.prefer_site)
     prioritised = sum(1 for a in centre.agencies if a.priority)
+    coded = sum(1 for a in centre.agencies if a.code is not None)
     console.print(
         f"Agencies: {len(centre.agencies)} ("
         + ", ".join(f"{g} {n}" for g, n in groups.most_common())
         + "); prefer a site: "
         + (", ".join(f"{s} {n}" for s, n in sorted(prefer.items())) or "none")
-        + f"; with a priority: {prioritised}"
+        + f"; with a priority: {prioritised}; with a code: {coded}"
     )
     r = centre.routing
     console.print(

@@ -68,6 +68,17 @@ def test_a_call_waits_for_a_busy_speaker_rather_than_go_to_an_idle_non_speaker()
     assert h.offers() == [("c0", "N02"), ("c1", "N02")]
 
 
+def test_a_freed_agent_does_not_take_a_call_in_a_language_it_does_not_speak() -> None:
+    """A Mandarin-only agent back from a call leaves the English call waiting, and takes the next Mandarin one."""
+    h = zh_and_en()
+    h.at(2, CallArrived("a", "webhr"), CallArrived("b", "webhr"))  # N01 and N02 ring
+    h.at(3, CallAnswered("a", "N01"), CallAnswered("b", "N02"))
+    h.at(4, CallArrived("e1", "webhr", None, "en"), CallArrived("z1", "webhr", None, "zh"))
+    h.at(5, CallHungUp("a"))  # N01 is free: e1 came first, but N01 speaks no English
+    assert h.offers()[-1] == ("z1", "N01")
+    assert h.router.calls["e1"].status == "queued"
+
+
 def test_with_no_speaker_logged_in_any_agent_takes_the_call_after_the_no_agent_wait() -> None:
     """Nobody who speaks Taiwanese is logged in: after max_wait_no_agent_s, the general queue, any agent."""
     h = zh_and_en()
