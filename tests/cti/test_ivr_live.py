@@ -549,3 +549,19 @@ def test_the_call_row_keeps_the_choices_as_json(tmp_path: Path) -> None:
 
     c = run(tmp_path, script)
     assert json.loads(c.calls["c1"].ivr or "{}") == {"agency": "directory", "language": "en", "main": "2", "sub": "1"}
+
+
+def test_without_an_ivr_a_dial_with_no_system_attached_goes_to_the_general_queue_flagged(tmp_path: Path) -> None:
+    async def script(c: Live) -> None:
+        log_in(c, "N1")
+        c.dial_in("c1", caller=KNOWN)
+        await c.at(1)
+
+    c = live(CENTRE, tmp_path / "c.db", script, people=PEOPLE)
+    [(_, offer)] = c.offers("N1")
+    assert (offer.queue, offer.system, offer.agency) == (GENERAL_QUEUE, None, None)
+    assert offer.pop is not None
+    assert offer.pop.unknown == ["system"]
+    assert prompts(c, "c1") == []
+    assert Journal.IVRSTART not in verbs(c, "c1")
+    assert c.calls["c1"].ivr_outcome is None
