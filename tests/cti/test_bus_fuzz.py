@@ -16,6 +16,11 @@ must itself be within the limits; and when a message is refused (an error
 appears), a full snapshot of the router's state and a hash of every table
 (after a flush) must be exactly as before it.
 
+A second run (half as many messages) gives the centre voice menus: dials
+go through the IVR, callers press keys often, and keys and prompts' ends
+also reach calls that are not in the menus; a refusal must then leave the
+IVR engine's whole state unchanged too.
+
 The count of messages is fixed, never a time: ``CTI_FUZZ_MESSAGES`` (default
 10,000, the CI run), e.g. ``CTI_FUZZ_MESSAGES=1000000 pytest
 tests/cti/test_bus_fuzz.py -q -s`` by hand, which prints the tally.
