@@ -41,3 +41,16 @@ def test_the_soak_benchmark_in_a_tiny_size_samples_as_it_goes_and_ends_with_no_c
     assert last["calls"] == result["calls"] >= 300
     assert last["per_call_entries"] == 0
     assert all(s["rss_mib"] > 0 for s in result["samples"])
+
+
+def test_the_ivr_benchmark_in_a_tiny_size_ends_every_call_once(capsys: pytest.CaptureFixture[str]) -> None:
+    """Every call the caller model sends through the default menus ends (routed, released or abandoned)."""
+    from benchmarks import ivr
+
+    assert ivr.main(["--calls", "300", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["calls"] == 300
+    assert result["left_in_ivr"] == 0
+    assert result["by_kind"]["CallArrived"] == 300
+    assert {"routed", "ivr-abandoned", "after-hours-callback"} <= set(result["outcomes"])
+    assert result["transitions_per_s"] > 0

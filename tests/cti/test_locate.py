@@ -54,3 +54,15 @@ def test_tables_written_inside_a_multi_line_string_are_not_counted() -> None:
     """Text that looks like a table inside a multi-line string does not shift array numbering."""
     text = '[center]\nnote = """\n[[agents]]\n"""\n\n[[agents]]\nid = "A"\nskills = { webhr = 9 }\n'
     assert locate(text, "agents[0].skills.webhr") == 8
+
+
+def test_each_value_of_a_multi_line_array_is_found_on_its_line() -> None:
+    """A list written one value a line (the holidays) names the line of the bad value, comments and all."""
+    text = (
+        '[hours]\nholidays = [\n    "2027-01-01",  # new year, "quoted"\n\n    "2027-02-30", "2027-03-01",\n]\nx = 1\n'
+    )
+    assert locate(text, "hours.holidays[0]") == 3
+    assert locate(text, "hours.holidays[1]") == 5
+    assert locate(text, "hours.holidays[2]") == 5
+    assert locate(text, "hours.x") == 7
+    assert locate('[a]\nb = ["x",\n  "y"]\n', "a.b[1]") == 3

@@ -162,15 +162,17 @@ def test_a_lost_prompt_finished_still_moves_the_call_on() -> None:
     """With no PromptFinished at all, the prompt safety timer (seconds + 5 s) plays on: the call never hangs."""
     d = Driver()
     d.arrive()
-    while d.ivr.active("c1"):
+    safety = PLAN.prompt_seconds("welcome", "zh") + 5
+    d.wait(safety - 0.01)
+    assert d.plays() == [("welcome", "zh")]
+    d.wait(0.01)
+    assert d.plays() == [("welcome", "zh"), ("welcome", "en")]
+    for _ in range(100):  # bounded: a call that never ends fails here rather than hanging
         at = d.ivr.next_timer_at()
-        assert at is not None
+        if at is None:
+            break
         d.wait(at - d.now)
     assert d.end() == Route("c1", GENERAL_QUEUE, None, "zh", Outcome.GENERAL_AFTER_FAILURES)
-    welcome = PLAN.prompt_seconds("welcome", "zh")
-    first_timer = welcome + 5
-    assert d.out[0] == Play("c1", "welcome", "zh", False)
-    assert first_timer > 0
 
 
 def test_a_stale_prompt_finished_is_ignored() -> None:
