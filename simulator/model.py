@@ -26,7 +26,7 @@ import simpy
 
 from routing.agent import AgentStatus
 from routing.call import CallStatus
-from routing.centre import Centre
+from routing.centre import GENERAL_QUEUE, Centre
 from routing.commands import ConnectCall, EndCall, OfferCall, QueueCall, Rule, SetAgentState
 from routing.events import (
     AgentLoggedIn,
@@ -111,7 +111,8 @@ class RunRecord:
     #: (sites, intervals): seconds available (logged in, not in not-ready) and busy (talking or wrap-up).
     available: np.ndarray
     busy: np.ndarray
-    #: (systems, intervals): integral of the number of calls waiting (queued, not ringing).
+    #: (systems + 1, intervals): integral of the number of calls waiting (queued, not ringing); the last row is
+    #: the general queue's calls that chose no system (a replayed day's, system index -1).
     queue_area: np.ndarray
     #: (intervals,): seconds of each interval counted in the statistics (over all days, warm-up excluded).
     exposure: np.ndarray
@@ -214,7 +215,7 @@ class CentreModel:
             available=self.spread(*self.available_spans, n_sites),
             # an agent is busy from the answer to the end of wrap-up, exactly the call's handle time
             busy=self.spread(answered_at[answered], (answered_at + handle)[answered], site[answered], n_sites),
-            queue_area=self.spread(*self.queue_spans, len(self.systems)),
+            queue_area=self.spread(*self.queue_spans, len(self.systems) + 1),
             exposure=self._exposure(),
             end_time=end,
         )
@@ -308,7 +309,8 @@ class CentreModel:
 
     def _arrive(self, i: int) -> None:
         agency = self.agency[i]
-        self._apply(CallArrived(str(i), self.systems[self.system[i]], self.agencies[agency] if agency >= 0 else None))
+        system = self.systems[self.system[i]] if self.system[i] >= 0 else GENERAL_QUEUE  # -1: chose no system
+        self._apply(CallArrived(str(i), system, self.agencies[agency] if agency >= 0 else None))
         call = self.router.calls.get(str(i))
         if self.outcome[i] != ANSWERED and (call is None or call.status is CallStatus.QUEUED):
             self.waited[i] = True
@@ -469,7 +471,8 @@ class CentreModel:
     def _dequeue(self, i: int, now: float) -> None:
         since = self.queued_since.pop(i, None)
         if since is not None:
-            self._span(self.queue_spans, since, now, self.system[i])
+            system = self.system[i]
+            self._span(self.queue_spans, since, now, system if system >= 0 else len(self.systems))
 
     @staticmethod
     def _span(spans: tuple[list[float], list[float], list[int]], start: float, end: float, group: int) -> None:

@@ -214,7 +214,7 @@ def replay_arrivals(real: RealDay, centre: Centre, seed: int, replication: int) 
             patience[i] = (wait or 0.0) + rng.exponential(mean_patience)
     return Arrivals(
         times=np.array(real.arrived),
-        systems=np.array([system_index[s] for s in real.systems], dtype=np.int64),
+        systems=np.array([system_index.get(s, -1) for s in real.systems], dtype=np.int64),  # -1: the general queue
         agencies=np.array([agency_index.get(a, -1) for a in real.agencies], dtype=np.int64),
         talk=talk,
         patience=patience,

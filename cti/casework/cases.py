@@ -152,7 +152,9 @@ def open_case(
     at: float,
     actor: str,
     priority: str = Priority.NORMAL,
+    due_at: float | None = None,
 ) -> tuple[CaseRecord, CaseStep]:
+    """A new case at the first line, due by the rules for its priority (or at ``due_at``), and its first step."""
     case = CaseRecord(
         case_id=case_id,
         call_id=call_id,
@@ -166,7 +168,7 @@ def open_case(
         owner=None,
         priority=priority,
         created_at=at,
-        due_at=due(rules, priority, at),
+        due_at=due(rules, priority, at) if due_at is None else due_at,
     )
     return case, _step(case, at, actor, "created")
 

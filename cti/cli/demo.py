@@ -139,6 +139,7 @@ def demo_command(args: argparse.Namespace) -> int:
             on_progress=on_progress,
             handle_signals=True,
             centre_source=centre_source(loaded),
+            ivr=loaded.ivr,
         )
         try:
             result = run_demo(settings)

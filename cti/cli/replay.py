@@ -22,6 +22,7 @@ from cti.cli.tables import Column, print_table
 from cti.config import load_centre, load_default
 from cti.errors import CommandLineError, UsageError
 from cti.store.days import DayReader
+from routing.centre import GENERAL_QUEUE
 from routing.figures import Figures, figures
 from simulator.model import Duty
 from simulator.replay import InconsistentCall, RealDay, replay_arrivals, replay_scenario
@@ -64,7 +65,7 @@ def replay_command(args: argparse.Namespace) -> int:
         )
     base_centre = load_centre(args.config).centre if args.config else load_default().centre
     real = read_day(args.db, day)
-    unknown = sorted(set(real.systems) - {s.id for s in base_centre.systems})
+    unknown = sorted(set(real.systems) - {s.id for s in base_centre.systems} - {GENERAL_QUEUE})
     if unknown:
         raise UsageError(f"{args.db}: calls for systems the centre file does not have: {', '.join(unknown)}")
     base = load_scenario_arg(args.scenarios[0], base_centre, args.set or ()) if args.scenarios else None

@@ -92,7 +92,9 @@ def print_pop(out: Console, pop: dict[str, Any], tz: ZoneInfo, *, title: str = "
     else:
         out.print("  unknown caller (not in the directory)")
     if pop.get("unknown"):
-        out.print("  general queue: this centre does not know the call's " + " or ".join(pop["unknown"]))
+        out.print("  this centre does not know the call's " + " or ".join(pop["unknown"]))
+    if pop.get("language"):
+        out.print(f"  language: {markup(pop['language'])}")
     if pop.get("ivr"):
         out.print("  IVR: " + ", ".join(f"{markup(key)}={markup(value)}" for key, value in pop["ivr"].items()))
     history = pop.get("history", [])

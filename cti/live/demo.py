@@ -1,7 +1,9 @@
 """``cti demo``: the whole centre, embedded in one process.
 
 In-process bus, the CTI server, the simulated PBX, a bot on every voice seat
-and the traffic generator, with the store in SQLite. Callers dial for
+and the traffic generator, with the store in SQLite. With the centre's IVR
+plan (``DemoSettings.ivr``) the server runs the voice menus, the PBX plays
+the prompts and the callers answer them. Callers dial for
 ``minutes`` of centre time; then the centre drains (every caller still on the
 line is served or gives up, every agent finishes wrap-up and logs out), the
 run is closed, and its figures are computed from the store.
@@ -45,6 +47,7 @@ from cti.live.traffic import TrafficGenerator, TrafficProfile
 from cti.store import Recovery, Store
 from cti.store.figures import run_ivr, run_summary
 from cti.store.lease import LeaseLost
+from ivr import IvrPlan
 from ivr.figures import IvrFigures
 from routing import Router
 from routing.centre import Centre
@@ -97,6 +100,8 @@ class DemoSettings:
     handle_signals: bool = False
     #: Where the centre came from (a file's path), recorded with the staff it seeds into an empty staff table.
     centre_source: str = "<default centre>"
+    #: The centre's voice menus (``LoadedCentre.ivr``); None: no IVR, callers dial with their system attached.
+    ivr: IvrPlan | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,10 +172,19 @@ async def _demo(settings: DemoSettings, clock: Clock) -> DemoResult:
             settings.on_bus(bus)
         router = Router(centre, rng=random.Random(f"{settings.seed}/router"), now=start)
         server = CtiServer(
-            centre, bus, clock, store, run_id=run_id, router=router, log=log, server_id=SERVER_ID, epoch=lease.epoch
+            centre,
+            bus,
+            clock,
+            store,
+            run_id=run_id,
+            router=router,
+            log=log,
+            server_id=SERVER_ID,
+            epoch=lease.epoch,
+            ivr_plan=settings.ivr,
         )
         await server.restore_day(day_start(start, centre.info.timezone))
-        pbx = SimPbx(bus, log)
+        pbx = SimPbx(bus, log, clock, settings.ivr)
         voice = [a.id for a in centre.agents if a.voice]
         bots = AgentBots(
             bus,
@@ -191,6 +205,7 @@ async def _demo(settings: DemoSettings, clock: Clock) -> DemoResult:
             call_prefix=f"r{run_id}-",
             profile=settings.profile,
             callers=callers,
+            plan=settings.ivr,
             caller_behaviour=settings.callers,
         )
         end = start + settings.minutes * 60.0

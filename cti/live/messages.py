@@ -16,11 +16,11 @@ centre's clock tells them (real, scaled or virtual).
 
 Topics (the MQTT transport, as it lands, uses the same)::
 
-    cti/v1/trunk/in                  caller -> PBX     dial, caller hang-up
-    cti/v1/trunk/{call}/ev           PBX -> caller     connected, released
+    cti/v1/trunk/in                  caller -> PBX     dial, caller hang-up, keys pressed (DTMF)
+    cti/v1/trunk/{call}/ev           PBX -> caller     connected, released, a prompt playing
     cti/v1/pbx/in                    PBX -> server     new call
-    cti/v1/pbx/{call}/ctl            server -> PBX     ring, stop ringing, connect, release
-    cti/v1/pbx/{call}/ev             PBX -> server     caller hung up
+    cti/v1/pbx/{call}/ctl            server -> PBX     ring, stop ringing, connect, release, play a prompt
+    cti/v1/pbx/{call}/ev             PBX -> server     caller hung up, prompt done, digits
     cti/v1/calls/{call}              server -> all     call lifecycle
     cti/v1/agents/{agent}/cmd        agent -> server   login, ready, not-ready, answer, hang up, logout,
                                                        wrap-up (case form), link caller
@@ -62,7 +62,9 @@ _ID_RE = r"\A[A-Za-z0-9][A-Za-z0-9_-]{0,63}\Z"
 _NUMBER_RE = r"\A\+?[0-9][0-9 -]{0,31}\Z"
 _TOKEN_RE = r"\A[a-z][a-z0-9-]{0,31}\Z"
 _EXTENSION_RE = r"\A[0-9]{1,16}\Z"
+_DIGITS_RE = r"\A[0-9*#]{1,32}\Z"
 MAX_ID = 64
+MAX_DIGITS = 32
 MAX_TOKEN = 32
 MAX_REASON = 200
 MAX_NOTES = 2000
@@ -91,6 +93,10 @@ Number = Annotated[str, msgspec.Meta(pattern=_NUMBER_RE)]
 #: A code: channel, status, rule, event, action, tier, priority, role, error code.
 Token = Annotated[str, msgspec.Meta(pattern=_TOKEN_RE)]
 Extension = Annotated[str, msgspec.Meta(pattern=_EXTENSION_RE)]
+#: Keys pressed on a phone (DTMF), together: 1-32 of ``0``-``9``, ``*`` and ``#``.
+Keys = Annotated[str, msgspec.Meta(pattern=_DIGITS_RE)]
+#: How long a prompt plays: 0 to an hour, in seconds.
+PromptSeconds = Annotated[float, msgspec.Meta(ge=0, le=3600)]
 Time = Annotated[float, msgspec.Meta(ge=0, le=MAX_TIME)]
 Seconds = Annotated[float, msgspec.Meta(ge=0, le=MAX_TIME)]
 Count = Annotated[int, msgspec.Meta(ge=0, le=MAX_COUNT)]
@@ -123,15 +129,16 @@ class Message(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
 class Dial(Message, frozen=True, tag="dial"):
     """A caller dials the hotline. The caller side chooses the call id (as SIP does).
 
-    Until the IVR collects it, the caller's system choice and agency travel
-    with the call as attached data.
+    In a centre without an IVR the caller's system choice and agency travel
+    with the call as attached data; with an IVR both are None and the caller
+    answers the menus.
     """
 
     call_id: Id
     caller: Number
     dialled: Number
-    system: Id
-    agency: Id
+    system: Id | None = None
+    agency: Id | None = None
     channel: Token = "voice"
     ivr: Ivr = msgspec.field(default_factory=dict)
 
@@ -150,10 +157,27 @@ class CallConnected(Message, frozen=True, tag="call-connected"):
 
 
 class CallReleased(Message, frozen=True, tag="call-released"):
-    """PBX -> caller: the centre ended the call (``agent`` or ``no-agent``)."""
+    """PBX -> caller: the centre ended the call (``agent``, ``no-agent``, ``after-hours``)."""
 
     call_id: Id
     reason: Reason
+
+
+class Dtmf(Message, frozen=True, tag="dtmf"):
+    """Caller -> PBX: keys pressed on the phone, together (a menu choice, or a code ending in ``#``)."""
+
+    call_id: Id
+    digits: Keys
+
+
+class PromptPlaying(Message, frozen=True, tag="prompt-playing"):
+    """PBX -> caller: a voice prompt starts; it lasts ``seconds``; ``collect``: the caller may key an answer."""
+
+    call_id: Id
+    prompt: Id
+    language: Token
+    seconds: PromptSeconds
+    collect: bool
 
 
 # ----------------------------------------------------------------------
@@ -162,13 +186,13 @@ class CallReleased(Message, frozen=True, tag="call-released"):
 
 
 class NewCall(Message, frozen=True, tag="new-call"):
-    """PBX -> server: an inbound call needs routing."""
+    """PBX -> server: an inbound call needs routing (``system`` and ``agency`` as attached by the caller, if any)."""
 
     call_id: Id
     caller: Number
     dialled: Number
-    system: Id
-    agency: Id
+    system: Id | None = None
+    agency: Id | None = None
     channel: Token = "voice"
     ivr: Ivr = msgspec.field(default_factory=dict)
 
@@ -209,6 +233,33 @@ class Release(Message, frozen=True, tag="release"):
     call_id: Id
     reason: Reason
     epoch: Epoch
+
+
+class Play(Message, frozen=True, tag="play"):
+    """Server -> PBX: play a voice prompt to the caller (in place of any prompt playing).
+
+    ``collect``: the caller may key an answer, also while it plays (barge-in).
+    """
+
+    call_id: Id
+    prompt: Id
+    language: Token
+    collect: bool
+    epoch: Epoch
+
+
+class PromptDone(Message, frozen=True, tag="prompt-done"):
+    """PBX -> server: the prompt played to its end (not when keys or another prompt cut it short)."""
+
+    call_id: Id
+    prompt: Id
+
+
+class Digits(Message, frozen=True, tag="digits"):
+    """PBX -> server: keys the caller pressed, together."""
+
+    call_id: Id
+    digits: Keys
 
 
 # ----------------------------------------------------------------------
@@ -283,12 +334,15 @@ class Profile(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Contact(msgspec.Struct, frozen=True, kw_only=True):
-    """One earlier contact of the caller. ``outcome`` is None while it is in progress."""
+    """One earlier contact of the caller. ``outcome`` is None while it is in progress.
+
+    ``system`` is None for a call that never chose one (it left in the IVR, or after hours).
+    """
 
     call_id: Id
     at: Time
     channel: Token
-    system: Id | None  # None: the call never left the IVR (or is still in it)
+    system: Id | None
     outcome: Token | None
     agent_id: Id | None
     case_id: Id | None
@@ -314,8 +368,10 @@ class ScreenPop(msgspec.Struct, frozen=True, kw_only=True):
     ``history`` is the caller's last five contacts, newest first; ``open_cases``
     their open cases other than this call's ``case_id`` (the ten newest, newest
     first, of ``open_cases_total``); ``ivr`` the choices the caller made on the
-    way in; ``unknown`` what the centre does not know of the call (``system``,
-    ``agency``: it went to the general queue), empty as a rule.
+    way in; ``unknown`` what the centre does not know of the call (``system``:
+    it went to the general queue; ``agency``: not one the centre lists, or the
+    caller could not give one; ``language``: not one the centre lists), empty as
+    a rule; ``language`` the language the caller chose in the IVR (None without an IVR).
     """
 
     caller: Number
@@ -325,17 +381,22 @@ class ScreenPop(msgspec.Struct, frozen=True, kw_only=True):
     open_cases_total: Count
     ivr: Ivr
     case_id: Id | None
-    unknown: Annotated[list[Token], msgspec.Meta(max_length=2)] = msgspec.field(default_factory=list)
+    unknown: Annotated[list[Token], msgspec.Meta(max_length=3)] = msgspec.field(default_factory=list)
+    language: Token | None = None
 
 
 class Offer(Message, frozen=True, tag="offer"):
-    """Server -> agent: a call rings at the agent's seat, with its screen pop."""
+    """Server -> agent: a call rings at the agent's seat, with its screen pop.
+
+    ``system`` is None when the caller chose none in the IVR (the general queue);
+    ``agency`` when neither the directory nor the caller gave one.
+    """
 
     call_id: Id
     agent_id: Id
     caller: Number
-    system: Id
-    agency: Id
+    system: Id | None
+    agency: Id | None
     queue: Id
     ring_until: Time
     overflow: bool
@@ -438,12 +499,17 @@ AnyMessage = (
     | CallerHangUp
     | CallConnected
     | CallReleased
+    | Dtmf
+    | PromptPlaying
     | NewCall
     | CallerHungUp
     | Ring
     | StopRinging
     | Connect
     | Release
+    | Play
+    | PromptDone
+    | Digits
     | Login
     | Logout
     | Ready
@@ -514,11 +580,11 @@ KIB: Final = 1024
 #: even with every character written as a JSON ``\u`` escape). The wildcard level
 #: must equal the message's call or agent id.
 _ROUTES: Final[dict[tuple[str, ...], tuple[tuple[type[Message], ...], str | None, int]]] = {
-    ("trunk", "in"): ((Dial, CallerHangUp), None, 16 * KIB),
-    ("trunk", "+", "ev"): ((CallConnected, CallReleased), "call_id", 4 * KIB),
+    ("trunk", "in"): ((Dial, CallerHangUp, Dtmf), None, 16 * KIB),
+    ("trunk", "+", "ev"): ((CallConnected, CallReleased, PromptPlaying), "call_id", 4 * KIB),
     ("pbx", "in"): ((NewCall,), None, 16 * KIB),
-    ("pbx", "+", "ctl"): ((Ring, StopRinging, Connect, Release), "call_id", 4 * KIB),
-    ("pbx", "+", "ev"): ((CallerHungUp,), "call_id", 4 * KIB),
+    ("pbx", "+", "ctl"): ((Ring, StopRinging, Connect, Release, Play), "call_id", 4 * KIB),
+    ("pbx", "+", "ev"): ((CallerHungUp, PromptDone, Digits), "call_id", 4 * KIB),
     ("calls", "+"): ((CallEvent,), "call_id", 4 * KIB),
     ("agents", "+", "cmd"): (
         (Login, Logout, Ready, NotReady, Answer, HangUp, WrapUp, LinkCaller),
@@ -675,6 +741,7 @@ _PATTERNS: Final = {
     _NUMBER_RE: "a phone number (an optional '+', then digits, spaces and dashes, at most 33 characters)",
     _TOKEN_RE: f"a code (1-{MAX_TOKEN} lowercase letters, digits or '-', starting with a letter)",
     _EXTENSION_RE: "an extension (1-16 digits)",
+    _DIGITS_RE: f"keys pressed (1-{MAX_DIGITS} of 0-9, '*' and '#')",
     _LINE: "one line of text with no control characters",
     _LINES: "text with no control characters but the newline",
 }

@@ -1,17 +1,27 @@
 """The simulated PBX: the telephony side of the centre.
 
-Callers reach it on the trunk (``cti/v1/trunk/in``: dial, hang up). For each
-inbound call it tells the server (``cti/v1/pbx/in``), then does what the
-server says on ``cti/v1/pbx/{call}/ctl``: ring an agent's extension, stop
-ringing, bridge caller and agent, release the line. It reports the caller
-hanging up in any state (``cti/v1/pbx/{call}/ev``) and tells the caller when
-an agent comes on the line or the centre ends the call
-(``cti/v1/trunk/{call}/ev``).
+Callers reach it on the trunk (``cti/v1/trunk/in``: dial, hang up, press
+keys). For each inbound call it tells the server (``cti/v1/pbx/in``), then
+does what the server says on ``cti/v1/pbx/{call}/ctl``: play a voice prompt,
+ring an agent's extension, stop ringing, bridge caller and agent, release the
+line. It reports the caller hanging up in any state (``cti/v1/pbx/{call}/ev``)
+and tells the caller when a prompt starts, when an agent comes on the line or
+when the centre ends the call (``cti/v1/trunk/{call}/ev``).
+
+**Prompts.** On ``play`` the PBX tells the caller the prompt is playing and
+how long it lasts (the centre's prompt durations, :class:`PromptDurations`:
+the IVR plan's), and when it has played to its end reports ``prompt-done``
+to the server. A newer ``play`` cuts the prompt short, and so do keys the
+caller presses while a prompt that collects an answer plays (barge-in): no
+``prompt-done`` is reported for a prompt cut short. Keys pressed while the
+call is in the IVR are passed on to the server as ``digits``; keys pressed
+while the call waits in a queue or talks to an agent go no further (they are
+the caller's business, heard in the call).
 
 The PBX is the authority on whether a caller is still there: the moment a
-caller hangs up, ringing stops, and a later ``ring`` or ``connect`` for that
-call is ignored. Commands from an older leadership epoch than the newest seen
-are ignored too (fencing).
+caller hangs up, ringing or a prompt stops, and a later ``ring``, ``play`` or
+``connect`` for that call is ignored. Commands from an older leadership epoch
+than the newest seen are ignored too (fencing).
 
 A call id is used once. A dial for a line the PBX holds is refused here
 (``duplicate-call``); the PBX keeps no record of lines it has released, so a
@@ -22,26 +32,55 @@ the new caller hears the release, the first call is not touched.
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 
 from cti.live import messages as m
+from cti.live.bots import Cancellable, Timekeeper
 from cti.live.bus import Bus, Delivery
 from cti.live.logs import Logger
 
 
 class Line(StrEnum):
-    WAITING = "waiting"  # queued, or between offers
+    WAITING = "waiting"  # just dialled, queued, or between offers
+    IVR = "ivr"  # in the voice menus: prompts play, keys go to the server
     RINGING = "ringing"
     CONNECTED = "connected"
 
 
+class PromptDurations(Protocol):
+    """How long each prompt plays, in each language (the centre's IVR plan)."""
+
+    def prompt_seconds(self, prompt: str, language: str) -> float: ...
+
+
+@dataclass(slots=True)
+class _Playing:
+    """The prompt playing on a line: what, whether it collects keys, and its end."""
+
+    prompt: str
+    collect: bool
+    timer: Cancellable
+
+
+_Control = m.Ring | m.StopRinging | m.Connect | m.Release | m.Play
+
+
 class SimPbx:
-    def __init__(self, bus: Bus, log: Logger) -> None:
+    def __init__(
+        self, bus: Bus, log: Logger, clock: Timekeeper | None = None, prompts: PromptDurations | None = None
+    ) -> None:
         self.bus = bus
         self.log = log
+        self.clock = clock
+        self.prompts = prompts
         self.epoch = 0
         #: Live lines: call id -> (state, agent ringing or connected).
         self.lines: dict[str, tuple[Line, str | None]] = {}
+        #: The prompt playing on each line that has one.
+        self.playing: dict[str, _Playing] = {}
         self._sub = bus.subscribe(m.TRUNK_IN, f"{m.PREFIX}/pbx/+/ctl")
 
     async def run(self) -> None:
@@ -51,6 +90,8 @@ class SimPbx:
                 for delivery in await sub.batch():
                     self.handle(delivery)
         finally:
+            for playing in self.playing.values():
+                playing.timer.cancel()
             self.bus.unsubscribe(sub)
 
     def handle(self, delivery: Delivery) -> None:
@@ -59,12 +100,17 @@ class SimPbx:
             self._dial(delivery.topic, msg)
         elif isinstance(msg, m.CallerHangUp):
             self._caller_hang_up(msg)
-        elif isinstance(msg, m.Ring | m.StopRinging | m.Connect | m.Release):
+        elif isinstance(msg, m.Dtmf):
+            self._keys(msg)
+        elif isinstance(msg, _Control):
             if msg.epoch < self.epoch:
                 self.log.warning("fenced_command", call_id=msg.call_id, epoch=msg.epoch, current=self.epoch)
                 return
             self.epoch = msg.epoch
-            self._control(msg)
+            if isinstance(msg, m.Play):
+                self._play(delivery.topic, msg)
+            else:
+                self._control(msg)
 
     def _dial(self, topic: str, msg: m.Dial) -> None:
         if msg.call_id in self.lines:
@@ -87,7 +133,53 @@ class SimPbx:
     def _caller_hang_up(self, msg: m.CallerHangUp) -> None:
         if self.lines.pop(msg.call_id, None) is None:
             return  # already released by the centre: nothing to report
+        self._stop_prompt(msg.call_id)
         self.bus.publish(m.pbx_ev(msg.call_id), m.CallerHungUp(call_id=msg.call_id))
+
+    def _keys(self, msg: m.Dtmf) -> None:
+        line = self.lines.get(msg.call_id)
+        if line is None or line[0] is not Line.IVR:
+            return  # no line, or not in the menus: the keys are heard in the call, nobody reads them
+        playing = self.playing.get(msg.call_id)
+        if playing is not None and playing.collect:
+            self._stop_prompt(msg.call_id)  # barge-in: the caller answers before the prompt ends
+        self.bus.publish(m.pbx_ev(msg.call_id), m.Digits(call_id=msg.call_id, digits=msg.digits))
+
+    def _play(self, topic: str, msg: m.Play) -> None:
+        if msg.call_id not in self.lines:
+            return  # the caller has gone: never play to a dead line
+        if self.prompts is None or self.clock is None:
+            self.bus.publish(m.ERRORS, m.refusal("no-ivr", "this PBX has no voice prompts", topic))
+            return
+        try:
+            seconds = self.prompts.prompt_seconds(msg.prompt, msg.language)
+        except (KeyError, ValueError, LookupError) as exc:
+            reason = f"prompt {msg.prompt!r} in language {msg.language!r} is not one of the centre's ({exc})"
+            self.bus.publish(m.ERRORS, m.refusal("unknown-prompt", reason, topic))
+            return
+        self._stop_prompt(msg.call_id)
+        self.lines[msg.call_id] = (Line.IVR, None)
+        done = functools.partial(self._prompt_done, msg.call_id, msg.prompt)
+        timer = self.clock.call_at(self.clock.now() + seconds, done)
+        self.playing[msg.call_id] = _Playing(msg.prompt, msg.collect, timer)
+        self.bus.publish(
+            m.trunk_ev(msg.call_id),
+            m.PromptPlaying(
+                call_id=msg.call_id, prompt=msg.prompt, language=msg.language, seconds=seconds, collect=msg.collect
+            ),
+        )
+
+    def _prompt_done(self, call_id: str, prompt: str) -> None:
+        playing = self.playing.get(call_id)
+        if playing is None or playing.prompt != prompt:
+            return
+        del self.playing[call_id]
+        self.bus.publish(m.pbx_ev(call_id), m.PromptDone(call_id=call_id, prompt=prompt))
+
+    def _stop_prompt(self, call_id: str) -> None:
+        playing = self.playing.pop(call_id, None)
+        if playing is not None:
+            playing.timer.cancel()
 
     def _control(self, msg: m.Ring | m.StopRinging | m.Connect | m.Release) -> None:
         line = self.lines.get(msg.call_id)
@@ -95,13 +187,16 @@ class SimPbx:
             return  # the caller has gone: never ring or bridge a dead line
         state, agent = line
         if isinstance(msg, m.Ring):
+            self._stop_prompt(msg.call_id)
             self.lines[msg.call_id] = (Line.RINGING, msg.agent_id)
         elif isinstance(msg, m.StopRinging):
             if state is Line.RINGING and agent == msg.agent_id:
                 self.lines[msg.call_id] = (Line.WAITING, None)
         elif isinstance(msg, m.Connect):
+            self._stop_prompt(msg.call_id)
             self.lines[msg.call_id] = (Line.CONNECTED, msg.agent_id)
             self.bus.publish(m.trunk_ev(msg.call_id), m.CallConnected(call_id=msg.call_id, agent_id=msg.agent_id))
         else:
+            self._stop_prompt(msg.call_id)
             del self.lines[msg.call_id]
             self.bus.publish(m.trunk_ev(msg.call_id), m.CallReleased(call_id=msg.call_id, reason=msg.reason))

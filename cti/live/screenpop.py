@@ -35,12 +35,14 @@ def screen_pop(
     history: int = HISTORY,
     open_total: int | None = None,
     unknown: tuple[str, ...] = (),
+    language: str | None = None,
 ) -> m.ScreenPop:
     """The pop for a caller: their profile, last ``history`` contacts and newest open cases, newest first.
 
     ``open_total``: how many open cases the caller has, if ``open_cases`` holds only the newest.
 
-    ``unknown`` names what the centre does not know of the call (``system``, ``agency``; it went to the general queue).
+    ``unknown`` names what the centre does not know of the call (``system``: it went to the general queue;
+    ``agency``: one the centre does not list, or none given in the IVR); ``language`` the caller's, chosen in the IVR.
     """
     newest = sorted(contacts, key=lambda c: (c.arrived_at, c.call_id), reverse=True)[:history]
     cases = sorted(open_cases, key=_newest_first)
@@ -53,6 +55,7 @@ def screen_pop(
         ivr={mask_national_id(key): mask_national_id(value) for key, value in ivr.items()},
         case_id=case_id,
         unknown=list(unknown),
+        language=language,
     )
 
 

@@ -8,8 +8,26 @@ exponential makes exact at the boundaries. Each caller has an agency drawn
 from the centre's list, a landline number, and a patience: a caller still
 waiting (queued or ringing) when patience runs out hangs up.
 
-Like a trunk full of real callers, the generator only dials and hangs up on
-``cti/v1/trunk/in`` and listens on ``cti/v1/trunk/{call}/ev``.
+Like a trunk full of real callers, the generator only dials, presses keys
+and hangs up on ``cti/v1/trunk/in`` and listens on ``cti/v1/trunk/{call}/ev``
+(and, as a caller hears the queue's music, on ``cti/v1/calls/{call}`` for
+the moment the call enters a queue).
+
+**Without an IVR** each caller dials with its system and agency attached,
+and its patience runs from the dial.
+
+**With an IVR** (the centre's :class:`ivr.IvrPlan`) a caller dials with
+nothing attached and answers the menus as :class:`simulator.behaviour.CallerBehaviour`
+says, from its own random stream (seeded by the run's seed and the call id):
+it speaks a language drawn from the mix (of the languages the centre lists);
+it knows the menus, so at each menu it presses the key that leads towards
+its system (``menu_right``), a key the menu does not offer
+(``menu_invalid``) or nothing, ``think_s`` after the prompt ends; asked for
+its agency (the directory did not know its number) it keys the agency's
+code and ``#`` if it is one of the ``agency_code_known`` who can, else a
+wrong code or nothing; at each prompt it may hang up (``ivr_hangup``); after
+hours it leaves a number (``callback_accept``) or lets the offer pass. Its
+patience runs from the moment the call enters a queue.
 """
 
 from __future__ import annotations
@@ -26,9 +44,11 @@ from datetime import datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+import ivr
 from cti.live import messages as m
 from cti.live.bots import Cancellable, Timekeeper, draw
 from cti.live.bus import Bus
+from ivr.plan import AGENCY, CALLBACK_NUMBER, CALLBACK_OFFER, END_KEY, LANGUAGE, MENU_KEYS
 from simulator.behaviour import CallerBehaviour
 from simulator.profile import DEFAULT_HOURLY, DEFAULT_SYSTEM_WEIGHTS
 from simulator.scenario import DAY_S, DEFAULT_PATIENCE, Distribution, Scenario
@@ -179,6 +199,57 @@ class Caller(Protocol):
     def agency(self) -> str: ...
 
 
+@dataclass(slots=True)
+class _InMenus:
+    """A caller in the menus: who they are, what they want, and what they will do next."""
+
+    system: str
+    agency: str
+    language: str
+    number: str  # the digits a call-back would be made to
+    knows_code: bool
+    leaves_number: bool
+    patience: float
+    rng: random.Random
+    pending: Cancellable | None = None  # the next key press or hang-up
+    queued: bool = False
+
+
+class MenuMap:
+    """What a caller knows of the centre's menus: which key leads towards each system, and the agency codes."""
+
+    def __init__(self, plan: ivr.IvrPlan) -> None:
+        self.plan = plan
+        self.language_keys = {language: key for key, language in plan.language_menu.items()}
+        self.menu_of_prompt = {menu.prompt: menu.id for menu in plan.menus.values()}
+        self.codes = {agency: code for code, agency in sorted(plan.agency_codes.items())}
+        self.paths: dict[str, dict[str, str]] = {}  # system -> menu id -> the key towards it
+        self._walk(plan.main, {}, set())
+
+    def _walk(self, menu_id: str, path: dict[str, str], seen: set[str]) -> None:
+        seen = seen | {menu_id}
+        for key, target in sorted(self.plan.menus[menu_id].options.items()):
+            step = {**path, menu_id: key}
+            if target in self.plan.menus:
+                if target not in seen:
+                    self._walk(target, step, seen)
+            elif target not in self.paths:  # the shortest way in (the first found at the lowest keys)
+                self.paths[target] = step
+
+    def key_for(self, system: str, menu_id: str) -> str:
+        """The key a caller for ``system`` presses in ``menu_id`` (``0``, the general queue, if no way leads there)."""
+        return self.paths.get(system, {}).get(menu_id, ivr.plan.GENERAL_KEY)
+
+    def offered(self, prompt: str) -> frozenset[str]:
+        """The keys the menu played by ``prompt`` takes."""
+        if prompt == LANGUAGE:
+            return frozenset(self.plan.language_menu) | {ivr.plan.REPEAT_KEY}
+        menu = self.menu_of_prompt.get(prompt)
+        if menu is None:
+            return frozenset()
+        return frozenset(self.plan.menus[menu].options) | {ivr.plan.GENERAL_KEY, ivr.plan.REPEAT_KEY}
+
+
 class TrafficGenerator:
     """Dials calls from ``start`` until ``end`` (centre time); ``outstanding`` counts callers still on the line."""
 
@@ -194,13 +265,12 @@ class TrafficGenerator:
         call_prefix: str,
         profile: TrafficProfile | None = None,
         callers: Sequence[Caller] = (),
+        plan: ivr.IvrPlan | None = None,
         caller_behaviour: CallerBehaviour | None = None,
     ) -> None:
         self.bus = bus
         self.clock = clock
         self.profile = profile or TrafficProfile()
-        #: What callers do in the voice menus (a scenario's ``[callers]``).
-        self.caller_behaviour = caller_behaviour or CallerBehaviour()
         self.agencies = tuple(agencies)
         self.tz = ZoneInfo(timezone)
         self.prefix = call_prefix
@@ -214,7 +284,18 @@ class TrafficGenerator:
         self.dialled = 0
         self.outstanding: dict[str, Cancellable | None] = {}
         self.end = 0.0
-        self._sub = bus.subscribe(f"{m.PREFIX}/trunk/+/ev")
+        self.seed = seed
+        self.menus = MenuMap(plan) if plan is not None else None
+        #: What callers do in the voice menus (a scenario's ``[callers]``).
+        self.behaviour = caller_behaviour or CallerBehaviour()
+        mix = {lang.id: self.behaviour.languages.get(lang.id, 0.0) for lang in plan.languages} if plan else {}
+        self.languages = {k: w for k, w in mix.items() if w > 0} or (
+            {plan.default_language.id: 1.0} if plan is not None else {}
+        )
+        #: Callers in the menus (until their call enters a queue or ends).
+        self.in_menus: dict[str, _InMenus] = {}
+        topics = [f"{m.PREFIX}/trunk/+/ev"] + ([f"{m.PREFIX}/calls/+"] if plan is not None else [])
+        self._sub = bus.subscribe(*topics)
 
     def start(self, end: float) -> None:
         """Begin dialling now; stop creating calls at ``end``."""
@@ -236,6 +317,10 @@ class TrafficGenerator:
                         self._stop_waiting(msg.call_id, keep=True)
                     elif isinstance(msg, m.CallReleased):
                         self._stop_waiting(msg.call_id, keep=False)
+                    elif isinstance(msg, m.PromptPlaying):
+                        self._prompt(msg)
+                    elif isinstance(msg, m.CallEvent) and msg.event == "queued":
+                        self._queued(msg.call_id)
         finally:
             self.bus.unsubscribe(self._sub)
 
@@ -264,6 +349,7 @@ class TrafficGenerator:
         self.dialled += 1
         call_id = f"{self.prefix}{self.dialled:06d}"
         rng = self.caller_rng
+        known: Caller | None = None
         if self.callers and rng.random() >= self.profile.unknown_share:
             if self.recent and rng.random() < self.profile.repeat_share:
                 known = rng.choice(self.recent)
@@ -276,28 +362,143 @@ class TrafficGenerator:
             agency = rng.choice(self.agencies)
             caller = f"0{rng.choice((2, 4, 49, 7))}-{rng.randrange(2000, 9000)}-{rng.randrange(10000):04d}"
         patience = draw(rng, self.profile.patience)
-        self.bus.publish(
-            m.TRUNK_IN,
-            m.Dial(
-                call_id=call_id,
-                caller=caller,
-                dialled=self.profile.hotline,
-                system=system,
-                agency=agency,
-                ivr={"system": system},  # the caller's menu choice, until the IVR collects it
-            ),
-        )
-        self.outstanding[call_id] = (
-            self.clock.call_at(at + patience, lambda: self._give_up(call_id)) if math.isfinite(patience) else None
-        )
+        if self.menus is not None:
+            self._dial_into_menus(call_id, caller, system, agency, patience, known.mobile if known else caller)
+        else:
+            self.bus.publish(
+                m.TRUNK_IN,
+                m.Dial(
+                    call_id=call_id,
+                    caller=caller,
+                    dialled=self.profile.hotline,
+                    system=system,
+                    agency=agency,
+                    ivr={"system": system},  # the caller's menu choice, as attached data
+                ),
+            )
+            self.outstanding[call_id] = (
+                self.clock.call_at(at + patience, lambda: self._give_up(call_id)) if math.isfinite(patience) else None
+            )
         self._schedule(system, at)
 
+    # ------------------------------------------------------------------
+    # Callers in the menus
+    # ------------------------------------------------------------------
+
+    def _dial_into_menus(
+        self, call_id: str, caller: str, system: str, agency: str, patience: float, mobile: str
+    ) -> None:
+        """Dial with nothing attached; the caller's own stream decides what they do in the menus."""
+        b = self.behaviour
+        rng = random.Random(f"{self.seed}/caller/{call_id}")
+        language = rng.choices(list(self.languages), weights=list(self.languages.values()))[0]
+        number = "".join(ch for ch in mobile if ch.isdigit())
+        if not ivr.plausible_number(number):
+            number = f"09{rng.randrange(10**8):08d}"
+        self.in_menus[call_id] = _InMenus(
+            system=system,
+            agency=agency,
+            language=language,
+            number=number,
+            knows_code=rng.random() < b.agency_code_known,
+            leaves_number=rng.random() < b.callback_accept,
+            patience=patience,
+            rng=rng,
+        )
+        self.outstanding[call_id] = None  # on the line; patience starts in the queue
+        self.bus.publish(m.TRUNK_IN, m.Dial(call_id=call_id, caller=caller, dialled=self.profile.hotline))
+
+    def _prompt(self, msg: m.PromptPlaying) -> None:
+        """A prompt starts: the caller may hang up during it, or answer after it."""
+        who = self.in_menus.get(msg.call_id)
+        if who is None or self.menus is None:
+            return
+        self._cancel(who)
+        b = self.behaviour
+        rng = who.rng
+        now = self.clock.now()
+        if rng.random() < b.ivr_hangup:
+            who.pending = self.clock.call_at(now + rng.uniform(0, msg.seconds), lambda: self._give_up(msg.call_id))
+            return
+        if not msg.collect:
+            return
+        keys = self._answer(who, msg.prompt)
+        if keys is None:
+            return  # waits out the timeout
+        think = rng.expovariate(1 / b.think_s) if b.think_s > 0 else 0.0
+        who.pending = self.clock.call_at(now + msg.seconds + think, lambda: self._press(msg.call_id, keys))
+
+    def _answer(self, who: _InMenus, prompt: str) -> str | None:
+        """The keys a caller presses at a collecting prompt, or None for nothing."""
+        menus = self.menus
+        assert menus is not None
+        b = self.behaviour
+        rng = who.rng
+        if prompt == AGENCY:
+            if who.knows_code and who.agency in menus.codes:
+                return menus.codes[who.agency] + "#"
+            if rng.random() < 0.5:
+                return None
+            return _wrong_code(rng, set(menus.plan.agency_codes)) + "#"
+        if prompt == CALLBACK_OFFER:
+            return "1" if who.leaves_number else None
+        if prompt == CALLBACK_NUMBER:
+            return who.number + "#"
+        offered = menus.offered(prompt)
+        if not offered:
+            return None  # a prompt this caller does not know how to answer
+        draw = rng.random()
+        if draw < b.menu_right:
+            if prompt == LANGUAGE:
+                return menus.language_keys.get(who.language, ivr.plan.REPEAT_KEY)
+            return menus.key_for(who.system, menus.menu_of_prompt[prompt])
+        if draw < b.menu_right + b.menu_invalid:
+            return rng.choice(sorted(set(MENU_KEYS + END_KEY) - offered))  # '#' chooses nothing in a menu
+        return None
+
+    def _press(self, call_id: str, keys: str) -> None:
+        """Press the first of ``keys``, and the next ``inter_digit_s`` later (a code or a number, key by key)."""
+        who = self.in_menus.get(call_id)
+        if who is None:
+            return
+        who.pending = None
+        self.bus.publish(m.TRUNK_IN, m.Dtmf(call_id=call_id, digits=keys[0]))
+        if len(keys) > 1:
+            at = self.clock.now() + self.behaviour.inter_digit_s
+            who.pending = self.clock.call_at(at, lambda: self._press(call_id, keys[1:]))
+
+    def _queued(self, call_id: str) -> None:
+        """The call entered a queue: the caller hears the music, and patience starts."""
+        who = self.in_menus.pop(call_id, None)
+        if who is None or call_id not in self.outstanding:
+            return
+        self._cancel(who)
+        self.outstanding[call_id] = (
+            self.clock.call_at(self.clock.now() + who.patience, lambda: self._give_up(call_id))
+            if math.isfinite(who.patience)
+            else None  # endless patience: waits until served
+        )
+
+    @staticmethod
+    def _cancel(who: _InMenus) -> None:
+        if who.pending is not None:
+            who.pending.cancel()
+            who.pending = None
+
+    # ------------------------------------------------------------------
+
     def _give_up(self, call_id: str) -> None:
+        who = self.in_menus.pop(call_id, None)
+        if who is not None:
+            self._cancel(who)
         if call_id in self.outstanding:
             del self.outstanding[call_id]
             self.bus.publish(m.TRUNK_IN, m.CallerHangUp(call_id=call_id))
 
     def _stop_waiting(self, call_id: str, *, keep: bool) -> None:
+        who = self.in_menus.pop(call_id, None)
+        if who is not None:
+            self._cancel(who)
         if call_id not in self.outstanding:
             return
         timer = self.outstanding[call_id]
@@ -307,6 +508,14 @@ class TrafficGenerator:
             self.outstanding[call_id] = None  # on the line with an agent
         else:
             del self.outstanding[call_id]
+
+
+def _wrong_code(rng: random.Random, codes: set[str]) -> str:
+    """A code of 3 digits that is no agency's."""
+    while True:
+        code = f"{rng.randrange(1000):03d}"
+        if code not in codes:
+            return code
 
 
 def _seconds_of_day(t: float, tz: ZoneInfo) -> float:

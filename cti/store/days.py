@@ -16,6 +16,7 @@ from typing import Any
 
 from cti.store.errors import StoreError
 from cti.store.schema import BUSY_TIMEOUT_S, check_ours
+from routing.centre import GENERAL_QUEUE
 
 #: offered_at, system, agency, outcome, answered_at, ended_at, wrap_up_end_at, rang_at, site, call_id
 OfferedCall = tuple[
@@ -64,8 +65,9 @@ class DayReader:
             "ORDER BY offered_at, call_id",
             (start, end),
         )
-        # A call the IVR could not tie to an agency has none (NULL): "" is no agency, as in the replay's lookup.
-        return [(float(r[0]), str(r[1]), r[2] or "", *r[3:9], str(r[9])) for r in rows]
+        # A call the IVR could not tie to an agency has none (NULL): "" is no agency, as in the replay's lookup;
+        # one whose caller chose no system in the IVR (NULL) waited in the general queue.
+        return [(float(r[0]), str(r[1] or GENERAL_QUEUE), r[2] or "", *r[3:9], str(r[9])) for r in rows]
 
     def agent_states(self, start: float, end: float) -> list[tuple[str, str, float, str]]:
         rows = self._rows(

@@ -22,6 +22,7 @@ from cti.live.logs import make_logger
 from cti.live.pbx import SimPbx
 from cti.live.server import CtiServer
 from cti.store import Store
+from ivr import FLOW_PROMPTS, IvrPlan, plan_from_mapping
 from routing import Router
 from routing.centre import Centre
 
@@ -30,10 +31,11 @@ T = TypeVar("T")
 
 
 class Live:
-    def __init__(self, centre: Centre, db: Path, people: Sequence[Person] = ()) -> None:
+    def __init__(self, centre: Centre, db: Path, people: Sequence[Person] = (), plan: IvrPlan | None = None) -> None:
         self.centre = centre
         self.db = db
         self.people = people
+        self.plan = plan
         self.clock = VirtualClock(START)
         self.bus = LocalBus()
         self.log: list[tuple[float, str, m.Message]] = []
@@ -54,9 +56,10 @@ class Live:
             run_id=self.run_id,
             router=router,
             log=make_logger(self.clock),
+            ivr_plan=self.plan,
         )
         await self.server.restore_day(START - 8 * 3600)
-        self.pbx = SimPbx(self.bus, make_logger(self.clock))
+        self.pbx = SimPbx(self.bus, make_logger(self.clock), self.clock, self.plan)
         tap = self.bus.subscribe("#")
 
         async def record() -> None:
@@ -101,6 +104,14 @@ class Live:
             ),
         )
 
+    def dial_in(self, call_id: str, *, caller: str = "049-2345-6789") -> None:
+        """A caller dials with nothing attached, to answer the IVR's menus."""
+        self.bus.publish(m.TRUNK_IN, m.Dial(call_id=call_id, caller=caller, dialled="02-2397-5000"))
+
+    def keys(self, call_id: str, digits: str) -> None:
+        """The caller presses keys."""
+        self.bus.publish(m.TRUNK_IN, m.Dtmf(call_id=call_id, digits=digits))
+
     def caller_hangs_up(self, call_id: str) -> None:
         self.bus.publish(m.TRUNK_IN, m.CallerHangUp(call_id=call_id))
 
@@ -130,13 +141,20 @@ class Live:
         return retained.status
 
 
-def live(centre: Centre, db: Path, script: Callable[[Live], Awaitable[None]], *, people: Sequence[Person] = ()) -> Live:
+def live(
+    centre: Centre,
+    db: Path,
+    script: Callable[[Live], Awaitable[None]],
+    *,
+    people: Sequence[Person] = (),
+    plan: IvrPlan | None = None,
+) -> Live:
     """Run ``script`` against a live centre in virtual time; the result holds the bus log and the rows.
 
-    ``people`` are put in the caller directory first."""
+    ``people`` are put in the caller directory first; ``plan``: the centre's IVR."""
 
     async def main() -> Live:
-        async with Live(centre, db, people) as centre_:
+        async with Live(centre, db, people, plan) as centre_:
             await script(centre_)
         return centre_
 
@@ -158,3 +176,42 @@ def table_digests(db: Path) -> dict[str, str]:
         return out
     finally:
         con.close()
+
+
+#: The default length of every prompt of :func:`ivr_plan`, in seconds.
+PROMPT_S = 2.0
+
+
+def ivr_plan(
+    centre: Centre,
+    menus: dict[str, dict[str, str]] | None = None,
+    *,
+    seconds: dict[str, float] | None = None,
+    every_s: float = PROMPT_S,
+    daily: str = "08:30-18:30",
+) -> IvrPlan:
+    """An IVR for a test centre: ``menus`` (menu id -> key -> system or menu; the first is the main menu,
+    default: one key per system), open ``daily``, every prompt in every language lasting ``seconds[prompt]``
+    (default ``every_s``), with the timeouts and retries of the defaults."""
+    menus = menus or {"main": {str(i): s.id for i, s in enumerate(centre.systems, start=1)}}
+    seconds = seconds or {}
+    used = [*FLOW_PROMPTS, *(f"menu_{menu}" for menu in menus)]
+    doc = {
+        "ivr": {
+            "main": next(iter(menus)),
+            "menus": {menu: {"prompt": f"menu_{menu}", "options": options} for menu, options in menus.items()},
+        },
+        "hours": {"daily": daily},
+        "prompts": {
+            prompt: {
+                lang.id: {"text": f"{prompt} ({lang.id})", "seconds": seconds.get(prompt, every_s)}
+                for lang in centre.languages
+                if lang.prompts is None
+            }
+            for prompt in used
+        },
+    }
+    codes = {a.code: a.id for a in centre.agencies if a.code is not None}
+    return plan_from_mapping(
+        doc, systems=[x.id for x in centre.systems], agency_codes=codes, languages=centre.languages
+    )

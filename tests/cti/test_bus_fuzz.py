@@ -16,6 +16,11 @@ must itself be within the limits; and when a message is refused (an error
 appears), a full snapshot of the router's state and a hash of every table
 (after a flush) must be exactly as before it.
 
+A second run (half as many messages) gives the centre voice menus: dials
+go through the IVR, callers press keys often, and keys and prompts' ends
+also reach calls that are not in the menus; a refusal must then leave the
+IVR engine's whole state unchanged too.
+
 The count of messages is fixed, never a time: ``CTI_FUZZ_MESSAGES`` (default
 10,000, the CI run), e.g. ``CTI_FUZZ_MESSAGES=1000000 pytest
 tests/cti/test_bus_fuzz.py -q -s`` by hand, which prints the tally.
@@ -37,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec.inspect as mi
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -45,7 +51,7 @@ from cti.clock import VirtualClock, run
 from cti.live import messages as m
 from routing.centre import DEFAULT_DISPOSITIONS, Centre
 from routing.testing import agency, agent, centre, check_state, snapshot
-from tests.cti.live import START, Live
+from tests.cti.live import START, Live, ivr_plan
 
 MESSAGES = int(os.environ.get("CTI_FUZZ_MESSAGES", "10000"))
 PER_CENTRE = 100  # messages fed to one centre (one Hypothesis example)
@@ -64,7 +70,8 @@ def the_centre() -> Centre:
             agent("N2", "nantou", {"webhr": 2}),
             agent("T1", "taipei", {"webhr": 3, "ecpa": 2}),
         ],
-        agencies=[agency("a1"), agency("south", prefer_site="nantou", priority=1)],
+        agencies=[agency("a1", code="301"), agency("south", prefer_site="nantou", priority=1, code="302")],
+        languages=["zh", "en"],
         wrap_up_s=8,
         ring_timeout_s=6,
         max_wait_no_agent_s=20,
@@ -88,6 +95,8 @@ POOLS: dict[str, st.SearchStrategy[Any]] = {
     "agency": st.sampled_from(["a1", "south", "nobody"]),
     "caller": st.sampled_from(["02-2397-5123", "0912-345-678", "049-2345-6789", "07-345-6789", "+886 2 2222 3333"]),
     "dialled": st.just("1999"),
+    "digits": st.sampled_from(["1", "2", "0", "*", "#", "9", "301#", "12"]),
+    "prompt": st.sampled_from(["welcome", "menu_main", "menu_more", "language", "agency", "nosuch"]),
     "channel": st.sampled_from(["voice", "voice", "email"]),
     "disposition": st.sampled_from([*DEFAULT_DISPOSITIONS[:3], "nosuch"]),
     "action": st.sampled_from(["close", "close", "escalate", "reopen"]),
@@ -139,21 +148,24 @@ def valid(cls: type[m.Message]) -> st.SearchStrategy[dict[str, Any]]:
 
 def topic_of(doc: dict[str, Any]) -> str:
     kind = doc["type"]
-    if kind in ("dial", "caller-hang-up"):
+    if kind in ("dial", "caller-hang-up", "dtmf"):
         return m.TRUNK_IN
     if kind == "new-call":
         return m.PBX_IN
-    if kind == "caller-hung-up":
+    if kind in ("caller-hung-up", "prompt-done", "digits"):
         return m.pbx_ev(str(doc["call_id"]))
     return m.agent_cmd(str(doc["agent_id"]))
 
 
 #: Every message a component of the centre takes in: from callers, the PBX and agents.
-INBOUND = (m.Dial, m.CallerHangUp, m.NewCall, m.CallerHungUp, m.Login, m.Logout, m.Ready, m.NotReady)
-INBOUND += (m.Answer, m.HangUp, m.WrapUp, m.LinkCaller)
+INBOUND = (m.Dial, m.CallerHangUp, m.Dtmf, m.NewCall, m.CallerHungUp, m.PromptDone, m.Digits)
+INBOUND += (m.Login, m.Logout, m.Ready, m.NotReady, m.Answer, m.HangUp, m.WrapUp, m.LinkCaller)
 # Calls and agents' answers come often, so that calls get answered, ended and wrapped up.
 WEIGHTS = {m.Dial: 4, m.Answer: 4, m.HangUp: 3, m.WrapUp: 3, m.Login: 2, m.Ready: 2, m.CallerHangUp: 2}
 VALID = st.one_of(*(valid(cls) for cls in INBOUND for _ in range(WEIGHTS.get(cls, 1))))
+# With an IVR, callers press keys often, so that calls get through the menus (and some keys come at odd times).
+IVR_WEIGHTS = {**WEIGHTS, m.Dtmf: 16, m.Digits: 2, m.PromptDone: 2}
+VALID_IVR = st.one_of(*(valid(cls) for cls in INBOUND for _ in range(IVR_WEIGHTS.get(cls, 1))))
 
 # ----------------------------------------------------------------------
 # Mutations
@@ -202,10 +214,10 @@ def _dumps(doc: Any) -> bytes:
 
 
 @st.composite
-def fuzzed(draw: st.DrawFn) -> tuple[float, str, bytes, str]:
+def fuzzed(draw: st.DrawFn, messages: st.SearchStrategy[dict[str, Any]] = VALID) -> tuple[float, str, bytes, str]:
     """(seconds to let pass first, topic, payload, which mutation) for one message."""
     delay = draw(st.sampled_from([0, 0, 0, 0, 0, 0, 1, 2, 5, 12]))
-    doc = draw(VALID)
+    doc = draw(messages)
     topic = topic_of(doc)
     keys = sorted(doc)
     strings = sorted(k for k, v in doc.items() if isinstance(v, str)) or ["type"]
@@ -280,6 +292,7 @@ class Tally:
         self.refused: Counter[str] = Counter()
         self.accepted: Counter[str] = Counter()
         self.codes: Counter[str] = Counter()
+        self.ivr_steps: Counter[str] = Counter()  # the IVR's journalled steps, by kind
 
 
 #: Mutations that always break a message (others may by chance leave it valid: a missing field with a default,
@@ -289,13 +302,16 @@ ALWAYS_REFUSED = frozenset({"deep", "not-utf8", "random-bytes", "unknown-type"})
 
 
 def everything(c: Live) -> Any:
-    """The router's full snapshot, and what the server keeps per call: live calls, wrap-ups, the case desk's."""
+    """The router's full snapshot, and what the server keeps per call: live calls, wrap-ups, the case desk's;
+    with an IVR, the engine's full snapshot and the calls in the menus."""
     calls = c.server.calls
+    menus = c.server.menus
     return (
         snapshot(c.server.router),
         sorted((call_id, live.record.state, live.record.agent) for call_id, live in calls.live.items()),
         calls.wrapping(),
         sorted(c.server.desk.calls),
+        (snapshot(menus.engine), sorted(menus.in_menus)) if menus is not None else None,  # type: ignore[arg-type]
     )
 
 
@@ -315,6 +331,8 @@ async def feed(c: Live, db: sqlite3.Connection, inputs: list[tuple[float, str, b
         await c.store.flush()
         now = c.clock.now()
         assert router.advance(now) == []  # the server ran every timer due by now
+        if c.server.menus is not None:
+            assert c.server.menus.engine.advance(now) == []  # the IVR's too
         # Right after a refusal, with no time passed, the state is the one just checked
         # (were it not, the comparison below would fail: reusing it can hide nothing).
         state, tables = unchanged or (everything(c), digests(db))
@@ -340,16 +358,20 @@ async def feed(c: Live, db: sqlite3.Connection, inputs: list[tuple[float, str, b
         assert digests(db) == tables, f"{how} on {topic!r} changed the store: {payload[:200]!r}"
         unchanged = (state, tables)
     check_state(router)
+    await c.store.flush()
+    tally.ivr_steps.update(k for (k,) in db.execute("SELECT data1 FROM call_events WHERE event = 'IVRSTEP'"))
     for task in c._tasks:
         assert not task.done(), "a component of the centre stopped"
 
 
-def one_centre(inputs: list[tuple[float, str, bytes, str]], tally: Tally) -> None:
+def one_centre(inputs: list[tuple[float, str, bytes, str]], tally: Tally, *, with_ivr: bool = False) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "fuzz.db"
+        centre_ = the_centre()
+        plan = ivr_plan(centre_, MENUS, every_s=0.5) if with_ivr else None
 
         async def main() -> None:
-            async with Live(the_centre(), path, PEOPLE) as c:
+            async with Live(centre_, path, PEOPLE, plan) as c:
                 db = sqlite3.connect(path)
                 try:
                     await feed(c, db, inputs, tally)
@@ -359,9 +381,16 @@ def one_centre(inputs: list[tuple[float, str, bytes, str]], tally: Tally) -> Non
         run(main(), VirtualClock(START))
 
 
-def test_every_refused_message_leaves_the_router_and_the_store_unchanged() -> None:
+#: The fuzzed centre's menus, when it has an IVR.
+MENUS = {"main": {"1": "webhr", "2": "pemis2k", "9": "more"}, "more": {"1": "ecpa"}}
+
+
+@pytest.mark.parametrize("with_ivr", [False, True], ids=["no-ivr", "ivr"])
+def test_every_refused_message_leaves_the_router_and_the_store_unchanged(with_ivr: bool) -> None:
+    """With an IVR, dials go through the menus and keys and prompts' ends reach it (half the messages)."""
     tally = Tally()
-    examples = math.ceil(MESSAGES / (PER_CENTRE + len(AGENTS)))
+    messages = MESSAGES // 2 if with_ivr else MESSAGES
+    examples = math.ceil(messages / (PER_CENTRE + len(AGENTS)))
     started = time.perf_counter()
 
     @settings(
@@ -372,10 +401,10 @@ def test_every_refused_message_leaves_the_router_and_the_store_unchanged() -> No
         database=None,
         suppress_health_check=list(HealthCheck),
     )
-    @given(st.lists(fuzzed(), min_size=PER_CENTRE, max_size=PER_CENTRE))
+    @given(st.lists(fuzzed(VALID_IVR if with_ivr else VALID), min_size=PER_CENTRE, max_size=PER_CENTRE))
     def centre_under_fuzz(inputs: list[tuple[float, str, bytes, str]]) -> None:
         before = tally.messages
-        one_centre(inputs, tally)
+        one_centre(inputs, tally, with_ivr=with_ivr)
         if MESSAGES > 10_000 and tally.messages // 100_000 > before // 100_000:  # progress of a long run
             print(f"  {tally.messages} messages, {time.perf_counter() - started:.0f} s", flush=True)
 
@@ -385,9 +414,12 @@ def test_every_refused_message_leaves_the_router_and_the_store_unchanged() -> No
         f"\nbus fuzz: {tally.messages} messages to {examples} centres in {seconds:.1f} s; "
         f"refused {sum(tally.refused.values())} ({dict(tally.refused.most_common())}); "
         f"accepted {sum(tally.accepted.values())} ({dict(tally.accepted.most_common())}); "
-        f"error codes {dict(tally.codes.most_common())}"
+        f"error codes {dict(tally.codes.most_common())}; IVR steps {dict(tally.ivr_steps.most_common())}"
     )
-    assert tally.messages >= MESSAGES
+    assert tally.messages >= messages
     assert tally.accepted["valid"] > 0
     assert set(tally.refused) >= {"wrong-type", "oversize", "deep", "control", "newline", "bad-json", "not-utf8"}
     assert tally.codes["duplicate-call"] > 0
+    if with_ivr:
+        assert tally.codes["unknown-call"] > 0  # keys or a prompt's end for calls not in the menus
+        assert tally.ivr_steps["choice"] > 0  # keys taken by the menus

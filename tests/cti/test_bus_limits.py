@@ -272,13 +272,16 @@ def _largest(kind: mi.Type, key: bool = False) -> Any:
     if isinstance(kind, mi.IntType):
         return m.MAX_COUNT
     if isinstance(kind, mi.FloatType):
-        return m.MAX_TIME
+        assert kind.le is not None, kind
+        return kind.le
     if isinstance(kind, mi.StrType):
         largest = {m._ID_RE: "a" * m.MAX_ID, m._TOKEN_RE: "a" * m.MAX_TOKEN, m._NUMBER_RE: "+" + "1" * 32}
         if kind.pattern in largest:
             return largest[kind.pattern]
         if kind.pattern == m._EXTENSION_RE:
             return "1" * 16
+        if kind.pattern == m._DIGITS_RE:
+            return "#" * m.MAX_DIGITS
         assert kind.max_length is not None, kind
         return WIDEST * kind.max_length
     if isinstance(kind, mi.DictType):
@@ -313,3 +316,17 @@ def test_every_message_at_its_field_limits_fits_its_topic_s_size_limit(
     id_field = m._ROUTES[route][1]
     topic = "/".join([m.PREFIX, *(str(doc[id_field]) if level == "+" else level for level in route)])
     assert m.parse(topic, payload)  # and it is a valid message
+
+
+@pytest.mark.parametrize("digits", ["1" * 33, "", "1\n", "12a", "*#\x00"])
+def test_keys_pressed_are_refused_beyond_32_of_the_phone_s_keys(digits: str) -> None:
+    payload = json.dumps({"type": "dtmf", "call_id": "c1", "digits": digits}).encode()
+    error = refusal(m.TRUNK_IN, payload)
+    assert (error.code, "$.digits" in error.reason) == ("invalid-message", True)
+
+
+def test_a_dial_with_no_system_or_agency_attached_is_a_caller_for_the_menus() -> None:
+    payload = json.dumps({k: v for k, v in DIAL.items() if k not in ("system", "agency")}).encode()
+    dial = m.parse(m.TRUNK_IN, payload)
+    assert isinstance(dial, m.Dial)
+    assert (dial.system, dial.agency) == (None, None)

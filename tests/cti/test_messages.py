@@ -11,12 +11,18 @@ SAMPLES: list[tuple[str, m.Message]] = [
     (m.TRUNK_IN, m.CallerHangUp(call_id="c1")),
     (m.trunk_ev("c1"), m.CallConnected(call_id="c1", agent_id="N1")),
     (m.trunk_ev("c1"), m.CallReleased(call_id="c1", reason="agent")),
+    (m.TRUNK_IN, m.Dial(call_id="c1", caller="049-2345-6789", dialled="1999")),  # with an IVR: no attached data
+    (m.TRUNK_IN, m.Dtmf(call_id="c1", digits="301#")),
+    (m.trunk_ev("c1"), m.PromptPlaying(call_id="c1", prompt="main", language="zh", seconds=6.5, collect=True)),
     (m.PBX_IN, m.NewCall(call_id="c1", caller="0912345678", dialled="1999", system="webhr", agency="moi")),
     (m.pbx_ev("c1"), m.CallerHungUp(call_id="c1")),
     (m.pbx_ctl("c1"), m.Ring(call_id="c1", agent_id="N1", extension="2101", ring_until=15.5, epoch=1)),
     (m.pbx_ctl("c1"), m.StopRinging(call_id="c1", agent_id="N1", epoch=1)),
     (m.pbx_ctl("c1"), m.Connect(call_id="c1", agent_id="N1", epoch=1)),
     (m.pbx_ctl("c1"), m.Release(call_id="c1", reason="no-agent", epoch=1)),
+    (m.pbx_ctl("c1"), m.Play(call_id="c1", prompt="welcome", language="en", collect=False, epoch=1)),
+    (m.pbx_ev("c1"), m.PromptDone(call_id="c1", prompt="welcome")),
+    (m.pbx_ev("c1"), m.Digits(call_id="c1", digits="*")),
     (m.agent_cmd("N1"), m.Login(agent_id="N1", ready=False)),
     (m.agent_cmd("N1"), m.Logout(agent_id="N1")),
     (m.agent_cmd("N1"), m.Ready(agent_id="N1")),
@@ -85,6 +91,7 @@ SAMPLES: list[tuple[str, m.Message]] = [
                 open_cases_total=1,
                 ivr={"system": "webhr"},
                 case_id="C20270115-00001",
+                language="en",
             ),
         ),
     ),
@@ -144,3 +151,41 @@ def test_a_bad_message_is_refused_naming_the_field(payload: bytes, problem: str)
     with pytest.raises(m.MessageError, match=problem) as err:
         m.decode(payload)
     assert err.value.code == "invalid-message"
+
+
+@pytest.mark.parametrize("digits", ["", "1" * 33, "12a", "1 2", "1\n", "１", "+1"])
+def test_keys_pressed_are_1_to_32_of_the_phone_s_keys(digits: str) -> None:
+    with pytest.raises(m.MessageError, match="digits") as err:
+        m.decode(m.encode(m.Dtmf(call_id="c1", digits=digits)))
+    assert err.value.code == "invalid-message"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("prompt", "main\n"), ("prompt", "a b"), ("language", "ZH"), ("language", "zh_TW")]
+)
+def test_a_prompt_is_an_id_and_a_language_a_code(field: str, value: str) -> None:
+    play = {"call_id": "c1", "prompt": "main", "language": "zh", "collect": True, "epoch": 1}
+    with pytest.raises(m.MessageError, match=field):
+        m.decode(m.encode(m.Play(**{**play, field: value})))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("seconds", [-1.0, 3600.5])
+def test_a_prompt_plays_from_0_to_3600_seconds(seconds: float) -> None:
+    playing = m.PromptPlaying(call_id="c1", prompt="main", language="zh", seconds=seconds, collect=False)
+    with pytest.raises(m.MessageError, match="seconds"):
+        m.decode(m.encode(playing))
+
+
+@pytest.mark.parametrize(
+    ("topic", "message"),
+    [
+        (m.pbx_ev("c1"), m.Dtmf(call_id="c1", digits="1")),  # the caller's keys reach the PBX, not the server
+        (m.TRUNK_IN, m.Digits(call_id="c1", digits="1")),
+        (m.pbx_ctl("c1"), m.PromptDone(call_id="c1", prompt="main")),
+        (m.trunk_ev("c1"), m.Play(call_id="c1", prompt="main", language="zh", collect=True, epoch=1)),
+    ],
+)
+def test_the_ivr_s_messages_travel_only_on_their_topics(topic: str, message: m.Message) -> None:
+    with pytest.raises(m.MessageError) as err:
+        m.check_topic(topic, message)
+    assert err.value.code == "wrong-topic"

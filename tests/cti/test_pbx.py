@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import ClassVar
+
 from cti.clock import ScaledClock
 from cti.live import messages as m
-from cti.live.bus import LocalBus
+from cti.live.bus import Delivery, LocalBus, Subscription
 from cti.live.logs import make_logger
-from cti.live.pbx import SimPbx
+from cti.live.pbx import Line, SimPbx
 
 
 def pbx_with_call() -> tuple[LocalBus, SimPbx, object]:
@@ -38,3 +41,160 @@ def test_commands_from_an_older_epoch_are_ignored() -> None:
     pbx.handle(_d(m.pbx_ctl("c1"), m.Connect(call_id="c1", agent_id="N9", epoch=1)))  # a stale leader
     assert pbx.lines["c1"][1] == "N1"
     assert [type(d.message) for d in seen.drain()] == [m.NewCall]
+
+
+# ----------------------------------------------------------------------
+# Prompts and keys (the IVR)
+# ----------------------------------------------------------------------
+
+
+class Timer:
+    def __init__(self, clock: ManualClock, when: float, callback: Callable[[], object]) -> None:
+        self.clock, self.when, self.callback = clock, when, callback
+
+    def cancel(self) -> None:
+        self.clock.timers.remove(self)
+
+
+class ManualClock:
+    """A clock the test moves by hand; due callbacks run in time order."""
+
+    def __init__(self) -> None:
+        self.t = 0.0
+        self.timers: list[Timer] = []
+
+    def now(self) -> float:
+        return self.t
+
+    def call_at(self, when: float, callback: Callable[[], object]) -> Timer:
+        timer = Timer(self, when, callback)
+        self.timers.append(timer)
+        return timer
+
+    def to(self, t: float) -> None:
+        while due := sorted((x for x in self.timers if x.when <= t), key=lambda x: x.when):
+            self.t = due[0].when
+            self.timers.remove(due[0])
+            due[0].callback()
+        self.t = t
+
+
+class Durations:
+    SECONDS: ClassVar[dict[tuple[str, str], float]] = {("welcome", "zh"): 3.0, ("main", "zh"): 6.0, ("main", "en"): 5.0}
+
+    def prompt_seconds(self, prompt: str, language: str) -> float:
+        return self.SECONDS[(prompt, language)]
+
+
+def ivr_pbx() -> tuple[ManualClock, SimPbx, Subscription]:
+    bus = LocalBus()
+    clock = ManualClock()
+    pbx = SimPbx(bus, make_logger(ScaledClock(0.0)), clock, Durations())
+    seen = bus.subscribe(f"{m.PREFIX}/trunk/+/ev", f"{m.PREFIX}/pbx/+/ev", m.ERRORS)
+    pbx.handle(_d(m.TRUNK_IN, m.Dial(call_id="c1", caller="0912345678", dialled="1999")))
+    return clock, pbx, seen
+
+
+def play(prompt: str, *, collect: bool = True, epoch: int = 1, language: str = "zh") -> Delivery:
+    return _d(m.pbx_ctl("c1"), m.Play(call_id="c1", prompt=prompt, language=language, collect=collect, epoch=epoch))
+
+
+def keys(digits: str) -> Delivery:
+    return _d(m.TRUNK_IN, m.Dtmf(call_id="c1", digits=digits))
+
+
+def test_a_prompt_is_announced_to_the_caller_and_reported_done_when_it_has_played() -> None:
+    clock, pbx, seen = ivr_pbx()
+    pbx.handle(play("welcome", collect=False))
+    assert pbx.lines["c1"] == (Line.IVR, None)
+    assert [d.message for d in seen.drain()] == [
+        m.PromptPlaying(call_id="c1", prompt="welcome", language="zh", seconds=3.0, collect=False)
+    ]
+    clock.to(2.9)
+    assert seen.drain() == []
+    clock.to(3.0)
+    assert [(d.topic, d.message) for d in seen.drain()] == [
+        (m.pbx_ev("c1"), m.PromptDone(call_id="c1", prompt="welcome"))
+    ]
+
+
+def test_a_new_prompt_cuts_the_playing_one_short_and_only_the_new_one_is_reported_done() -> None:
+    clock, pbx, seen = ivr_pbx()
+    pbx.handle(play("welcome", collect=False))
+    clock.to(1.0)
+    pbx.handle(play("main", language="en"))
+    clock.to(100.0)
+    done = [d.message for d in seen.drain() if isinstance(d.message, m.PromptDone)]
+    assert done == [m.PromptDone(call_id="c1", prompt="main")]
+    assert clock.timers == []
+
+
+def test_keys_during_a_collecting_prompt_cut_it_short_and_go_to_the_server() -> None:
+    clock, pbx, seen = ivr_pbx()
+    pbx.handle(play("main"))
+    seen.drain()
+    clock.to(2.0)
+    pbx.handle(keys("2"))
+    clock.to(100.0)
+    assert [(d.topic, d.message) for d in seen.drain()] == [(m.pbx_ev("c1"), m.Digits(call_id="c1", digits="2"))]
+
+
+def test_keys_during_a_prompt_that_collects_nothing_are_passed_on_and_the_prompt_plays_on() -> None:
+    clock, pbx, seen = ivr_pbx()
+    pbx.handle(play("welcome", collect=False))
+    seen.drain()
+    pbx.handle(keys("1"))
+    clock.to(3.0)
+    assert [d.message for d in seen.drain()] == [
+        m.Digits(call_id="c1", digits="1"),
+        m.PromptDone(call_id="c1", prompt="welcome"),
+    ]
+
+
+def test_keys_outside_the_menus_go_nowhere() -> None:
+    _, pbx, seen = ivr_pbx()
+    pbx.handle(keys("1"))  # before any prompt
+    pbx.handle(_d(m.pbx_ctl("c1"), m.Ring(call_id="c1", agent_id="N1", extension=None, ring_until=9, epoch=1)))
+    pbx.handle(keys("2"))  # ringing at an agent
+    pbx.handle(_d(m.TRUNK_IN, m.Dtmf(call_id="c9", digits="3")))  # no such line
+    assert seen.drain() == []
+
+
+def test_a_caller_who_hangs_up_during_a_prompt_is_reported_and_the_prompt_never_ends() -> None:
+    clock, pbx, seen = ivr_pbx()
+    pbx.handle(play("main"))
+    seen.drain()
+    pbx.handle(_d(m.TRUNK_IN, m.CallerHangUp(call_id="c1")))
+    clock.to(100.0)
+    assert [d.message for d in seen.drain()] == [m.CallerHungUp(call_id="c1")]
+    pbx.handle(play("main"))  # a late play for the dead line
+    assert (pbx.lines, pbx.playing, clock.timers, seen.drain()) == ({}, {}, [], [])
+
+
+def test_a_release_during_a_prompt_stops_it() -> None:
+    clock, pbx, seen = ivr_pbx()
+    pbx.handle(play("main"))
+    pbx.handle(_d(m.pbx_ctl("c1"), m.Release(call_id="c1", reason="after-hours", epoch=1)))
+    clock.to(100.0)
+    assert [type(d.message) for d in seen.drain()] == [m.PromptPlaying, m.CallReleased]
+
+
+def test_a_play_from_an_older_epoch_is_ignored() -> None:
+    clock, pbx, seen = ivr_pbx()
+    pbx.handle(play("main", epoch=2))
+    pbx.handle(play("welcome", collect=False, epoch=1))  # a stale leader
+    clock.to(100.0)
+    assert [d.message for d in seen.drain()] == [
+        m.PromptPlaying(call_id="c1", prompt="main", language="zh", seconds=6.0, collect=True),
+        m.PromptDone(call_id="c1", prompt="main"),
+    ]
+
+
+def test_an_unknown_prompt_is_refused_and_the_playing_one_goes_on() -> None:
+    clock, pbx, seen = ivr_pbx()
+    pbx.handle(play("main"))
+    pbx.handle(play("nosuch"))
+    clock.to(100.0)
+    messages = [d.message for d in seen.drain()]
+    assert [type(x) for x in messages] == [m.PromptPlaying, m.Error, m.PromptDone]
+    assert messages[1].code == "unknown-prompt"  # type: ignore[attr-defined]

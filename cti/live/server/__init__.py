@@ -9,6 +9,7 @@
 * :mod:`cti.live.server.leadership` — the server's id and epoch (fencing);
 * :mod:`cti.live.server.casedesk` — the caller's directory entry, history and case for each call.
 * :mod:`cti.live.server.history` — callers' recent contacts and open cases: the bounded cache.
+* :mod:`cti.live.server.ivr` — the calls in the voice menus: the IVR core driven through the bus.
 
 Only the in-process centre (:mod:`cti.live.demo`) builds a server; other
 components talk to it only through the bus.

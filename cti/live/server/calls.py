@@ -22,7 +22,7 @@ from cti.live.server.leadership import Leadership
 from cti.store import CallRecord, Journal, Outcome, Store
 from routing import Router
 from routing.call import CallStatus
-from routing.centre import Centre
+from routing.centre import GENERAL_QUEUE, Centre
 from routing.commands import QUEUE_ENTRIES, CancelOffer, ConnectCall, EndCall, OfferCall, QueueCall, Rule
 from routing.events import Party
 
@@ -36,6 +36,8 @@ class LiveCall:
     ring_started: float | None = None
     ended_by: Party | None = None
     pop: m.ScreenPop | None = None
+    #: What the centre does not know of the call (``system``, ``agency``), for its screen pop.
+    unknown: tuple[str, ...] = ()
 
 
 class Calls:
@@ -80,25 +82,40 @@ class Calls:
     # What the PBX and the agents say
     # ------------------------------------------------------------------
 
-    def arrive(self, msg: m.NewCall, now: float) -> CallRecord:
-        """A new call: its row, the caller looked up, and the call live from now."""
+    def arrive(self, msg: m.NewCall, now: float, *, menus: bool = False) -> CallRecord:
+        """A new call: its row, the caller looked up, and the call live from now.
+
+        ``menus``: the call goes through the IVR, which finds its system and agency
+        (what the dial attached is not used).
+        """
         record = CallRecord(
             call_id=msg.call_id,
             run_id=self.run_id,
             channel=msg.channel,
             caller=msg.caller,
             dialled=msg.dialled,
-            system=msg.system,
-            agency=msg.agency,
+            system=None if menus else msg.system,
+            agency=None if menus else msg.agency,
             arrived_at=now,
         )
         live = LiveCall(record, self.log.bind(call_id=msg.call_id))
         self.live[msg.call_id] = live
-        self.desk.arrive(record, msg.ivr)
+        self.desk.arrive(record, {} if menus else msg.ivr, menus=menus)
         live.log.info(
-            "call_arrived", caller=msg.caller, system=msg.system, agency=msg.agency, person_id=record.person_id
+            "call_arrived", caller=msg.caller, system=record.system, agency=record.agency, person_id=record.person_id
         )
         return record
+
+    def forget(self, call_id: str) -> None:
+        """A call that arrived but was never taken in: no trace of it stays (nothing of it was stored)."""
+        self.live.pop(call_id, None)
+        self.desk.release(call_id)
+
+    def leave_menus(self, call_id: str) -> LiveCall:
+        """A call ended in the IVR (after hours, or the caller hung up): it leaves memory."""
+        live = self.live.pop(call_id)
+        self.desk.release(call_id)
+        return live
 
     def refuse(self, call_id: str, reason: str, now: float) -> None:
         """The router cannot take the call: release it at the PBX, but keep its row, so nothing disappears."""
@@ -140,7 +157,7 @@ class Calls:
             rec.offered_at, rec.entry_position = now, position
             self.day.offered += 1
             event = Journal.ENTERQUEUE
-            live.pop = self.desk.enter_queue(rec, now, unknown=self.router.unknown(rec.system, rec.agency))
+            live.pop = self.desk.enter_queue(rec, now, unknown=live.unknown)
         elif cmd.rule is Rule.NO_AGENT_FALLBACK:
             event = Journal.QUEUECHANGE
         else:
@@ -165,7 +182,7 @@ class Calls:
                 caller=rec.caller,
                 system=rec.system,
                 agency=rec.agency,
-                queue=rec.queue or rec.system,
+                queue=rec.queue or rec.system or GENERAL_QUEUE,
                 ring_until=cmd.ring_until,
                 overflow=cmd.overflow,
                 backup=cmd.backup,

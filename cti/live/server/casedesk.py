@@ -39,7 +39,7 @@ from cti.live.screenpop import HISTORY, make_profile, screen_pop
 from cti.live.server.history import CALLERS, CallerHistory, RecentCallers
 from cti.store import CallRecord, Store
 from cti.store.directory import ALL_RUNS, Directory
-from routing.centre import Centre
+from routing.centre import GENERAL_QUEUE, Centre
 
 _PRIORITIES = frozenset(p.value for p in k.Priority)
 _ESCALATE_TO = {t.value: t for t in k.Tier if t is not k.Tier.FIRST_LINE}
@@ -89,8 +89,12 @@ class CaseDesk:
     # A call's life
     # ------------------------------------------------------------------
 
-    def arrive(self, rec: CallRecord, ivr: Mapping[str, str]) -> Person | None:
-        """Look the caller up; the call row gets the caller's key, person and IVR choices."""
+    def arrive(self, rec: CallRecord, ivr: Mapping[str, str], *, menus: bool = False) -> Person | None:
+        """Look the caller up; the call row gets the caller's key, person and IVR choices.
+
+        ``menus``: the call goes through the IVR; its row is stored from now, so it is
+        one of its caller's contacts from now (not only from its queue entry).
+        """
         key = caller_key(rec.caller)
         rec.caller_key = key if is_phone_key(key) else None  # a withheld number pools nobody's history
         person = self.directory.lookup(rec.caller, key=key) if rec.caller_key is not None else None
@@ -98,7 +102,58 @@ class CaseDesk:
         choices = dict(sorted(ivr.items()))
         rec.ivr = _encode(choices).decode() if choices else None
         self.calls[rec.call_id] = _DeskCall(rec, person, choices)
+        if menus:
+            history = self.callers.peek(_who(rec))
+            if history is not None:
+                history.contacts.append(rec)
         return person
+
+    def person(self, call_id: str) -> Person | None:
+        """The directory entry of a call's caller, as looked up when it arrived."""
+        return self.calls[call_id].person
+
+    def ivr_choice(self, call_id: str, choice: str, value: str) -> None:
+        """A choice the caller made in the menus (``language``, ``agency``, a menu's key): the pop shows it.
+
+        A call holds at most :data:`~cti.live.messages.MAX_IVR_CHOICES` choices; the latest of each is kept.
+        """
+        call = self.calls[call_id]
+        if choice not in call.ivr and len(call.ivr) >= m.MAX_IVR_CHOICES:
+            return
+        call.ivr[choice] = value
+        choices = dict(sorted(call.ivr.items()))
+        call.record.ivr = _encode(choices).decode()
+
+    def after_hours(self, rec: CallRecord, number: str, due_at: float, now: float) -> k.CaseRecord:
+        """A caller who rang when the centre was closed left ``number``: a call-back case, due at ``due_at``.
+
+        The number is in the case's note (masked on every output, as every phone number).
+        """
+        call = self.calls[rec.call_id]
+        case, step = k.open_case(
+            self.rules,
+            self._next_case_id(now),
+            call_id=rec.call_id,
+            person_id=rec.person_id,
+            caller=rec.caller,
+            system=rec.system or GENERAL_QUEUE,  # after hours nobody chose a system
+            agency=rec.agency or "",
+            channel=rec.channel,
+            at=now,
+            actor=self.actor,
+            due_at=due_at,
+        )
+        rec.case_id = case.case_id
+        call.case = case
+        case.notes = note = f"after hours: call back on {number}"
+        callback = k.call_back(case, now, self.actor, note)
+        history = self.callers.peek(_who(rec))
+        if history is not None:
+            history.add_open_cases([case])
+        self.store.case(case)
+        self.store.case_step(step)
+        self.store.case_step(callback)
+        return case
 
     def enter_queue(self, rec: CallRecord, now: float, *, unknown: tuple[str, ...] = ()) -> m.ScreenPop:
         """Create the call's case and build its screen pop (history as it stood when the call came in).
@@ -112,8 +167,8 @@ class CaseDesk:
             call_id=rec.call_id,
             person_id=rec.person_id,
             caller=rec.caller,
-            system=rec.system,
-            agency=rec.agency,
+            system=rec.system or GENERAL_QUEUE,  # a caller who chose no system: a general enquiry
+            agency=rec.agency or "",  # neither the directory nor the caller gave one
             channel=rec.channel,
             at=now,
             actor=self.actor,
@@ -124,16 +179,18 @@ class CaseDesk:
         pop = screen_pop(
             rec.caller,
             call.person,
-            history.contacts,
+            [c for c in history.contacts if c.call_id != rec.call_id],  # in the IVR it was one from its arrival
             history.open_cases.values(),  # this call's case joins them only after its pop
             ivr=call.ivr,
             case_id=case.case_id,
             profile=history.profile,
             open_total=history.open_total,
             unknown=unknown,
+            language=rec.language,
         )
         call.ivr = {}
-        history.contacts.append(rec)
+        if all(c.call_id != rec.call_id for c in history.contacts):
+            history.contacts.append(rec)
         history.add_open_cases([case])
         self.store.case(case)
         self.store.case_step(step)

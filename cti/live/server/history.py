@@ -32,7 +32,9 @@ class CallerHistory:
     are kept (a pop shows no more), with how many there are in all.
     """
 
-    contacts: deque[CallRecord] = field(default_factory=lambda: deque(maxlen=HISTORY))
+    #: One more than a pop shows: a call in the IVR is among its caller's contacts from its arrival, and its own
+    #: pop leaves it out.
+    contacts: deque[CallRecord] = field(default_factory=lambda: deque(maxlen=HISTORY + 1))
     open_cases: dict[str, CaseRecord] = field(default_factory=dict)  # case id -> case, the newest
     open_total: int = 0
     profile: m.Profile | None = None

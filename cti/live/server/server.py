@@ -9,6 +9,14 @@ router's timers (ring timeout, reject delay, wrap-up, site overflow, the
 no-agent fallback) are run by one clock callback set for the router's next
 timer. Every second of centre time it publishes a retained KPI snapshot.
 
+In a centre with an IVR (an ``[ivr]`` table), every new call first goes
+through the voice menus (:class:`~cti.live.server.ivr.IvrCalls`, driving
+:class:`ivr.Ivr`): prompts to the PBX, the caller's keys and the prompts'
+ends from it, and the engine's timers (digit timeouts, prompt safety) run
+by the same clock callback as the router's. A call the menus route is then
+handed to the router as any call; one that ends in the menus (the caller
+hung up, or after hours) never reaches it.
+
 Bad input (a message that does not fit the state, an unknown call or agent)
 is answered on ``cti/v1/errors`` and changes nothing.
 """
@@ -19,6 +27,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+import ivr
 from cti.casework.cases import CaseError
 from cti.clock import Clock
 from cti.live import messages as m
@@ -27,12 +36,13 @@ from cti.live.logs import Logger
 from cti.live.server.agents import Agents
 from cti.live.server.calls import Calls
 from cti.live.server.casedesk import CaseDesk
+from cti.live.server.ivr import IvrCalls
 from cti.live.server.kpi import DayCounts, restore_day, snapshot
 from cti.live.server.leadership import Leadership
 from cti.store import Store
 from cti.store.directory import Directory
 from routing import Router
-from routing.centre import Centre
+from routing.centre import GENERAL_QUEUE, Centre
 from routing.commands import CancelOffer, Command, ConnectCall, EndCall, OfferCall, QueueCall, SetAgentState
 from routing.errors import RoutingError
 from routing.events import (
@@ -64,6 +74,7 @@ class CtiServer:
         server_id: str = "cti-a",
         epoch: int = 1,
         stats_every_s: float = 1.0,
+        ivr_plan: ivr.IvrPlan | None = None,
     ) -> None:
         self.centre = centre
         self.bus = bus
@@ -77,11 +88,18 @@ class CtiServer:
         self.desk = CaseDesk(centre, store, Directory(store.path), run_id=run_id, actor=server_id)
         self.calls = Calls(centre, router, bus, store, self.desk, self.leadership, run_id=run_id, log=log)
         self.agents = Agents(centre, router, bus, store, self.calls, self.leadership, run_id=run_id, log=log)
+        self.menus = (
+            IvrCalls(ivr_plan, centre, bus, store, self.calls, self.desk, self.leadership, log=log)
+            if ivr_plan is not None
+            else None
+        )
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
         self._handlers: dict[type[m.Message], Callable[[str, Any, float], None]] = {
             m.NewCall: self._on_new_call,
             m.CallerHungUp: self._on_caller_hung_up,
+            m.PromptDone: self._on_prompt_done,
+            m.Digits: self._on_digits,
             m.Login: self._on_login,
             m.Logout: self._on_logout,
             m.Ready: self._on_ready,
@@ -148,11 +166,11 @@ class CtiServer:
             self._reject(delivery.topic, "wrong-topic", f"the server does not take {type(message).__name__} messages")
             return
         now = self.clock.now()
-        self._execute(self.router.advance(now), now)
+        self._advance(now)
         self.handled += 1
         try:
             handler(delivery.topic, message, now)
-        except (RoutingError, CaseError) as exc:
+        except (RoutingError, CaseError, ivr.IvrError) as exc:
             self._reject(delivery.topic, exc.code, str(exc))
 
     # ------------------------------------------------------------------
@@ -172,13 +190,30 @@ class CtiServer:
                 self.bus.publish(m.pbx_ctl(msg.call_id), release)
             self._reject(topic, "duplicate-call", f"call id {msg.call_id} {used}: a call id is used once")
             return
+        if self.menus is not None:
+            self._route(self.menus.arrive(msg, now), now)
+            return
         self.calls.arrive(msg, now)
+        # A dial with no system attached is a caller who chose none: the general queue.
+        self._enter_router(CallArrived(msg.call_id, msg.system or GENERAL_QUEUE, msg.agency), now)
+
+    def _enter_router(self, event: CallArrived, now: float) -> None:
+        """Hand a new call to the router; its screen pop will name what the centre does not know of it."""
+        unknown = self.router.unknown(event.system, event.agency, event.language)
+        if self.menus is not None and event.agency is None:
+            unknown += ("agency",)  # the caller could not give one in the menus
+        self.calls.live[event.call_id].unknown = unknown
         try:
-            self._apply(CallArrived(msg.call_id, msg.system, msg.agency), now)
+            self._apply(event, now)
         except RoutingError as exc:
             # Not routable (e.g. a system this centre does not serve).
-            self.calls.refuse(msg.call_id, exc.code, now)
+            self.calls.refuse(event.call_id, exc.code, now)
             raise
+
+    def _route(self, events: list[CallArrived], now: float) -> None:
+        """Calls the menus routed, into the router, in order."""
+        for event in events:
+            self._enter_router(event, now)
 
     def _call_id_used(self, call_id: str) -> str | None:
         """Why ``call_id`` cannot be a new call, or None: ids are unique for the life of the store.
@@ -194,10 +229,25 @@ class CtiServer:
         return None
 
     def _on_caller_hung_up(self, topic: str, msg: m.CallerHungUp, now: float) -> None:
+        if self.menus is not None and self.menus.active(msg.call_id):
+            self._route(self.menus.caller_hung_up(msg.call_id, now), now)
+            return
         if not self.calls.caller_hung_up(msg.call_id):
             self._reject(topic, "unknown-call", f"call {msg.call_id} is not in progress")
             return
         self._apply(CallHungUp(msg.call_id, Party.CALLER), now)
+
+    def _on_prompt_done(self, topic: str, msg: m.PromptDone, now: float) -> None:
+        self._route(self._menus(msg.call_id).prompt_done(msg, now), now)
+
+    def _on_digits(self, topic: str, msg: m.Digits, now: float) -> None:
+        self._route(self._menus(msg.call_id).digits(msg, now), now)
+
+    def _menus(self, call_id: str) -> IvrCalls:
+        """The IVR, if ``call_id`` is in it (else :class:`ivr.UnknownCall`, changing nothing)."""
+        if self.menus is None or not self.menus.active(call_id):
+            raise ivr.UnknownCall(call_id)
+        return self.menus
 
     def _on_login(self, topic: str, msg: m.Login, now: float) -> None:
         self._apply(AgentLoggedIn(msg.agent_id, ready=msg.ready), now)
@@ -254,8 +304,23 @@ class CtiServer:
     # Timers, statistics, errors
     # ------------------------------------------------------------------
 
+    def _advance(self, now: float) -> None:
+        """Run the router's timers due by ``now``, then the IVR's (a call it routes then enters the router)."""
+        self._execute(self.router.advance(now), now)
+        if self.menus is not None:
+            routed = self.menus.advance(now)
+            for event in routed:
+                try:
+                    self._enter_router(event, now)
+                except RoutingError as exc:
+                    self._reject(m.pbx_ev(event.call_id), exc.code, str(exc))
+
+    def _next_timer_at(self) -> float | None:
+        times = [self.router.next_timer_at(), self.menus.next_timer_at() if self.menus is not None else None]
+        return min((t for t in times if t is not None), default=None)
+
     def _schedule_timer(self) -> None:
-        when = self.router.next_timer_at()
+        when = self._next_timer_at()
         if when is None or (self._timer is not None and self._timer_at is not None and self._timer_at <= when):
             return
         if self._timer is not None:
@@ -265,13 +330,15 @@ class CtiServer:
 
     def _on_timer(self) -> None:
         self._timer = self._timer_at = None
-        now = self.clock.now()
-        self._execute(self.router.advance(now), now)
+        self._advance(self.clock.now())
         self._schedule_timer()
 
     def stats(self, now: float) -> m.Stats:
         """The KPI snapshot at ``now``."""
-        return snapshot(now, self.router, self.agents.status.values(), self.calls.day, self.desk.counts(now))
+        in_ivr = len(self.menus) if self.menus is not None else 0
+        return snapshot(
+            now, self.router, self.agents.status.values(), self.calls.day, self.desk.counts(now), in_ivr=in_ivr
+        )
 
     async def _stats_loop(self) -> None:
         while True:
