@@ -195,10 +195,12 @@ class Router:
     def unknown(self, system: str, agency: str | None, language: str | None = None) -> tuple[str, ...]:
         """Which of a call's ``system``, ``agency`` and ``language`` the centre does not list.
 
-        No agency, or no language, is not unknown.
+        No agency, or no language, is not unknown; nor is the system ``general``: a caller
+        who chose no system (pressed 0 in the menus) enters the general queue by its rule
+        ``queue-entry``.
         """
         unknown: list[str] = []
-        if system not in self._systems:
+        if system not in self._systems and system != GENERAL_QUEUE:
             unknown.append("system")
         if agency is not None and agency not in self._agencies:
             unknown.append("agency")

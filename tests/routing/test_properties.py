@@ -42,6 +42,7 @@ from routing import (
     RoutingError,
     Strategy,
 )
+from routing.centre import GENERAL_QUEUE
 from routing.testing import CheckedRouter, InvariantBroken, agency, agent, centre, check_state
 
 SYSTEMS = ("webhr", "pemis2k", "ecpa")
@@ -129,7 +130,8 @@ class Driver:
         if op == "arrive":
             self.calls += 1
             systems = [s.id for s in r.centre.systems]
-            system = systems[a % len(systems)] if a % 10 else "nosuch"
+            # one in ten for a system the centre does not list; one in ten chose none (pressed 0): general
+            system = systems[a % len(systems)] if a % 10 > 1 else ("nosuch" if a % 10 == 0 else GENERAL_QUEUE)
             language = CALLER_LANGUAGES[(a // 10) % len(CALLER_LANGUAGES)]
             event = CallArrived(f"c{self.calls}", system, CALLER_AGENCIES[b % len(CALLER_AGENCIES)], language)
         elif op == "hangup":
