@@ -292,6 +292,7 @@ class Ivr:
 
     def _agency_settled(self, call: CallState, value: str) -> None:
         self._out.append(Step(call.id, _K.AGENCY, Phase.AGENCY.value, value))
+        call.failures = 0  # the main menu has its own retries, whatever the agency question used
         self._enter_menu(call, self.plan.main)
 
     def _enter_menu(self, call: CallState, menu_id: str, before: list[Item] | None = None) -> None:

@@ -131,7 +131,7 @@ def print_ivr(plan: IvrPlan | None, centre: Centre, console: Console | None = No
     hours = plan.hours.as_mapping()
     holidays = hours["holidays"]
     assert isinstance(holidays, list)
-    span = f" ({holidays[0]} … {holidays[-1]})" if len(holidays) > 1 else (f" ({holidays[0]})" if holidays else "")
+    span = f" ({holidays[0]} to {holidays[-1]})" if len(holidays) > 1 else (f" ({holidays[0]})" if holidays else "")
     console.print(f"Hours: {plan.hours.describe()}{span}")
     names = {s.id: s.name for s in centre.systems}
     rows: list[list[Cell]] = []

@@ -117,7 +117,7 @@ class Store:
             # Writes begin their transactions themselves (BEGIN IMMEDIATE); "IMMEDIATE" covers any implicit one.
             db = await aiosqlite.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level="IMMEDIATE")
             try:
-                await db.execute("PRAGMA journal_mode=WAL")
+                await _write_ahead_log(db)
                 await db.execute("PRAGMA synchronous=NORMAL")
                 await db.execute("PRAGMA foreign_keys=ON")
                 await migrate(db, path)
@@ -753,3 +753,21 @@ class Store:
             rows = await cur.fetchall()
             await cur.close()
         return [tuple(r) for r in rows]
+
+
+async def _write_ahead_log(db: aiosqlite.Connection) -> None:
+    """Put the database in WAL mode, waiting (up to the busy timeout) while another process has it locked.
+
+    SQLite does not call its busy handler for a journal-mode change, so several
+    processes opening a new database at once would otherwise fail at once
+    with "database is locked".
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            await db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        await asyncio.to_thread(time.sleep, 0.02)

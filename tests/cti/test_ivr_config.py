@@ -75,13 +75,13 @@ BAD = [
     (r'^daily = "08:30-18:30"', 'daily = "18:30-08:30"', 'daily = "18:30-08:30"', ["hours.daily", "closes before"]),
     (r'"2027-02-28",', '"2027-02-29",', '"2027-02-29"', ["hours.holidays[5]", "not a date", "'2027-02-29'"]),
     (
-        r'^en = "For English, press 2."\n',
+        r'^en = \{ text = "For English, press 2\.", seconds = [0-9.]+ \}\n',
         "",
         "[prompts.language]",
         ["prompts.language.en", "prompt missing in language 'en'"],
     ),
     (
-        r'^en = "Sorry, that phone number is not valid."',
+        r'^en = \{ text = "Sorry, that phone number is not valid\.", seconds = [0-9.]+ \}',
         'en = { text = "Sorry.", seconds = 0 }',
         "seconds = 0 }",
         ["prompts.callback_invalid.en.seconds", "out of range"],

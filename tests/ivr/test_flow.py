@@ -554,3 +554,30 @@ def test_after_its_end_a_call_is_unknown() -> None:
     with pytest.raises(IvrError) as err:
         d.ivr.apply(DigitsPressed("c1", "1"), d.now)
     assert err.value.code == "unknown-call"
+
+
+def test_wrong_agency_codes_do_not_use_up_the_main_menus_retries() -> None:
+    d = Driver()
+    d.arrive("c1", OPEN, None)
+    d.finish_all()
+    d.keys("1")  # Mandarin
+    assert d.ivr.where("c1") == "agency"
+    d.keys("999#")
+    d.keys("998#")  # two wrong codes
+    d.keys("101#")  # then the right one
+    assert d.ivr.where("c1") == "main"
+    d.keys("#")  # one invalid key at the main menu: replayed, not sent to the general queue
+    assert d.ivr.active("c1"), d.ends()
+
+
+def test_an_agency_left_unknown_after_every_retry_still_gets_the_main_menus_retries() -> None:
+    d = Driver()
+    d.arrive("c1", OPEN, None)
+    d.finish_all()
+    d.keys("1")
+    d.keys("999#")
+    d.keys("998#")
+    d.keys("997#")  # retries used up: the agency stays unknown
+    assert d.ivr.where("c1") == "main"
+    d.keys("#")
+    assert d.ivr.active("c1"), d.ends()
