@@ -249,6 +249,10 @@ def locate(text: str, path: str) -> int | None:
     while parts:
         if parts in lines:
             return lines[parts]
+        # A table written only as sub-tables (``[prompts.welcome]``) has no line of its own: its first sub-table's.
+        inside = [line for key, line in lines.items() if key[: len(parts)] == parts]
+        if inside:
+            return min(inside)
         parts = parts[:-1]
     return None
 

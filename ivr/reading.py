@@ -184,6 +184,9 @@ def _prompt_text(path: str, value: object) -> PromptText:
         raise IvrError(where, "empty prompt text" if isinstance(text, str) else "wrong type", text, "the words to say")
     if len(text) > MAX_PROMPT_TEXT:
         raise IvrError(where, "prompt text too long", len(text), f"at most {MAX_PROMPT_TEXT} characters")
+    for ch in text:
+        if (ord(ch) < 0x20 and ch not in "\t\n\r") or 0x7F <= ord(ch) < 0xA0:  # as the renderer refuses
+            raise IvrError(where, "control character in prompt text", f"U+{ord(ch):04X}", "words to say, no controls")
     if seconds is None:
         return PromptText(text, estimate_seconds(text), estimated=True)
     return PromptText(text, float(_number(f"{path}.seconds", seconds, 0.1, MAX_PROMPT_SECONDS)))

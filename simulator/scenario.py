@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from routing.centre import AgentProfile, Centre, Channel, Strategy
+from routing.centre import ID_PATTERN, AgentProfile, Centre, Channel, Strategy
 from routing.errors import CentreError
 from simulator.behaviour import ESCALATION_TIERS, AgentBehaviour, CallerBehaviour
 from simulator.profile import DEFAULT_SYSTEM_WEIGHTS, hourly_to_intervals
@@ -515,7 +515,6 @@ def _templates(doc: Mapping[str, Any], centre: Centre) -> dict[str, Template]:
 #: ``[callers]``: shares (0 to 1) and seconds.
 _CALLER_SHARES = ("menu_right", "menu_invalid", "ivr_hangup", "agency_code_known", "callback_accept")
 _CALLER_SECONDS = ("think_s", "inter_digit_s")
-_LANGUAGE_ID = re.compile(r"[a-z][a-z0-9-]{0,15}")
 
 
 def _callers(doc: Mapping[str, Any], centre: Centre) -> CallerBehaviour:
@@ -531,7 +530,7 @@ def _callers(doc: Mapping[str, Any], centre: Centre) -> CallerBehaviour:
         table = _table("callers.languages", doc["languages"])
         mix: dict[str, float] = {}
         for language, weight in table.items():
-            if not _LANGUAGE_ID.fullmatch(language):
+            if not ID_PATTERN.fullmatch(language):
                 raise ScenarioError(
                     f"callers.languages.{language}", "not a language id", language, "a language id such as 'zh'"
                 )

@@ -55,7 +55,7 @@ class DemoDay:
     scenario: Scenario | None
 
 
-def demo_day(args: argparse.Namespace, centre: Centre) -> DemoDay:
+def demo_day(args: argparse.Namespace, centre: Centre, plan: IvrPlan | None = None) -> DemoDay:
     """The run the options ask for: the hotline's typical day, or with --scenario the scenario's first day.
 
     Without --scenario everything is as ``cti demo`` has always run it: the
@@ -73,7 +73,7 @@ def demo_day(args: argparse.Namespace, centre: Centre) -> DemoDay:
         return DemoDay(start, minutes, seed, profile, BotBehaviour(), CallerBehaviour(), None, None)
     from cti.cli.scenario import load_scenario_arg
 
-    scenario = load_scenario_arg(args.scenario, centre)
+    scenario = load_scenario_arg(args.scenario, centre, plan=plan)
     profile = TrafficProfile.from_scenario(scenario)
     if args.busy_hour_calls is not None:
         profile = profile.with_busy_hour(args.busy_hour_calls)
@@ -102,7 +102,7 @@ def demo_command(args: argparse.Namespace) -> int:
     centre = loaded.centre
     if not any(a.voice for a in centre.agents):
         raise UsageError(f"{loaded.source}: the centre has no voice agent, so there is nobody to take calls")
-    day = demo_day(args, centre)
+    day = demo_day(args, centre, loaded.ivr)
     start, minutes, seed = day.start, day.minutes, day.seed
     db = _database(args.db)
     speed = None if args.speed == "max" else (args.speed if args.speed is not None else max(minutes, 1.0))

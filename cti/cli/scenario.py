@@ -13,11 +13,14 @@ import sys
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cti.cli.output import console, progress_bar
 from cti.config import load_centre, load_default, locate
 from cti.errors import CommandLineError, UsageError
+
+if TYPE_CHECKING:
+    from ivr import IvrPlan
 from routing.centre import Centre
 from simulator.model import Duty
 from simulator.results import SimulationResult
@@ -48,8 +51,14 @@ def what_if_centre(args: argparse.Namespace, centre: Centre) -> Centre:
         raise (CommandLineError if err.path == "--strategy" else UsageError)(str(err)) from None
 
 
-def load_scenario_arg(path: str | None, centre: Centre, sets: Sequence[str] = ()) -> Scenario:
-    """A scenario file (or the shipped example) with ``--set`` overrides, checked against the centre."""
+def load_scenario_arg(
+    path: str | None, centre: Centre, sets: Sequence[str] = (), *, plan: IvrPlan | None = None
+) -> Scenario:
+    """A scenario file (or the shipped example) with ``--set`` overrides, checked against the centre.
+
+    With the centre's voice menus (``plan``), its callers are checked against them too: a caller
+    who keys slower than the inter-digit timeout would have every code cut after its first key.
+    """
     import tomllib
 
     source = path or "<example scenario>"
@@ -73,7 +82,15 @@ def load_scenario_arg(path: str | None, centre: Centre, sets: Sequence[str] = ()
         raise UsageError(f"{source}: not valid TOML: {err}") from None
     try:
         doc = apply_overrides(doc, sets)
-        return scenario_from_mapping(doc, centre)
+        scenario = scenario_from_mapping(doc, centre)
+        if plan is not None and scenario.callers.inter_digit_s >= plan.timeouts.inter_digit_timeout_s:
+            raise ScenarioError(
+                "callers.inter_digit_s",
+                "not shorter than the centre's ivr.inter_digit_timeout_s",
+                scenario.callers.inter_digit_s,
+                f"less than {plan.timeouts.inter_digit_timeout_s:g} s, or every code would end at its first key",
+            )
+        return scenario
     except ScenarioError as err:
         if err.path.startswith("--"):
             # How an override is written is the command line's alone; what it names depends on the file.

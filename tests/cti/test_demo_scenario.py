@@ -311,3 +311,22 @@ def test_a_run_while_the_centre_is_closed_is_noted_with_its_hours() -> None:
     assert "call-back" in note
     assert closed_note(plan, MIDNIGHT + 8 * 3600, 60, TZ) is None  # it opens at 08:30, within the run
     assert closed_note(None, MIDNIGHT + 3 * 3600, 60, TZ) is None  # no IVR: no hours
+
+
+def test_demo_scenario_refuses_callers_keying_slower_than_the_menus_wait(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    scenario = tmp_path / "slow.toml"
+    scenario.write_text("[arrivals]\ndaily_calls = 100\n\n[callers]\ninter_digit_s = 5\n", encoding="utf-8")
+    assert main(["demo", "--scenario", str(scenario), "--minutes", "5", "--speed", "max", "-q"]) == 1
+    err = capsys.readouterr().err
+    assert f"{scenario}: line 5: callers.inter_digit_s: not shorter than the centre's ivr.inter_digit_timeout_s" in err
+
+
+def test_a_scenario_may_weigh_any_language_id_the_centre_may_list() -> None:
+    from simulator.scenario import scenario_from_mapping
+
+    centre = load_default().centre
+    doc = {"arrivals": {"daily_calls": 100}, "callers": {"languages": {"zh": 1.0, "nan_TW": 0.5}}}
+    scenario = scenario_from_mapping(doc, centre)
+    assert scenario.callers.languages["nan_TW"] == 0.5

@@ -58,6 +58,13 @@ def test_hours_without_ivr_are_refused_rather_than_ignored() -> None:
 
 
 BAD = [
+    (
+        r'^en = \{ text = "Sorry, we did not hear your choice\.", seconds = ([0-9.]+) \}',
+        r'en = { text = "Sorry,\\u0007 a bell.", seconds = \1 }',
+        "a bell.",
+        ["prompts.no_input.en.text", "control character in prompt text", "U+0007"],
+    ),
+    (r"^\[prompts\.welcome\]", "[prompts.welcome_renamed]", "[prompts.", ["prompts.welcome", "missing"]),
     # (pattern, replacement, the line's text, message fragments)
     (r'"4" = "org"', '"4" = "orgg"', '"4" = "orgg"', ["ivr.menus.more.options.4", "unknown target", "'orgg'"]),
     (r'"2" = "payroll" \}', '"2" = "payroll", "0" = "webhr" }', '"0" = "webhr"', ["ivr.menus.pay.options.0", "key 0"]),
