@@ -236,6 +236,10 @@ def test_zero_chooses_the_general_queue(tmp_path: Path) -> None:
     c = run(tmp_path, script)
     [(_, offer)] = c.offers("N1")
     assert offer.queue == GENERAL_QUEUE
+    assert offer.pop is not None
+    assert offer.pop.unknown == ["system"]  # the agent is told the caller chose no system
+    [queued] = [e for _, e in c.messages(m.CallEvent) if e.event == "queued"]
+    assert queued.rule == "queue-entry"  # the router takes it as any call: not an unknown system
     assert c.calls["c1"].ivr_outcome == "general-chosen"
 
 
