@@ -10,6 +10,7 @@ outside service level and ASA; a routed call's wait runs from its queue entry.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from cti.live.server.kpi import restore_day, snapshot
 from cti.store import CallRecord, Journal, Store
 from cti.store.days import DayReader
 from cti.store.figures import run_ivr, run_summary
+from ivr.figures import IvrFigures
 from routing import Router
 
 CENTRE = load_default().centre
@@ -181,6 +183,43 @@ def test_menu_choices_invalid_keys_and_no_input_are_counted_from_the_journal(db:
 
 def test_the_language_mix_is_the_language_each_call_was_served_in(db: Path) -> None:
     assert _read(db, "ivr").languages == {"en": 1, "zh": 4}  # type: ignore[attr-defined]  # c2 chose en
+
+
+def _ivr_of(tmp_path: Path, fill: Callable[[Store], None]) -> IvrFigures:
+    """The IVR figures of a run whose rows ``fill`` (given the store) writes."""
+    clock = ScaledClock(START)
+
+    async def main_() -> IvrFigures:
+        async with await Store.open(tmp_path / "l.db", clock) as store:
+            await store.start_run(START, "test", "Asia/Taipei", 1, "max")
+            fill(store)
+            return await run_ivr(store, 1)
+
+    return run(main_(), clock)
+
+
+def test_a_caller_who_hung_up_at_the_welcome_chose_no_language_and_is_not_in_the_mix(tmp_path: Path) -> None:
+    def fill(store: Store) -> None:
+        # the welcome began in zh (IVRSTART), the caller hung up before any language was settled
+        store.call(_call("w", START, ended_at=START + 3, outcome="ivr-abandoned", state="done",
+                         ivr_outcome="ivr-abandoned", ivr_s=3.0))  # fmt: skip
+        store.event(START, "w", Journal.IVRSTART, data1="zh")
+        store.event(START + 3, "w", Journal.IVRSTEP, data1="abandoned", data2="welcome")
+        store.event(START + 3, "w", Journal.IVREND, data1="ivr-abandoned", data2="welcome", data3=3.0)
+
+    ivr = _ivr_of(tmp_path, fill)
+    assert (ivr.reached, ivr.abandoned, ivr.languages) == (1, 1, {})
+
+
+def test_a_row_with_no_language_takes_the_language_step_not_the_welcome_s(tmp_path: Path) -> None:
+    def fill(store: Store) -> None:
+        store.call(_call("e", START, ended_at=START + 9, outcome="ivr-abandoned", state="done",
+                         ivr_outcome="ivr-abandoned", ivr_s=9.0))  # fmt: skip
+        store.event(START, "e", Journal.IVRSTART, data1="zh")
+        store.event(START + 6, "e", Journal.IVRSTEP, data1="language", data2="language", data3="en")
+        store.event(START + 9, "e", Journal.IVREND, data1="ivr-abandoned", data2="agency", data3=9.0)
+
+    assert _ivr_of(tmp_path, fill).languages == {"en": 1}
 
 
 def test_agencies_identified_by_directory_code_or_not_at_all(db: Path) -> None:
