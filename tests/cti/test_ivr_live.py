@@ -18,6 +18,7 @@ import pytest
 
 from cti.casework.people import Person
 from cti.live import messages as m
+from cti.live.pbx import Line
 from cti.store import Journal
 from ivr import IvrPlan
 from routing.centre import GENERAL_QUEUE, Centre
@@ -241,6 +242,41 @@ def test_zero_chooses_the_general_queue(tmp_path: Path) -> None:
     [queued] = [e for _, e in c.messages(m.CallEvent) if e.event == "queued"]
     assert queued.rule == "queue-entry"  # the router takes it as any call: not an unknown system
     assert c.calls["c1"].ivr_outcome == "general-chosen"
+
+
+def test_keys_pressed_while_the_call_waits_in_the_queue_after_the_menus_go_nowhere(tmp_path: Path) -> None:
+    async def script(c: Live) -> None:
+        c.dial_in("c1", caller=KNOWN)  # nobody logged in: it waits in the queue
+        await through_language(c, "c1")
+        await answer(c, "c1", "menu_main", "1")
+        await c.at(c.clock.now() - START + 1)
+        c.keys("c1", "5")
+        await c.at(c.clock.now() - START + 1)
+        assert c.pbx.lines["c1"] == (Line.WAITING, None)
+
+    c = run(tmp_path, script)
+    assert [d.digits for _, d in c.messages(m.Digits)] == ["1", "1"]  # the language and the menu, not the 5
+    assert c.errors() == []
+    assert c.calls["c1"].state == "queued"
+
+
+def test_keys_typed_ahead_into_a_sub_menu_route_the_call_and_the_sub_menu_s_prompt_stops(tmp_path: Path) -> None:
+    async def script(c: Live) -> None:
+        c.dial_in("c1", caller=KNOWN)  # nobody logged in: it waits in the queue
+        await through_language(c, "c1")
+        await playing(c, "c1", "menu_main")
+        c.keys("c1", "2")  # the main menu's choice and the sub-menu's, before its prompt is heard
+        c.keys("c1", "1")
+        await c.at(c.clock.now() - START + 10)
+        assert c.pbx.lines["c1"] == (Line.WAITING, None)
+        assert c.pbx.playing == {}
+
+    c = run(tmp_path, script)
+    rec = c.calls["c1"]
+    assert (rec.state, rec.ivr_outcome, rec.system) == ("queued", "routed", "pemis2k")
+    routed_at = next(t for t, msg in c.messages(m.Queue) if msg.call_id == "c1")
+    assert [p.prompt for t, p in c.messages(m.PromptDone) if t >= routed_at] == []  # the sub-menu never ended
+    assert c.errors() == []
 
 
 # ----------------------------------------------------------------------

@@ -21,6 +21,7 @@ SAMPLES: list[tuple[str, m.Message]] = [
     (m.pbx_ctl("c1"), m.Connect(call_id="c1", agent_id="N1", epoch=1)),
     (m.pbx_ctl("c1"), m.Release(call_id="c1", reason="no-agent", epoch=1)),
     (m.pbx_ctl("c1"), m.Play(call_id="c1", prompt="welcome", language="en", collect=False, epoch=1)),
+    (m.pbx_ctl("c1"), m.Queue(call_id="c1", epoch=1)),
     (m.pbx_ev("c1"), m.PromptDone(call_id="c1", prompt="welcome")),
     (m.pbx_ev("c1"), m.Digits(call_id="c1", digits="*")),
     (m.agent_cmd("N1"), m.Login(agent_id="N1", ready=False)),
@@ -183,6 +184,7 @@ def test_a_prompt_plays_from_0_to_3600_seconds(seconds: float) -> None:
         (m.TRUNK_IN, m.Digits(call_id="c1", digits="1")),
         (m.pbx_ctl("c1"), m.PromptDone(call_id="c1", prompt="main")),
         (m.trunk_ev("c1"), m.Play(call_id="c1", prompt="main", language="zh", collect=True, epoch=1)),
+        (m.pbx_ev("c1"), m.Queue(call_id="c1", epoch=1)),  # the server's command to the PBX, never from it
     ],
 )
 def test_the_ivr_s_messages_travel_only_on_their_topics(topic: str, message: m.Message) -> None:

@@ -198,3 +198,42 @@ def test_an_unknown_prompt_is_refused_and_the_playing_one_goes_on() -> None:
     messages = [d.message for d in seen.drain()]
     assert [type(x) for x in messages] == [m.PromptPlaying, m.Error, m.PromptDone]
     assert messages[1].code == "unknown-prompt"  # type: ignore[attr-defined]
+
+
+def queue(*, epoch: int = 1) -> Delivery:
+    return _d(m.pbx_ctl("c1"), m.Queue(call_id="c1", epoch=epoch))
+
+
+def test_a_call_routed_out_of_the_menus_stops_its_prompt_and_reports_no_end() -> None:
+    clock, pbx, seen = ivr_pbx()
+    pbx.handle(play("main", collect=False))
+    pbx.handle(queue())
+    clock.to(100.0)
+    assert [type(d.message) for d in seen.drain()] == [m.PromptPlaying]  # no prompt-done
+    assert (pbx.lines["c1"], pbx.playing, clock.timers) == ((Line.WAITING, None), {}, [])
+
+
+def test_keys_pressed_once_the_call_left_the_menus_go_nowhere() -> None:
+    _, pbx, seen = ivr_pbx()
+    pbx.handle(play("main"))
+    pbx.handle(queue())
+    seen.drain()
+    pbx.handle(keys("5"))
+    assert seen.drain() == []
+
+
+def test_a_queue_for_a_line_already_ringing_changes_nothing() -> None:
+    _, pbx, _ = ivr_pbx()
+    pbx.handle(play("main"))
+    pbx.handle(_d(m.pbx_ctl("c1"), m.Ring(call_id="c1", agent_id="N1", extension=None, ring_until=9, epoch=1)))
+    pbx.handle(queue())
+    assert pbx.lines["c1"] == (Line.RINGING, "N1")
+
+
+def test_a_queue_from_an_older_epoch_is_ignored() -> None:
+    clock, pbx, seen = ivr_pbx()
+    pbx.handle(play("main", epoch=2))
+    pbx.handle(queue(epoch=1))  # a stale leader
+    clock.to(100.0)
+    assert [type(d.message) for d in seen.drain()] == [m.PromptPlaying, m.PromptDone]
+    assert pbx.lines["c1"] == (Line.IVR, None)

@@ -12,9 +12,10 @@ it) and the agency. Then this part carries out what the engine says:
   where its agency came from, the key pressed in each menu), which the screen
   pop shows;
 * ``Route``: the call's system, agency, language, IVR outcome and seconds in
-  the IVR are set, ``IVREND`` is journalled, and the call is handed to the
-  router exactly as a call without an IVR (the case opens and the screen pop
-  is built when it enters the queue);
+  the IVR are set, ``IVREND`` is journalled, the PBX takes the line out of the
+  menus (``queue``: any prompt stops, keys go no further) and the call is
+  handed to the router exactly as a call without an IVR (the case opens and
+  the screen pop is built when it enters the queue);
 * ``CallBack`` (after hours, the caller left a number): the case desk opens a
   call-back case due at the next opening, the number in its note;
 * ``Release`` (after hours): ``AFTERHOURS`` and ``IVREND`` are journalled, the
@@ -209,6 +210,8 @@ class IvrCalls:
         rec.ivr_outcome, rec.ivr_s, rec.state = str(cmd.outcome), now - rec.arrived_at, "new"
         self.store.event(now, rec.call_id, Journal.IVREND, data1=rec.ivr_outcome, data2=cmd.system, data3=rec.ivr_s)
         self.store.call(rec)
+        # Before the router may ring an agent: a prompt the caller typed keys ahead of stops, keys go no further.
+        self.bus.publish(m.pbx_ctl(rec.call_id), m.Queue(call_id=rec.call_id, epoch=self.leadership.epoch))
         self.calls.live[rec.call_id].log.info(
             "ivr_routed", outcome=rec.ivr_outcome, system=cmd.system, agency=cmd.agency, language=cmd.language
         )
