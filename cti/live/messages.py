@@ -261,10 +261,15 @@ class Queue(Message, frozen=True, tag="queue"):
 
 
 class PromptDone(Message, frozen=True, tag="prompt-done"):
-    """PBX -> server: the prompt played to its end (not when keys or another prompt cut it short)."""
+    """PBX -> server: the prompt played to its end (not when keys or another prompt cut it short).
+
+    ``language``: the ``play``'s, so the end of the Mandarin playback of a prompt is never taken for
+    the English one that follows it under the same prompt id.
+    """
 
     call_id: Id
     prompt: Id
+    language: Token
 
 
 class Digits(Message, frozen=True, tag="digits"):

@@ -65,6 +65,7 @@ class _Playing:
     """The prompt playing on a line: what, whether it collects keys, and its end."""
 
     prompt: str
+    language: str
     collect: bool
     timer: Cancellable
 
@@ -163,9 +164,9 @@ class SimPbx:
             return
         self._stop_prompt(msg.call_id)
         self.lines[msg.call_id] = (Line.IVR, None)
-        done = functools.partial(self._prompt_done, msg.call_id, msg.prompt)
+        done = functools.partial(self._prompt_done, msg.call_id, msg.prompt, msg.language)
         timer = self.clock.call_at(self.clock.now() + seconds, done)
-        self.playing[msg.call_id] = _Playing(msg.prompt, msg.collect, timer)
+        self.playing[msg.call_id] = _Playing(msg.prompt, msg.language, msg.collect, timer)
         self.bus.publish(
             m.trunk_ev(msg.call_id),
             m.PromptPlaying(
@@ -173,12 +174,12 @@ class SimPbx:
             ),
         )
 
-    def _prompt_done(self, call_id: str, prompt: str) -> None:
+    def _prompt_done(self, call_id: str, prompt: str, language: str) -> None:
         playing = self.playing.get(call_id)
-        if playing is None or playing.prompt != prompt:
+        if playing is None or (playing.prompt, playing.language) != (prompt, language):
             return
         del self.playing[call_id]
-        self.bus.publish(m.pbx_ev(call_id), m.PromptDone(call_id=call_id, prompt=prompt))
+        self.bus.publish(m.pbx_ev(call_id), m.PromptDone(call_id=call_id, prompt=prompt, language=language))
 
     def _stop_prompt(self, call_id: str) -> None:
         playing = self.playing.pop(call_id, None)

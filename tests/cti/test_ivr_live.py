@@ -279,6 +279,25 @@ def test_keys_typed_ahead_into_a_sub_menu_route_the_call_and_the_sub_menu_s_prom
     assert c.errors() == []
 
 
+def test_a_late_prompt_done_for_the_mandarin_welcome_is_not_taken_for_the_english_one(tmp_path: Path) -> None:
+    async def script(c: Live) -> None:
+        c.dial_in("c1", caller=KNOWN)
+        en = await playing(c, "c1", "welcome", language="en")
+        await c.at(en + 0.5)
+        late = m.PromptDone(call_id="c1", prompt="welcome", language="zh")  # the Mandarin one's end, delivered late
+        c.bus.publish_raw(m.pbx_ev("c1"), m.encode(late))  # type: ignore[attr-defined]
+        await c.at(en + 1.0)
+        assert [p.prompt for _, p in prompts(c, "c1")] == ["welcome", "welcome"]  # the English welcome plays on
+        await c.at(en + SECONDS["welcome"] + 0.5)
+
+    c = run(tmp_path, script)
+    heard_ = [(t, p.prompt, p.language) for t, p in prompts(c, "c1")]
+    assert [x[1:] for x in heard_] == [("welcome", "zh"), ("welcome", "en"), ("language", "zh")]
+    english_at, language_at = heard_[1][0], heard_[2][0]
+    assert language_at == pytest.approx(english_at + SECONDS["welcome"])  # when the English welcome ended
+    assert c.errors() == []
+
+
 # ----------------------------------------------------------------------
 # Hanging up in the menus
 # ----------------------------------------------------------------------
@@ -517,7 +536,7 @@ def everything(c: Live) -> Any:
     "message",
     [
         m.Digits(call_id="c1", digits="1"),
-        m.PromptDone(call_id="c1", prompt="menu_main"),
+        m.PromptDone(call_id="c1", prompt="menu_main", language="zh"),
         m.Digits(call_id="c9", digits="1"),
     ],
     ids=["digits-queued-call", "prompt-done-queued-call", "digits-unknown-call"],

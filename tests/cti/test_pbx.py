@@ -114,7 +114,7 @@ def test_a_prompt_is_announced_to_the_caller_and_reported_done_when_it_has_playe
     assert seen.drain() == []
     clock.to(3.0)
     assert [(d.topic, d.message) for d in seen.drain()] == [
-        (m.pbx_ev("c1"), m.PromptDone(call_id="c1", prompt="welcome"))
+        (m.pbx_ev("c1"), m.PromptDone(call_id="c1", prompt="welcome", language="zh"))
     ]
 
 
@@ -125,7 +125,7 @@ def test_a_new_prompt_cuts_the_playing_one_short_and_only_the_new_one_is_reporte
     pbx.handle(play("main", language="en"))
     clock.to(100.0)
     done = [d.message for d in seen.drain() if isinstance(d.message, m.PromptDone)]
-    assert done == [m.PromptDone(call_id="c1", prompt="main")]
+    assert done == [m.PromptDone(call_id="c1", prompt="main", language="en")]
     assert clock.timers == []
 
 
@@ -147,7 +147,7 @@ def test_keys_during_a_prompt_that_collects_nothing_are_passed_on_and_the_prompt
     clock.to(3.0)
     assert [d.message for d in seen.drain()] == [
         m.Digits(call_id="c1", digits="1"),
-        m.PromptDone(call_id="c1", prompt="welcome"),
+        m.PromptDone(call_id="c1", prompt="welcome", language="zh"),
     ]
 
 
@@ -186,7 +186,7 @@ def test_a_play_from_an_older_epoch_is_ignored() -> None:
     clock.to(100.0)
     assert [d.message for d in seen.drain()] == [
         m.PromptPlaying(call_id="c1", prompt="main", language="zh", seconds=6.0, collect=True),
-        m.PromptDone(call_id="c1", prompt="main"),
+        m.PromptDone(call_id="c1", prompt="main", language="zh"),
     ]
 
 

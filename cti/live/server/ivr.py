@@ -132,7 +132,7 @@ class IvrCalls:
 
     def prompt_done(self, msg: m.PromptDone, now: float) -> list[CallArrived]:
         self._require(msg.call_id)
-        return self.execute(self.engine.apply(ivr.PromptFinished(msg.call_id, msg.prompt), now), now)
+        return self.execute(self.engine.apply(ivr.PromptFinished(msg.call_id, msg.prompt, msg.language), now), now)
 
     def digits(self, msg: m.Digits, now: float) -> list[CallArrived]:
         self._require(msg.call_id)
