@@ -22,7 +22,8 @@ def test_any_voice_agent_takes_a_general_call_whatever_their_skills() -> None:
     commands = router.apply(CallArrived("c1", GENERAL_QUEUE), 1.0)
     assert [type(c) for c in commands][:2] == [QueueCall, OfferCall]
     offer = commands[1]
-    assert isinstance(offer, OfferCall) and offer.agent_id == "A1"
+    assert isinstance(offer, OfferCall)
+    assert offer.agent_id == "A1"
 
 
 def test_a_system_the_centre_does_not_list_is_still_unknown() -> None:
