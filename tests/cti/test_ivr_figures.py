@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from rich.console import Console
@@ -342,6 +344,15 @@ def test_calls_show_tells_the_language_the_ivr_outcome_and_time_and_labels_the_i
     after = _cli(capsys, "calls", "show", "c5", "--db", str(db))
     assert "AFTERHOURS" in after
     assert "opens " in after.split("AFTERHOURS", 1)[1].splitlines()[0]
+
+
+def test_calls_show_gives_the_next_opening_of_an_after_hours_call_with_its_date(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    opening = datetime.fromtimestamp(START + 36_000, ZoneInfo(CENTRE.info.timezone))  # another day than the call's
+    after = _cli(capsys, "calls", "show", "c5", "--db", str(db))
+    row = after.split("AFTERHOURS", 1)[1].splitlines()[0]
+    assert f"opens {opening:%Y-%m-%d %H:%M}" in row
 
 
 def test_calls_show_json_names_the_ivr_journal_data(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
