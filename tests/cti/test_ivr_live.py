@@ -10,13 +10,17 @@ hours later it is closed.
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from cti.casework.people import Person
+from cti.cli import main
 from cti.live import messages as m
 from cti.live.pbx import Line
 from cti.store import Journal
@@ -492,6 +496,39 @@ def test_after_hours_a_caller_who_leaves_a_number_gets_a_call_back_case_due_at_t
     assert released.reason == "after-hours"
     assert [e.event for _, e in c.messages(m.CallEvent)] == ["after-hours"]
     assert (c.server.day.offered, c.server.day.after_hours, c.server.day.after_hours_callback) == (0, 1, 1)
+
+
+def test_the_call_back_case_of_a_caller_whose_agency_nobody_knows_shows_none(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def script(c: Live) -> None:
+        await c.at(CLOSED_AT)
+        c.dial_in("c1", caller=UNKNOWN)  # not in the directory; after hours nobody asks for the agency code
+        await through_language(c, "c1")
+        await heard(c, "c1", "closed")
+        await answer(c, "c1", "callback_offer", "1")
+        await answer(c, "c1", "callback_number", "0912345678#")
+        await heard(c, "c1", "callback_thanks")
+        await c.at(c.clock.now() - START + 1)
+        await c.store.flush()
+
+    c = run(tmp_path, script)
+    case_id = c.calls["c1"].case_id
+    db = str(c.db)
+
+    def cli(*argv: str) -> str:
+        assert main([*argv, "--db", db]) == 0
+        return capsys.readouterr().out
+
+    [listed] = json.loads(cli("cases", "list", "--json"))
+    shown = json.loads(cli("cases", "show", str(case_id), "--json"))
+    assert (listed["agency"], shown["agency"]) == (None, None)
+    assert (listed["system"], shown["system"]) == (GENERAL_QUEUE, GENERAL_QUEUE)  # the caller chose no system
+    [row] = [line for line in cli("cases", "list").splitlines() if str(case_id) in line]
+    assert re.search(rf"{GENERAL_QUEUE}\s+│\s+–\s+│", row)  # system, then the agency column: a dash
+    assert "agency –, system general" in cli("cases", "show", str(case_id))
+    [exported] = csv.DictReader(io.StringIO(cli("export", "cases")))
+    assert (exported["system"], exported["agency"]) == (GENERAL_QUEUE, "")  # CSV has no null: an empty cell
 
 
 def test_after_hours_a_caller_who_leaves_no_number_hears_goodbye_and_is_released_with_no_case(
