@@ -553,6 +553,64 @@ def test_after_hours_a_caller_who_leaves_no_number_hears_goodbye_and_is_released
     assert released.reason == "after-hours"
 
 
+@pytest.mark.parametrize(
+    ("offer_key", "last", "ivr_outcome"),
+    [("2", "goodbye", "after-hours"), ("1", "callback_thanks", "after-hours-callback")],
+    ids=["goodbye", "thank-you"],
+)
+def test_after_hours_a_caller_who_hangs_up_during_the_last_prompt_ended_the_call(
+    tmp_path: Path, offer_key: str, last: str, ivr_outcome: str
+) -> None:
+    async def script(c: Live) -> None:
+        await c.at(CLOSED_AT)
+        c.dial_in("c1", caller=KNOWN)
+        await through_language(c, "c1")
+        await heard(c, "c1", "closed")
+        await answer(c, "c1", "callback_offer", offer_key)
+        if offer_key == "1":
+            await answer(c, "c1", "callback_number", "0912345678#")
+        await playing(c, "c1", last)
+        await c.at(c.clock.now() - START + 0.5)
+        c.caller_hangs_up("c1")
+        await c.at(c.clock.now() - START + 5)
+        assert c.server.idle()
+
+    c = run(tmp_path, script)
+    rec = c.calls["c1"]
+    assert (rec.outcome, rec.ivr_outcome, rec.ended_by) == ("after-hours", ivr_outcome, "caller")
+    assert (rec.case_id is not None) == (offer_key == "1")  # the number left stands
+    assert [v for v in verbs(c, "c1") if v in (Journal.AFTERHOURS, Journal.IVREND)] == [
+        Journal.AFTERHOURS,
+        Journal.IVREND,
+    ]
+    assert c.messages(m.CallReleased) == []  # nobody left on the line to release
+    assert [e.event for _, e in c.messages(m.CallEvent)] == ["after-hours"]
+    assert c.errors() == []
+
+
+def test_a_caller_who_hangs_up_the_instant_a_menu_prompt_ends_is_an_ivr_abandon(tmp_path: Path) -> None:
+    async def script(c: Live) -> None:
+        log_in(c, "N1")
+        c.dial_in("c1", caller=KNOWN)
+        await through_language(c, "c1")
+        at = await playing(c, "c1", "menu_main")
+        await c.at(at + SECONDS["menu_main"])  # the same instant the PBX reports the prompt's end
+        c.caller_hangs_up("c1")
+        await c.at(c.clock.now() - START + 60)
+        assert c.server.idle()
+
+    c = run(tmp_path, script)
+    rec = c.calls["c1"]
+    assert (rec.outcome, rec.ivr_outcome, rec.ended_by, rec.offered_at) == (
+        "ivr-abandoned",
+        "ivr-abandoned",
+        "caller",
+        None,
+    )
+    assert journal(c, "c1")[-1][:3] == (Journal.IVREND, "ivr-abandoned", "main")
+    assert c.errors() == []
+
+
 # ----------------------------------------------------------------------
 # Refusals change nothing; recovery closes what a kill left in the menus
 # ----------------------------------------------------------------------

@@ -19,7 +19,10 @@ it) and the agency. Then this part carries out what the engine says:
 * ``CallBack`` (after hours, the caller left a number): the case desk opens a
   call-back case due at the next opening, the number in its note;
 * ``Release`` (after hours): ``AFTERHOURS`` and ``IVREND`` are journalled, the
-  call ends with outcome ``after-hours`` and the PBX releases the line;
+  call ends with outcome ``after-hours`` and the PBX releases the line (ended
+  by the centre); when the caller hung up during the goodbye or the thank-you
+  the outcome stands, the call was ended by the caller and there is no line
+  left to release;
 * a caller who hangs up in the menus: the call ends with outcome
   ``ivr-abandoned`` and ``IVREND`` names the menu where it happened.
 
@@ -140,7 +143,7 @@ class IvrCalls:
 
     def caller_hung_up(self, call_id: str, now: float) -> list[CallArrived]:
         self._require(call_id)
-        return self.execute(self.engine.apply(ivr.CallerHungUp(call_id), now), now)
+        return self.execute(self.engine.apply(ivr.CallerHungUp(call_id), now), now, caller_gone=True)
 
     def advance(self, now: float) -> list[CallArrived]:
         """Run the engine's timers due by ``now`` (digit and inter-digit timeouts, prompt safety)."""
@@ -154,8 +157,11 @@ class IvrCalls:
     # The engine's commands
     # ------------------------------------------------------------------
 
-    def execute(self, commands: list[ivr.Command], now: float) -> list[CallArrived]:
-        """Carry out the engine's commands; returns the calls to hand to the router, in order."""
+    def execute(self, commands: list[ivr.Command], now: float, *, caller_gone: bool = False) -> list[CallArrived]:
+        """Carry out the engine's commands; returns the calls to hand to the router, in order.
+
+        ``caller_gone``: they answer the caller hanging up (a ``Release`` then ends a call the caller left).
+        """
         routed: list[CallArrived] = []
         for cmd in commands:
             if isinstance(cmd, ivr.Play):
@@ -167,7 +173,7 @@ class IvrCalls:
             elif isinstance(cmd, ivr.CallBack):
                 self._call_back(cmd, now)
             elif isinstance(cmd, ivr.Release):
-                self._release(cmd, now)
+                self._release(cmd, now, caller_gone=caller_gone)
         return routed
 
     def _play(self, cmd: ivr.Play) -> None:
@@ -223,12 +229,14 @@ class IvrCalls:
         case = self.desk.after_hours(rec, cmd.number, due_at, now)
         self.calls.live[rec.call_id].log.info("callback_left", case_id=case.case_id, due_at=due_at)
 
-    def _release(self, cmd: ivr.Release, now: float) -> None:
+    def _release(self, cmd: ivr.Release, now: float, *, caller_gone: bool) -> None:
         call = self.in_menus.pop(cmd.call_id)
         rec = call.record
         opening = unix_time(self.plan.hours.next_opening(local_time(now, self.tz)), self.tz)
         self.store.event(now, rec.call_id, Journal.AFTERHOURS, data1=opening)
-        self._end(rec, now, str(cmd.outcome), Outcome.AFTER_HOURS, "centre", menu=None)
+        self._end(rec, now, str(cmd.outcome), Outcome.AFTER_HOURS, "caller" if caller_gone else "centre", menu=None)
+        if caller_gone:
+            return  # hung up during the goodbye or thank-you: the PBX has no line left to release
         self.bus.publish(
             m.pbx_ctl(rec.call_id),
             m.Release(call_id=rec.call_id, reason="after-hours", epoch=self.leadership.epoch),
