@@ -17,9 +17,9 @@ class CallArrived:
     """A call reached the centre and enters the IVR.
 
     ``local``: the centre's local time at arrival (service hours are judged
-    from it). ``agency``: the caller's agency from the directory, or ``None``
-    when the directory does not know the number (the caller is then asked
-    for an agency code).
+    from it, moved on to when the caller's language is settled). ``agency``:
+    the caller's agency from the directory, or ``None`` when the directory
+    does not know the number (the caller is then asked for an agency code).
     """
 
     call_id: str

@@ -5,7 +5,7 @@ menus (:class:`ivr.Ivr`, one engine for all calls). When a call arrives its
 row is made at once (state ``ivr``; the case desk looks the caller up, and
 the directory's agency is the caller's), ``IVRSTART`` is journalled and the
 engine is told, with the centre's local time (service hours are judged from
-it) and the agency. Then this part carries out what the engine says:
+it, moved on to when the caller's language is settled) and the agency. Then this part carries out what the engine says:
 
 * ``Play``: the PBX plays the prompt (``play`` on ``cti/v1/pbx/{call}/ctl``, with the epoch);
 * ``Step``: an ``IVRSTEP`` journal row, and the call's IVR choices (language,
