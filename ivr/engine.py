@@ -164,9 +164,11 @@ class Ivr:
     def _on_prompt_finished(self, ev: PromptFinished, now: float) -> None:
         call = self._call(ev.call_id)
         self.now = now
-        if call.playing is not None and call.playing[0] == ev.prompt:
+        playing = call.playing
+        if playing is not None and playing[0] == ev.prompt and ev.language in (None, playing[1]):
             self._prompt_done(call)
-        # Otherwise stale: a prompt cut short by a key, or already given up on by its safety timer.
+        # Otherwise stale: a prompt cut short by a key, or already given up on by its safety timer (and
+        # the next one, perhaps the same prompt in another language, is playing).
 
     def _on_digits(self, ev: DigitsPressed, now: float) -> None:
         call = self._call(ev.call_id)

@@ -17,9 +17,9 @@ class CallArrived:
     """A call reached the centre and enters the IVR.
 
     ``local``: the centre's local time at arrival (service hours are judged
-    from it). ``agency``: the caller's agency from the directory, or ``None``
-    when the directory does not know the number (the caller is then asked
-    for an agency code).
+    from it, moved on to when the caller's language is settled). ``agency``:
+    the caller's agency from the directory, or ``None`` when the directory
+    does not know the number (the caller is then asked for an agency code).
     """
 
     call_id: str
@@ -29,10 +29,17 @@ class CallArrived:
 
 @dataclass(frozen=True, slots=True)
 class PromptFinished:
-    """The PBX finished playing ``prompt`` on the call."""
+    """The PBX finished playing ``prompt`` on the call, in ``language`` (the ``Play``'s).
+
+    A prompt may play in several languages in turn under the same id (the
+    welcome and the language menu): with ``language`` given, the end of one
+    playback is never taken for another's. ``None``: whichever playback of
+    ``prompt`` the call hears (for a driver that reports each end exactly).
+    """
 
     call_id: str
     prompt: str
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -299,6 +299,9 @@ _LABELS = {
     "ivr_s": "{} s in the IVR",
     "opens_at": "opens {}",
 }
+#: Journal times that need not fall on the call's day (the next opening, after hours): shown with their date,
+#: as the screen pop's times are; the others are times of day within the call.
+_DATED = frozenset({"opens_at"})
 
 
 def journal_text(e: JournalEntry, tz: ZoneInfo) -> str:
@@ -307,7 +310,7 @@ def journal_text(e: JournalEntry, tz: ZoneInfo) -> str:
     for name, value in e.data.items():
         kind = e.kinds[name]
         if kind == "time" and isinstance(value, float):
-            shown = times.strf(value, tz, "%H:%M:%S")
+            shown = time_text(value, tz) if name in _DATED else times.strf(value, tz, "%H:%M:%S")
         elif kind == "flag":
             shown = "yes" if value else "no"
         elif kind in ("seconds", "ms") and isinstance(value, float):

@@ -38,10 +38,14 @@ def _short(t: float | None, tz: ZoneInfo) -> str:
 
 
 def case_dict(case: k.CaseRecord, tz: ZoneInfo, at: float, *, unmasked: bool) -> dict[str, Any]:
-    """A case as JSON (``$defs/case`` in ``cti/cli/schemas/common.json``): the caller's number masked unless asked."""
+    """A case as JSON (``$defs/case`` in ``cti/cli/schemas/common.json``): the caller's number masked unless asked.
+
+    An agency nobody knows is stored empty and given as null.
+    """
     row = {("caller_number" if key == "caller" else key): value for key, value in asdict(case).items()}
     if not unmasked:
         row = mask_record(row)
+    row["agency"] = case.agency or None
     for name in ("created_at", "due_at", "closed_at"):
         row[name] = _iso(row[name], tz) or None
     row["overdue"] = case.overdue(at)
@@ -80,7 +84,7 @@ def list_command(args: argparse.Namespace) -> int:
                     c.case_id,
                     _short(c.created_at, tz),
                     c.system,
-                    c.agency,
+                    c.agency or "–",
                     c.status,
                     c.tier,
                     mask_text(c.owner or "–"),

@@ -176,11 +176,12 @@ def demo_command(args: argparse.Namespace) -> int:
             title += f", scenario {day.scenario.name!r}"
         print_summary(out, result.summary, centre, title, ivr=result.ivr, plan=loaded.ivr)
         out.print(cases_line(result.cases, result.people_added), highlight=False)
+        pop = "" if result.example_call is None else f"a screen pop:   cti calls show {result.example_call} --db {db}\n"
         out.print(
             f"database: {db}\nlog: {log_path}\n"
             f"per-call rows:  cti export calls --db {db}\n"
             f"open cases:     cti cases list --db {db} --open\n"
-            f"a screen pop:   cti calls show {result.example_call or 'CALL_ID'} --db {db}\n"
+            f"{pop}"
             f"what if:        cti simulate --replay --db {db} --date "
             f"{datetime.fromtimestamp(result.started_at, tz):%Y-%m-%d} --remove-agent "
             f"{next((a.id for a in centre.agents if a.voice), 'AGENT')}",

@@ -116,7 +116,7 @@ class DemoResult:
     people_added: int
     #: This run's cases by where they stand (closed, call-back, open, or the tier escalated to).
     cases: dict[str, int]
-    #: The last call from a caller in the directory (to show a screen pop), if any.
+    #: A call that entered a queue, to show its screen pop (:func:`_example_call`); None if none did.
     example_call: str | None
     #: The signal that stopped the run early ("SIGINT", "SIGTERM"), or None for a run that ran its course.
     stopped_by: str | None = None
@@ -349,17 +349,25 @@ class _StopOnSignal:
 
 
 async def _example_call(store: Store, run_id: int) -> str | None:
-    """A call worth showing: the last from a directory caller who had called before in the run."""
+    """A call with a screen pop worth showing: the last from a directory caller who had called before in the run,
+    else the last from a directory caller, else the last to enter a queue; None when no call entered one.
+
+    Only a call that entered a queue (``offered_at``) has a screen pop: not one that ended in the menus, nor an
+    after-hours call (even one that left a number, and so has a case).
+    """
     seen: set[str] = set()
-    again = known = None
+    again = known = queued = None
     for call in await store.calls(run_id):
-        if call.person_id is None or call.case_id is None:
+        if call.offered_at is None:
+            continue
+        queued = call.call_id
+        if call.person_id is None:
             continue
         known = call.call_id
         if call.person_id in seen:
             again = call.call_id
         seen.add(call.person_id)
-    return again or known
+    return again or known or queued
 
 
 async def _seed_directory(store: Store, settings: DemoSettings, log: Logger) -> int:

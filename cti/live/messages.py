@@ -19,7 +19,8 @@ Topics (the MQTT transport, as it lands, uses the same)::
     cti/v1/trunk/in                  caller -> PBX     dial, caller hang-up, keys pressed (DTMF)
     cti/v1/trunk/{call}/ev           PBX -> caller     connected, released, a prompt playing
     cti/v1/pbx/in                    PBX -> server     new call
-    cti/v1/pbx/{call}/ctl            server -> PBX     ring, stop ringing, connect, release, play a prompt
+    cti/v1/pbx/{call}/ctl            server -> PBX     ring, stop ringing, connect, release, play a prompt,
+                                                       queue (the menus routed the call)
     cti/v1/pbx/{call}/ev             PBX -> server     caller hung up, prompt done, digits
     cti/v1/calls/{call}              server -> all     call lifecycle
     cti/v1/agents/{agent}/cmd        agent -> server   login, ready, not-ready, answer, hang up, logout,
@@ -248,11 +249,27 @@ class Play(Message, frozen=True, tag="play"):
     epoch: Epoch
 
 
+class Queue(Message, frozen=True, tag="queue"):
+    """Server -> PBX: the menus routed the call to a queue; the line leaves the IVR.
+
+    Any prompt playing stops (no ``prompt-done`` for it) and keys pressed from
+    now on go no further: the caller waits for an agent.
+    """
+
+    call_id: Id
+    epoch: Epoch
+
+
 class PromptDone(Message, frozen=True, tag="prompt-done"):
-    """PBX -> server: the prompt played to its end (not when keys or another prompt cut it short)."""
+    """PBX -> server: the prompt played to its end (not when keys or another prompt cut it short).
+
+    ``language``: the ``play``'s, so the end of the Mandarin playback of a prompt is never taken for
+    the English one that follows it under the same prompt id.
+    """
 
     call_id: Id
     prompt: Id
+    language: Token
 
 
 class Digits(Message, frozen=True, tag="digits"):
@@ -508,6 +525,7 @@ AnyMessage = (
     | Connect
     | Release
     | Play
+    | Queue
     | PromptDone
     | Digits
     | Login
@@ -583,7 +601,7 @@ _ROUTES: Final[dict[tuple[str, ...], tuple[tuple[type[Message], ...], str | None
     ("trunk", "in"): ((Dial, CallerHangUp, Dtmf), None, 16 * KIB),
     ("trunk", "+", "ev"): ((CallConnected, CallReleased, PromptPlaying), "call_id", 4 * KIB),
     ("pbx", "in"): ((NewCall,), None, 16 * KIB),
-    ("pbx", "+", "ctl"): ((Ring, StopRinging, Connect, Release, Play), "call_id", 4 * KIB),
+    ("pbx", "+", "ctl"): ((Ring, StopRinging, Connect, Release, Play, Queue), "call_id", 4 * KIB),
     ("pbx", "+", "ev"): ((CallerHungUp, PromptDone, Digits), "call_id", 4 * KIB),
     ("calls", "+"): ((CallEvent,), "call_id", 4 * KIB),
     ("agents", "+", "cmd"): (

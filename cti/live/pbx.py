@@ -3,10 +3,11 @@
 Callers reach it on the trunk (``cti/v1/trunk/in``: dial, hang up, press
 keys). For each inbound call it tells the server (``cti/v1/pbx/in``), then
 does what the server says on ``cti/v1/pbx/{call}/ctl``: play a voice prompt,
-ring an agent's extension, stop ringing, bridge caller and agent, release the
-line. It reports the caller hanging up in any state (``cti/v1/pbx/{call}/ev``)
-and tells the caller when a prompt starts, when an agent comes on the line or
-when the centre ends the call (``cti/v1/trunk/{call}/ev``).
+take the line out of the menus into a queue, ring an agent's extension, stop
+ringing, bridge caller and agent, release the line. It reports the caller
+hanging up in any state (``cti/v1/pbx/{call}/ev``) and tells the caller when
+a prompt starts, when an agent comes on the line or when the centre ends the
+call (``cti/v1/trunk/{call}/ev``).
 
 **Prompts.** On ``play`` the PBX tells the caller the prompt is playing and
 how long it lasts (the centre's prompt durations, :class:`PromptDurations`:
@@ -14,9 +15,12 @@ the IVR plan's), and when it has played to its end reports ``prompt-done``
 to the server. A newer ``play`` cuts the prompt short, and so do keys the
 caller presses while a prompt that collects an answer plays (barge-in): no
 ``prompt-done`` is reported for a prompt cut short. Keys pressed while the
-call is in the IVR are passed on to the server as ``digits``; keys pressed
-while the call waits in a queue or talks to an agent go no further (they are
-the caller's business, heard in the call).
+call is in the IVR are passed on to the server as ``digits``. When the menus
+route the call the server says ``queue``: the line leaves the IVR and any
+prompt stops (no ``prompt-done``; the caller may have typed keys ahead of a
+prompt the server had already asked for). Keys pressed while the call waits
+in a queue or talks to an agent go no further (they are the caller's
+business, heard in the call).
 
 The PBX is the authority on whether a caller is still there: the moment a
 caller hangs up, ringing or a prompt stops, and a later ``ring``, ``play`` or
@@ -61,11 +65,12 @@ class _Playing:
     """The prompt playing on a line: what, whether it collects keys, and its end."""
 
     prompt: str
+    language: str
     collect: bool
     timer: Cancellable
 
 
-_Control = m.Ring | m.StopRinging | m.Connect | m.Release | m.Play
+_Control = m.Ring | m.StopRinging | m.Connect | m.Release | m.Play | m.Queue
 
 
 class SimPbx:
@@ -159,9 +164,9 @@ class SimPbx:
             return
         self._stop_prompt(msg.call_id)
         self.lines[msg.call_id] = (Line.IVR, None)
-        done = functools.partial(self._prompt_done, msg.call_id, msg.prompt)
+        done = functools.partial(self._prompt_done, msg.call_id, msg.prompt, msg.language)
         timer = self.clock.call_at(self.clock.now() + seconds, done)
-        self.playing[msg.call_id] = _Playing(msg.prompt, msg.collect, timer)
+        self.playing[msg.call_id] = _Playing(msg.prompt, msg.language, msg.collect, timer)
         self.bus.publish(
             m.trunk_ev(msg.call_id),
             m.PromptPlaying(
@@ -169,24 +174,28 @@ class SimPbx:
             ),
         )
 
-    def _prompt_done(self, call_id: str, prompt: str) -> None:
+    def _prompt_done(self, call_id: str, prompt: str, language: str) -> None:
         playing = self.playing.get(call_id)
-        if playing is None or playing.prompt != prompt:
+        if playing is None or (playing.prompt, playing.language) != (prompt, language):
             return
         del self.playing[call_id]
-        self.bus.publish(m.pbx_ev(call_id), m.PromptDone(call_id=call_id, prompt=prompt))
+        self.bus.publish(m.pbx_ev(call_id), m.PromptDone(call_id=call_id, prompt=prompt, language=language))
 
     def _stop_prompt(self, call_id: str) -> None:
         playing = self.playing.pop(call_id, None)
         if playing is not None:
             playing.timer.cancel()
 
-    def _control(self, msg: m.Ring | m.StopRinging | m.Connect | m.Release) -> None:
+    def _control(self, msg: m.Ring | m.StopRinging | m.Connect | m.Release | m.Queue) -> None:
         line = self.lines.get(msg.call_id)
         if line is None:
             return  # the caller has gone: never ring or bridge a dead line
         state, agent = line
-        if isinstance(msg, m.Ring):
+        if isinstance(msg, m.Queue):
+            if state is Line.IVR:  # out of the menus: no prompt, and keys go no further
+                self._stop_prompt(msg.call_id)
+                self.lines[msg.call_id] = (Line.WAITING, None)
+        elif isinstance(msg, m.Ring):
             self._stop_prompt(msg.call_id)
             self.lines[msg.call_id] = (Line.RINGING, msg.agent_id)
         elif isinstance(msg, m.StopRinging):

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from cti.store import CallRecord, Journal, JournalEntry, Outcome, Store
+from ivr.commands import StepKind
 from ivr.figures import IvrCall, IvrFigures, IvrStep, ivr_figures
 from routing.centre import Centre
 from routing.commands import Rule
@@ -66,17 +67,21 @@ def ivr_calls(calls: Iterable[CallRecord], journal: Iterable[JournalEntry]) -> l
     """The calls that reached the IVR (an ``IVRSTART`` row, or an ``ivr_outcome``), in arrival order, as the IVR
     figures take them.
 
-    The outcome, language and time in the IVR come from the call's row
-    (``ivr_outcome``, ``language``, ``ivr_s``), or from its ``IVREND`` and
-    ``IVRSTART`` rows where the row lacks them; the steps from its ``IVRSTEP``
-    rows, in order; where an IVR abandon hung up from its ``IVREND`` row.
+    The outcome and time in the IVR come from the call's row (``ivr_outcome``,
+    ``ivr_s``), or from its ``IVREND`` row where the row lacks them; the
+    language is the one the caller was served in: the row's ``language``, or
+    its ``IVRSTEP`` language step — never ``IVRSTART``'s, which is only the
+    language the welcome began in, so a caller who hung up before a language
+    was settled has none and is not in the language mix. The steps come from
+    its ``IVRSTEP`` rows, in order; where an IVR abandon hung up from its
+    ``IVREND`` row.
     """
-    started: dict[str, str | None] = {}  # call -> language at IVRSTART
+    started: set[str] = set()
     steps: dict[str, list[IvrStep]] = {}
     ended: dict[str, JournalEntry] = {}
     for e in journal:
         if e.event == Journal.IVRSTART:
-            started[e.call_id] = _text(e.data.get("language"))
+            started.add(e.call_id)
         elif e.event == Journal.IVRSTEP:
             steps.setdefault(e.call_id, []).append(
                 IvrStep(str(e.data.get("step", "")), _text(e.data.get("menu")), _text(e.data.get("value")))
@@ -89,11 +94,12 @@ def ivr_calls(calls: Iterable[CallRecord], journal: Iterable[JournalEntry]) -> l
             continue
         end = ended.get(c.call_id)
         end_s = end.data.get("ivr_s") if end is not None else None
+        chosen = [st.value for st in steps.get(c.call_id, ()) if st.kind == StepKind.LANGUAGE and st.value]
         found.append(
             IvrCall(
                 call_id=c.call_id,
                 outcome=c.ivr_outcome or (_text(end.data.get("ivr_outcome")) if end is not None else None),
-                language=c.language or started.get(c.call_id),
+                language=c.language or (chosen[-1] if chosen else None),
                 ivr_s=c.ivr_s if c.ivr_s is not None else (float(end_s) if isinstance(end_s, float) else None),
                 steps=tuple(steps.get(c.call_id, ())),
                 where=_text(end.data.get("where")) if end is not None else None,

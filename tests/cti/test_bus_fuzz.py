@@ -97,6 +97,7 @@ POOLS: dict[str, st.SearchStrategy[Any]] = {
     "dialled": st.just("1999"),
     "digits": st.sampled_from(["1", "2", "0", "*", "#", "9", "301#", "12"]),
     "prompt": st.sampled_from(["welcome", "menu_main", "menu_more", "language", "agency", "nosuch"]),
+    "language": st.sampled_from(["zh", "en", "nan", "fr"]),
     "channel": st.sampled_from(["voice", "voice", "email"]),
     "disposition": st.sampled_from([*DEFAULT_DISPOSITIONS[:3], "nosuch"]),
     "action": st.sampled_from(["close", "close", "escalate", "reopen"]),

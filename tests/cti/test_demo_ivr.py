@@ -10,9 +10,12 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
+
+from cti.cli import main
 from cti.clock import ScaledClock, run
 from cti.config import load_default
-from cti.live.demo import DemoSettings, default_start, run_demo
+from cti.live.demo import DemoSettings, _example_call, default_start, run_demo
 from cti.live.traffic import MenuMap, TrafficProfile
 from cti.store import CallRecord, Store
 from cti.store.directory import Directory
@@ -78,6 +81,7 @@ def test_a_night_run_gives_after_hours_calls_and_call_back_cases_due_at_the_next
     )
     calls, events = rows(db)
     assert result.summary.total.offered == 0  # nobody reached a queue
+    assert result.example_call is None  # so no call has a screen pop to show
     assert result.ivr.after_hours > 0
     assert 0 < result.ivr.after_hours_callback <= result.ivr.after_hours
     assert {c.outcome for c in calls} <= {"after-hours", "ivr-abandoned"}
@@ -98,6 +102,35 @@ def test_a_night_run_gives_after_hours_calls_and_call_back_cases_due_at_the_next
     afterhours = {e[2]: e for e in events if e[5] == "AFTERHOURS"}
     assert set(afterhours) == {c.call_id for c in calls if c.outcome == "after-hours"}
     assert {float(str(e[7])) for e in afterhours.values()} == {opening}
+
+
+def test_a_night_demo_suggests_no_screen_pop_when_no_call_entered_a_queue(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "c.db"
+    assert main(["demo", "--start", "03:00", "--minutes", "30", "--seed", "2", "--speed", "max", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    calls, _ = rows(db)
+    assert any(c.case_id is not None for c in calls)  # a caller left a number: a case, but no queue and no pop
+    assert all(c.offered_at is None for c in calls)
+    assert "a screen pop" not in out
+    assert "open cases:" in out
+
+
+def test_the_screen_pop_to_show_is_of_a_call_that_entered_a_queue(tmp_path: Path) -> None:
+    def call(call_id: str, person: str | None, **fields: object) -> CallRecord:
+        return CallRecord(call_id, 1, "voice", "0912345678", "1999", None, None, arrived_at=1.0, person_id=person,
+                          **fields)  # type: ignore[arg-type]  # fmt: skip
+
+    async def main_() -> str | None:
+        async with await Store.open(tmp_path / "c.db", ScaledClock(0.0)) as store:
+            run_id = await store.start_run(0.0, "test", "Asia/Taipei", 1, "max")
+            store.call(call("queued", None, offered_at=2.0, queue=GENERAL_QUEUE, case_id="C1"))
+            store.call(call("night-1", "P1", outcome="after-hours", case_id="C2"))  # a number left: a case, no pop
+            store.call(call("night-2", "P1", outcome="after-hours", case_id="C3"))
+            return await _example_call(store, run_id)
+
+    assert run(main_(), ScaledClock(0.0)) == "queued"
 
 
 def test_callers_know_the_key_towards_every_system_through_the_sub_menus() -> None:

@@ -10,7 +10,10 @@ outside service level and ASA; a routed call's wait runs from its queue entry.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from rich.console import Console
@@ -23,6 +26,7 @@ from cti.live.server.kpi import restore_day, snapshot
 from cti.store import CallRecord, Journal, Store
 from cti.store.days import DayReader
 from cti.store.figures import run_ivr, run_summary
+from ivr.figures import IvrFigures
 from routing import Router
 
 CENTRE = load_default().centre
@@ -183,6 +187,43 @@ def test_the_language_mix_is_the_language_each_call_was_served_in(db: Path) -> N
     assert _read(db, "ivr").languages == {"en": 1, "zh": 4}  # type: ignore[attr-defined]  # c2 chose en
 
 
+def _ivr_of(tmp_path: Path, fill: Callable[[Store], None]) -> IvrFigures:
+    """The IVR figures of a run whose rows ``fill`` (given the store) writes."""
+    clock = ScaledClock(START)
+
+    async def main_() -> IvrFigures:
+        async with await Store.open(tmp_path / "l.db", clock) as store:
+            await store.start_run(START, "test", "Asia/Taipei", 1, "max")
+            fill(store)
+            return await run_ivr(store, 1)
+
+    return run(main_(), clock)
+
+
+def test_a_caller_who_hung_up_at_the_welcome_chose_no_language_and_is_not_in_the_mix(tmp_path: Path) -> None:
+    def fill(store: Store) -> None:
+        # the welcome began in zh (IVRSTART), the caller hung up before any language was settled
+        store.call(_call("w", START, ended_at=START + 3, outcome="ivr-abandoned", state="done",
+                         ivr_outcome="ivr-abandoned", ivr_s=3.0))  # fmt: skip
+        store.event(START, "w", Journal.IVRSTART, data1="zh")
+        store.event(START + 3, "w", Journal.IVRSTEP, data1="abandoned", data2="welcome")
+        store.event(START + 3, "w", Journal.IVREND, data1="ivr-abandoned", data2="welcome", data3=3.0)
+
+    ivr = _ivr_of(tmp_path, fill)
+    assert (ivr.reached, ivr.abandoned, ivr.languages) == (1, 1, {})
+
+
+def test_a_row_with_no_language_takes_the_language_step_not_the_welcome_s(tmp_path: Path) -> None:
+    def fill(store: Store) -> None:
+        store.call(_call("e", START, ended_at=START + 9, outcome="ivr-abandoned", state="done",
+                         ivr_outcome="ivr-abandoned", ivr_s=9.0))  # fmt: skip
+        store.event(START, "e", Journal.IVRSTART, data1="zh")
+        store.event(START + 6, "e", Journal.IVRSTEP, data1="language", data2="language", data3="en")
+        store.event(START + 9, "e", Journal.IVREND, data1="ivr-abandoned", data2="agency", data3=9.0)
+
+    assert _ivr_of(tmp_path, fill).languages == {"en": 1}
+
+
 def test_agencies_identified_by_directory_code_or_not_at_all(db: Path) -> None:
     assert _read(db, "ivr").agencies == {"directory": 1, "code": 1, "unknown": 1}  # type: ignore[attr-defined]
 
@@ -303,6 +344,15 @@ def test_calls_show_tells_the_language_the_ivr_outcome_and_time_and_labels_the_i
     after = _cli(capsys, "calls", "show", "c5", "--db", str(db))
     assert "AFTERHOURS" in after
     assert "opens " in after.split("AFTERHOURS", 1)[1].splitlines()[0]
+
+
+def test_calls_show_gives_the_next_opening_of_an_after_hours_call_with_its_date(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    opening = datetime.fromtimestamp(START + 36_000, ZoneInfo(CENTRE.info.timezone))  # another day than the call's
+    after = _cli(capsys, "calls", "show", "c5", "--db", str(db))
+    row = after.split("AFTERHOURS", 1)[1].splitlines()[0]
+    assert f"opens {opening:%Y-%m-%d %H:%M}" in row
 
 
 def test_calls_show_json_names_the_ivr_journal_data(db: Path, capsys: pytest.CaptureFixture[str]) -> None:

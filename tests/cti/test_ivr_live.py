@@ -10,14 +10,19 @@ hours later it is closed.
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from cti.casework.people import Person
+from cti.cli import main
 from cti.live import messages as m
+from cti.live.pbx import Line
 from cti.store import Journal
 from ivr import IvrPlan
 from routing.centre import GENERAL_QUEUE, Centre
@@ -236,7 +241,65 @@ def test_zero_chooses_the_general_queue(tmp_path: Path) -> None:
     c = run(tmp_path, script)
     [(_, offer)] = c.offers("N1")
     assert offer.queue == GENERAL_QUEUE
+    assert offer.pop is not None
+    assert offer.pop.unknown == ["system"]  # the agent is told the caller chose no system
+    [queued] = [e for _, e in c.messages(m.CallEvent) if e.event == "queued"]
+    assert queued.rule == "queue-entry"  # the router takes it as any call: not an unknown system
     assert c.calls["c1"].ivr_outcome == "general-chosen"
+
+
+def test_keys_pressed_while_the_call_waits_in_the_queue_after_the_menus_go_nowhere(tmp_path: Path) -> None:
+    async def script(c: Live) -> None:
+        c.dial_in("c1", caller=KNOWN)  # nobody logged in: it waits in the queue
+        await through_language(c, "c1")
+        await answer(c, "c1", "menu_main", "1")
+        await c.at(c.clock.now() - START + 1)
+        c.keys("c1", "5")
+        await c.at(c.clock.now() - START + 1)
+        assert c.pbx.lines["c1"] == (Line.WAITING, None)
+
+    c = run(tmp_path, script)
+    assert [d.digits for _, d in c.messages(m.Digits)] == ["1", "1"]  # the language and the menu, not the 5
+    assert c.errors() == []
+    assert c.calls["c1"].state == "queued"
+
+
+def test_keys_typed_ahead_into_a_sub_menu_route_the_call_and_the_sub_menu_s_prompt_stops(tmp_path: Path) -> None:
+    async def script(c: Live) -> None:
+        c.dial_in("c1", caller=KNOWN)  # nobody logged in: it waits in the queue
+        await through_language(c, "c1")
+        await playing(c, "c1", "menu_main")
+        c.keys("c1", "2")  # the main menu's choice and the sub-menu's, before its prompt is heard
+        c.keys("c1", "1")
+        await c.at(c.clock.now() - START + 10)
+        assert c.pbx.lines["c1"] == (Line.WAITING, None)
+        assert c.pbx.playing == {}
+
+    c = run(tmp_path, script)
+    rec = c.calls["c1"]
+    assert (rec.state, rec.ivr_outcome, rec.system) == ("queued", "routed", "pemis2k")
+    routed_at = next(t for t, msg in c.messages(m.Queue) if msg.call_id == "c1")
+    assert [p.prompt for t, p in c.messages(m.PromptDone) if t >= routed_at] == []  # the sub-menu never ended
+    assert c.errors() == []
+
+
+def test_a_late_prompt_done_for_the_mandarin_welcome_is_not_taken_for_the_english_one(tmp_path: Path) -> None:
+    async def script(c: Live) -> None:
+        c.dial_in("c1", caller=KNOWN)
+        en = await playing(c, "c1", "welcome", language="en")
+        await c.at(en + 0.5)
+        late = m.PromptDone(call_id="c1", prompt="welcome", language="zh")  # the Mandarin one's end, delivered late
+        c.bus.publish_raw(m.pbx_ev("c1"), m.encode(late))  # type: ignore[attr-defined]
+        await c.at(en + 1.0)
+        assert [p.prompt for _, p in prompts(c, "c1")] == ["welcome", "welcome"]  # the English welcome plays on
+        await c.at(en + SECONDS["welcome"] + 0.5)
+
+    c = run(tmp_path, script)
+    heard_ = [(t, p.prompt, p.language) for t, p in prompts(c, "c1")]
+    assert [x[1:] for x in heard_] == [("welcome", "zh"), ("welcome", "en"), ("language", "zh")]
+    english_at, language_at = heard_[1][0], heard_[2][0]
+    assert language_at == pytest.approx(english_at + SECONDS["welcome"])  # when the English welcome ended
+    assert c.errors() == []
 
 
 # ----------------------------------------------------------------------
@@ -435,6 +498,39 @@ def test_after_hours_a_caller_who_leaves_a_number_gets_a_call_back_case_due_at_t
     assert (c.server.day.offered, c.server.day.after_hours, c.server.day.after_hours_callback) == (0, 1, 1)
 
 
+def test_the_call_back_case_of_a_caller_whose_agency_nobody_knows_shows_none(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def script(c: Live) -> None:
+        await c.at(CLOSED_AT)
+        c.dial_in("c1", caller=UNKNOWN)  # not in the directory; after hours nobody asks for the agency code
+        await through_language(c, "c1")
+        await heard(c, "c1", "closed")
+        await answer(c, "c1", "callback_offer", "1")
+        await answer(c, "c1", "callback_number", "0912345678#")
+        await heard(c, "c1", "callback_thanks")
+        await c.at(c.clock.now() - START + 1)
+        await c.store.flush()
+
+    c = run(tmp_path, script)
+    case_id = c.calls["c1"].case_id
+    db = str(c.db)
+
+    def cli(*argv: str) -> str:
+        assert main([*argv, "--db", db]) == 0
+        return capsys.readouterr().out
+
+    [listed] = json.loads(cli("cases", "list", "--json"))
+    shown = json.loads(cli("cases", "show", str(case_id), "--json"))
+    assert (listed["agency"], shown["agency"]) == (None, None)
+    assert (listed["system"], shown["system"]) == (GENERAL_QUEUE, GENERAL_QUEUE)  # the caller chose no system
+    [row] = [line for line in cli("cases", "list").splitlines() if str(case_id) in line]
+    assert re.search(rf"{GENERAL_QUEUE}\s+│\s+–\s+│", row)  # system, then the agency column: a dash
+    assert "agency –, system general" in cli("cases", "show", str(case_id))
+    [exported] = csv.DictReader(io.StringIO(cli("export", "cases")))
+    assert (exported["system"], exported["agency"]) == (GENERAL_QUEUE, "")  # CSV has no null: an empty cell
+
+
 def test_after_hours_a_caller_who_leaves_no_number_hears_goodbye_and_is_released_with_no_case(
     tmp_path: Path,
 ) -> None:
@@ -457,6 +553,64 @@ def test_after_hours_a_caller_who_leaves_no_number_hears_goodbye_and_is_released
     assert released.reason == "after-hours"
 
 
+@pytest.mark.parametrize(
+    ("offer_key", "last", "ivr_outcome"),
+    [("2", "goodbye", "after-hours"), ("1", "callback_thanks", "after-hours-callback")],
+    ids=["goodbye", "thank-you"],
+)
+def test_after_hours_a_caller_who_hangs_up_during_the_last_prompt_ended_the_call(
+    tmp_path: Path, offer_key: str, last: str, ivr_outcome: str
+) -> None:
+    async def script(c: Live) -> None:
+        await c.at(CLOSED_AT)
+        c.dial_in("c1", caller=KNOWN)
+        await through_language(c, "c1")
+        await heard(c, "c1", "closed")
+        await answer(c, "c1", "callback_offer", offer_key)
+        if offer_key == "1":
+            await answer(c, "c1", "callback_number", "0912345678#")
+        await playing(c, "c1", last)
+        await c.at(c.clock.now() - START + 0.5)
+        c.caller_hangs_up("c1")
+        await c.at(c.clock.now() - START + 5)
+        assert c.server.idle()
+
+    c = run(tmp_path, script)
+    rec = c.calls["c1"]
+    assert (rec.outcome, rec.ivr_outcome, rec.ended_by) == ("after-hours", ivr_outcome, "caller")
+    assert (rec.case_id is not None) == (offer_key == "1")  # the number left stands
+    assert [v for v in verbs(c, "c1") if v in (Journal.AFTERHOURS, Journal.IVREND)] == [
+        Journal.AFTERHOURS,
+        Journal.IVREND,
+    ]
+    assert c.messages(m.CallReleased) == []  # nobody left on the line to release
+    assert [e.event for _, e in c.messages(m.CallEvent)] == ["after-hours"]
+    assert c.errors() == []
+
+
+def test_a_caller_who_hangs_up_the_instant_a_menu_prompt_ends_is_an_ivr_abandon(tmp_path: Path) -> None:
+    async def script(c: Live) -> None:
+        log_in(c, "N1")
+        c.dial_in("c1", caller=KNOWN)
+        await through_language(c, "c1")
+        at = await playing(c, "c1", "menu_main")
+        await c.at(at + SECONDS["menu_main"])  # the same instant the PBX reports the prompt's end
+        c.caller_hangs_up("c1")
+        await c.at(c.clock.now() - START + 60)
+        assert c.server.idle()
+
+    c = run(tmp_path, script)
+    rec = c.calls["c1"]
+    assert (rec.outcome, rec.ivr_outcome, rec.ended_by, rec.offered_at) == (
+        "ivr-abandoned",
+        "ivr-abandoned",
+        "caller",
+        None,
+    )
+    assert journal(c, "c1")[-1][:3] == (Journal.IVREND, "ivr-abandoned", "main")
+    assert c.errors() == []
+
+
 # ----------------------------------------------------------------------
 # Refusals change nothing; recovery closes what a kill left in the menus
 # ----------------------------------------------------------------------
@@ -477,7 +631,7 @@ def everything(c: Live) -> Any:
     "message",
     [
         m.Digits(call_id="c1", digits="1"),
-        m.PromptDone(call_id="c1", prompt="menu_main"),
+        m.PromptDone(call_id="c1", prompt="menu_main", language="zh"),
         m.Digits(call_id="c9", digits="1"),
     ],
     ids=["digits-queued-call", "prompt-done-queued-call", "digits-unknown-call"],

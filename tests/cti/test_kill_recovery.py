@@ -6,7 +6,9 @@ SIGKILL at a random (seeded) moment, reaped, and the next one started.
 Once the restart has recovered (its run row exists), the database must
 hold: no open call from earlier runs, one case per call that entered a
 queue, exactly one terminal journal event per ended call (and none
-without one), an intact file; and the JSON-lines log must hold one
+without one), for each call that ended in the IVR (hung up in the menus,
+or after hours) exactly one ``IVREND``, no queue entry and a case only if
+the caller left a number, an intact file; and the JSON-lines log must hold one
 ``recovered`` warning for every restart that found open calls, naming
 how many it closed. The last restart is stopped with SIGTERM and closes
 its own calls.
@@ -46,6 +48,9 @@ TERMINAL = {
     "interrupted": {"INTERRUPTED"},
 }
 TERMINAL_EVENTS = set().union(*TERMINAL.values())
+#: Outcomes of calls that ended in the IVR: never in a queue, closed by one IVREND (not in TERMINAL: a call the
+#: menus routed has an IVREND too, then the end of its queue's journey).
+IVR_ENDS = {"ivr-abandoned", "after-hours"}
 
 
 def _query(db: Path, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
@@ -117,8 +122,30 @@ def _check_earlier_runs(db: Path, run: int) -> int:
     for call_id in queued:
         assert cases[call_id] == 1, f"run {run}: {call_id} entered a queue and has {cases[call_id]} cases"
         assert calls[call_id][1] is not None, f"run {run}: {call_id} entered a queue but names no case"
+    _check_ivr_ends(db, run, events)
     assert _query(db, "PRAGMA integrity_check") == [("ok",)]
     return len(calls)
+
+
+def _check_ivr_ends(db: Path, run: int, events: list[tuple[object, ...]]) -> None:
+    """Each call of the earlier runs that ended in the IVR: one IVREND, no queue entry, a case only for a number
+    left after hours."""
+    rows = _query(
+        db,
+        "SELECT call_id, outcome, ivr_outcome, case_id FROM calls WHERE run_id < ? AND outcome IN (?, ?)",
+        (run, *sorted(IVR_ENDS)),
+    )
+    journal: dict[object, list[object]] = {}
+    for call_id, event in events:
+        journal.setdefault(call_id, []).append(event)
+    cases = Counter(c for (c,) in _query(db, "SELECT call_id FROM cases WHERE call_id IS NOT NULL"))
+    for call_id, outcome, ivr_outcome, case_id in rows:
+        verbs = journal.get(call_id, [])
+        assert verbs.count("IVREND") == 1, f"run {run}: {call_id} ({outcome}) has {verbs.count('IVREND')} IVREND"
+        assert "ENTERQUEUE" not in verbs, f"run {run}: {call_id} ({outcome}) entered a queue"
+        left_number = ivr_outcome == "after-hours-callback"
+        assert (case_id is not None) == left_number, f"run {run}: {call_id} ({ivr_outcome}) names case {case_id}"
+        assert cases[call_id] == left_number, f"run {run}: {call_id} ({ivr_outcome}) has {cases[call_id]} cases"
 
 
 def _log_lines(log: Path) -> list[dict[str, object]]:
@@ -153,5 +180,7 @@ def test_twenty_kills_under_load_each_restart_recovers_everything(tmp_path: Path
     checked_calls = _check_earlier_runs(db, KILLS + 2)
     assert checked_calls > 5 * KILLS, f"only {checked_calls} calls ran"  # real load, not idle (about 325 here)
     assert len(expected_recoveries) >= KILLS // 2  # most kills left calls open, so most restarts recovered some
+    # callers hang up in the menus now and then: the IVR's ends were checked on real calls, not on none
+    assert _count(db, "SELECT COUNT(*) FROM calls WHERE outcome = 'ivr-abandoned'") > 0
     logged = {line["call_id"] for line in _log_lines(log) if line["event"] == "call_arrived"}
     assert {c for (c,) in _query(db, "SELECT call_id FROM calls")} <= logged  # the log is never behind the journal

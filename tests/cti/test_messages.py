@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from cti.live import messages as m
@@ -21,7 +23,8 @@ SAMPLES: list[tuple[str, m.Message]] = [
     (m.pbx_ctl("c1"), m.Connect(call_id="c1", agent_id="N1", epoch=1)),
     (m.pbx_ctl("c1"), m.Release(call_id="c1", reason="no-agent", epoch=1)),
     (m.pbx_ctl("c1"), m.Play(call_id="c1", prompt="welcome", language="en", collect=False, epoch=1)),
-    (m.pbx_ev("c1"), m.PromptDone(call_id="c1", prompt="welcome")),
+    (m.pbx_ctl("c1"), m.Queue(call_id="c1", epoch=1)),
+    (m.pbx_ev("c1"), m.PromptDone(call_id="c1", prompt="welcome", language="en")),
     (m.pbx_ev("c1"), m.Digits(call_id="c1", digits="*")),
     (m.agent_cmd("N1"), m.Login(agent_id="N1", ready=False)),
     (m.agent_cmd("N1"), m.Logout(agent_id="N1")),
@@ -169,6 +172,16 @@ def test_a_prompt_is_an_id_and_a_language_a_code(field: str, value: str) -> None
         m.decode(m.encode(m.Play(**{**play, field: value})))  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("language", ["ZH", "zh_TW", "", "zh\n"])
+def test_a_prompt_s_end_names_its_language_as_a_code(language: str) -> None:
+    payload = {"type": "prompt-done", "call_id": "c1", "prompt": "main", "language": language}
+    with pytest.raises(m.MessageError, match="language"):
+        m.parse(m.pbx_ev("c1"), json.dumps(payload).encode())
+    del payload["language"]
+    with pytest.raises(m.MessageError, match="language"):  # and must name it
+        m.parse(m.pbx_ev("c1"), json.dumps(payload).encode())
+
+
 @pytest.mark.parametrize("seconds", [-1.0, 3600.5])
 def test_a_prompt_plays_from_0_to_3600_seconds(seconds: float) -> None:
     playing = m.PromptPlaying(call_id="c1", prompt="main", language="zh", seconds=seconds, collect=False)
@@ -181,8 +194,9 @@ def test_a_prompt_plays_from_0_to_3600_seconds(seconds: float) -> None:
     [
         (m.pbx_ev("c1"), m.Dtmf(call_id="c1", digits="1")),  # the caller's keys reach the PBX, not the server
         (m.TRUNK_IN, m.Digits(call_id="c1", digits="1")),
-        (m.pbx_ctl("c1"), m.PromptDone(call_id="c1", prompt="main")),
+        (m.pbx_ctl("c1"), m.PromptDone(call_id="c1", prompt="main", language="zh")),
         (m.trunk_ev("c1"), m.Play(call_id="c1", prompt="main", language="zh", collect=True, epoch=1)),
+        (m.pbx_ev("c1"), m.Queue(call_id="c1", epoch=1)),  # the server's command to the PBX, never from it
     ],
 )
 def test_the_ivr_s_messages_travel_only_on_their_topics(topic: str, message: m.Message) -> None:

@@ -114,7 +114,7 @@ def test_a_prompt_is_announced_to_the_caller_and_reported_done_when_it_has_playe
     assert seen.drain() == []
     clock.to(3.0)
     assert [(d.topic, d.message) for d in seen.drain()] == [
-        (m.pbx_ev("c1"), m.PromptDone(call_id="c1", prompt="welcome"))
+        (m.pbx_ev("c1"), m.PromptDone(call_id="c1", prompt="welcome", language="zh"))
     ]
 
 
@@ -125,7 +125,7 @@ def test_a_new_prompt_cuts_the_playing_one_short_and_only_the_new_one_is_reporte
     pbx.handle(play("main", language="en"))
     clock.to(100.0)
     done = [d.message for d in seen.drain() if isinstance(d.message, m.PromptDone)]
-    assert done == [m.PromptDone(call_id="c1", prompt="main")]
+    assert done == [m.PromptDone(call_id="c1", prompt="main", language="en")]
     assert clock.timers == []
 
 
@@ -147,7 +147,7 @@ def test_keys_during_a_prompt_that_collects_nothing_are_passed_on_and_the_prompt
     clock.to(3.0)
     assert [d.message for d in seen.drain()] == [
         m.Digits(call_id="c1", digits="1"),
-        m.PromptDone(call_id="c1", prompt="welcome"),
+        m.PromptDone(call_id="c1", prompt="welcome", language="zh"),
     ]
 
 
@@ -186,7 +186,7 @@ def test_a_play_from_an_older_epoch_is_ignored() -> None:
     clock.to(100.0)
     assert [d.message for d in seen.drain()] == [
         m.PromptPlaying(call_id="c1", prompt="main", language="zh", seconds=6.0, collect=True),
-        m.PromptDone(call_id="c1", prompt="main"),
+        m.PromptDone(call_id="c1", prompt="main", language="zh"),
     ]
 
 
@@ -198,3 +198,42 @@ def test_an_unknown_prompt_is_refused_and_the_playing_one_goes_on() -> None:
     messages = [d.message for d in seen.drain()]
     assert [type(x) for x in messages] == [m.PromptPlaying, m.Error, m.PromptDone]
     assert messages[1].code == "unknown-prompt"  # type: ignore[attr-defined]
+
+
+def queue(*, epoch: int = 1) -> Delivery:
+    return _d(m.pbx_ctl("c1"), m.Queue(call_id="c1", epoch=epoch))
+
+
+def test_a_call_routed_out_of_the_menus_stops_its_prompt_and_reports_no_end() -> None:
+    clock, pbx, seen = ivr_pbx()
+    pbx.handle(play("main", collect=False))
+    pbx.handle(queue())
+    clock.to(100.0)
+    assert [type(d.message) for d in seen.drain()] == [m.PromptPlaying]  # no prompt-done
+    assert (pbx.lines["c1"], pbx.playing, clock.timers) == ((Line.WAITING, None), {}, [])
+
+
+def test_keys_pressed_once_the_call_left_the_menus_go_nowhere() -> None:
+    _, pbx, seen = ivr_pbx()
+    pbx.handle(play("main"))
+    pbx.handle(queue())
+    seen.drain()
+    pbx.handle(keys("5"))
+    assert seen.drain() == []
+
+
+def test_a_queue_for_a_line_already_ringing_changes_nothing() -> None:
+    _, pbx, _ = ivr_pbx()
+    pbx.handle(play("main"))
+    pbx.handle(_d(m.pbx_ctl("c1"), m.Ring(call_id="c1", agent_id="N1", extension=None, ring_until=9, epoch=1)))
+    pbx.handle(queue())
+    assert pbx.lines["c1"] == (Line.RINGING, "N1")
+
+
+def test_a_queue_from_an_older_epoch_is_ignored() -> None:
+    clock, pbx, seen = ivr_pbx()
+    pbx.handle(play("main", epoch=2))
+    pbx.handle(queue(epoch=1))  # a stale leader
+    clock.to(100.0)
+    assert [type(d.message) for d in seen.drain()] == [m.PromptPlaying, m.PromptDone]
+    assert pbx.lines["c1"] == (Line.IVR, None)

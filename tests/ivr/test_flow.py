@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ivr import GENERAL_QUEUE, CallBack, IvrPlan, LocalTime, Outcome, Play, Release, Route, Step
+from ivr import GENERAL_QUEUE, CallBack, IvrPlan, LocalTime, Outcome, Play, PromptFinished, Release, Route, Step
 from ivr.civil import days_from_civil
 from tests.ivr.driver import NIGHT, OPEN, Driver, default_plan
 
@@ -181,11 +181,23 @@ def test_a_stale_prompt_finished_is_ignored() -> None:
     d.to_main_menu()
     d.keys("9")  # barge-in on the main menu: the PBX may still report it finished
     before = list(d.out)
-    from ivr import PromptFinished
-
     assert d.ivr.apply(PromptFinished("c1", "menu_main"), d.now) == []
     assert d.out == before
     assert d.ivr.playing("c1") == "menu_more"
+
+
+def test_the_end_of_one_language_s_playback_is_not_taken_for_the_next_one_s() -> None:
+    """The welcome plays in Mandarin, then in English under the same id: a late end of the Mandarin one is stale."""
+    d = Driver()
+    d.arrive()
+    d.finish()  # the Mandarin welcome ended (the engine's own view): the English one plays
+    assert d.plays()[-1] == ("welcome", "en")
+    assert d.ivr.apply(PromptFinished("c1", "welcome", "zh"), d.now) == []  # the PBX's report, late
+    assert d.plays()[-1] == ("welcome", "en")
+    assert d.ivr.playing("c1") == "welcome"
+    assert [c for c in d.ivr.apply(PromptFinished("c1", "welcome", "en"), d.now) if isinstance(c, Play)] == [
+        Play("c1", "language", "zh", True)
+    ]
 
 
 # ----------------------------------------------------------------------

@@ -5,20 +5,24 @@ menus (:class:`ivr.Ivr`, one engine for all calls). When a call arrives its
 row is made at once (state ``ivr``; the case desk looks the caller up, and
 the directory's agency is the caller's), ``IVRSTART`` is journalled and the
 engine is told, with the centre's local time (service hours are judged from
-it) and the agency. Then this part carries out what the engine says:
+it, moved on to when the caller's language is settled) and the agency. Then this part carries out what the engine says:
 
 * ``Play``: the PBX plays the prompt (``play`` on ``cti/v1/pbx/{call}/ctl``, with the epoch);
 * ``Step``: an ``IVRSTEP`` journal row, and the call's IVR choices (language,
   where its agency came from, the key pressed in each menu), which the screen
   pop shows;
 * ``Route``: the call's system, agency, language, IVR outcome and seconds in
-  the IVR are set, ``IVREND`` is journalled, and the call is handed to the
-  router exactly as a call without an IVR (the case opens and the screen pop
-  is built when it enters the queue);
+  the IVR are set, ``IVREND`` is journalled, the PBX takes the line out of the
+  menus (``queue``: any prompt stops, keys go no further) and the call is
+  handed to the router exactly as a call without an IVR (the case opens and
+  the screen pop is built when it enters the queue);
 * ``CallBack`` (after hours, the caller left a number): the case desk opens a
   call-back case due at the next opening, the number in its note;
 * ``Release`` (after hours): ``AFTERHOURS`` and ``IVREND`` are journalled, the
-  call ends with outcome ``after-hours`` and the PBX releases the line;
+  call ends with outcome ``after-hours`` and the PBX releases the line (ended
+  by the centre); when the caller hung up during the goodbye or the thank-you
+  the outcome stands, the call was ended by the caller and there is no line
+  left to release;
 * a caller who hangs up in the menus: the call ends with outcome
   ``ivr-abandoned`` and ``IVREND`` names the menu where it happened.
 
@@ -131,7 +135,7 @@ class IvrCalls:
 
     def prompt_done(self, msg: m.PromptDone, now: float) -> list[CallArrived]:
         self._require(msg.call_id)
-        return self.execute(self.engine.apply(ivr.PromptFinished(msg.call_id, msg.prompt), now), now)
+        return self.execute(self.engine.apply(ivr.PromptFinished(msg.call_id, msg.prompt, msg.language), now), now)
 
     def digits(self, msg: m.Digits, now: float) -> list[CallArrived]:
         self._require(msg.call_id)
@@ -139,7 +143,7 @@ class IvrCalls:
 
     def caller_hung_up(self, call_id: str, now: float) -> list[CallArrived]:
         self._require(call_id)
-        return self.execute(self.engine.apply(ivr.CallerHungUp(call_id), now), now)
+        return self.execute(self.engine.apply(ivr.CallerHungUp(call_id), now), now, caller_gone=True)
 
     def advance(self, now: float) -> list[CallArrived]:
         """Run the engine's timers due by ``now`` (digit and inter-digit timeouts, prompt safety)."""
@@ -153,8 +157,11 @@ class IvrCalls:
     # The engine's commands
     # ------------------------------------------------------------------
 
-    def execute(self, commands: list[ivr.Command], now: float) -> list[CallArrived]:
-        """Carry out the engine's commands; returns the calls to hand to the router, in order."""
+    def execute(self, commands: list[ivr.Command], now: float, *, caller_gone: bool = False) -> list[CallArrived]:
+        """Carry out the engine's commands; returns the calls to hand to the router, in order.
+
+        ``caller_gone``: they answer the caller hanging up (a ``Release`` then ends a call the caller left).
+        """
         routed: list[CallArrived] = []
         for cmd in commands:
             if isinstance(cmd, ivr.Play):
@@ -166,7 +173,7 @@ class IvrCalls:
             elif isinstance(cmd, ivr.CallBack):
                 self._call_back(cmd, now)
             elif isinstance(cmd, ivr.Release):
-                self._release(cmd, now)
+                self._release(cmd, now, caller_gone=caller_gone)
         return routed
 
     def _play(self, cmd: ivr.Play) -> None:
@@ -209,6 +216,8 @@ class IvrCalls:
         rec.ivr_outcome, rec.ivr_s, rec.state = str(cmd.outcome), now - rec.arrived_at, "new"
         self.store.event(now, rec.call_id, Journal.IVREND, data1=rec.ivr_outcome, data2=cmd.system, data3=rec.ivr_s)
         self.store.call(rec)
+        # Before the router may ring an agent: a prompt the caller typed keys ahead of stops, keys go no further.
+        self.bus.publish(m.pbx_ctl(rec.call_id), m.Queue(call_id=rec.call_id, epoch=self.leadership.epoch))
         self.calls.live[rec.call_id].log.info(
             "ivr_routed", outcome=rec.ivr_outcome, system=cmd.system, agency=cmd.agency, language=cmd.language
         )
@@ -220,12 +229,14 @@ class IvrCalls:
         case = self.desk.after_hours(rec, cmd.number, due_at, now)
         self.calls.live[rec.call_id].log.info("callback_left", case_id=case.case_id, due_at=due_at)
 
-    def _release(self, cmd: ivr.Release, now: float) -> None:
+    def _release(self, cmd: ivr.Release, now: float, *, caller_gone: bool) -> None:
         call = self.in_menus.pop(cmd.call_id)
         rec = call.record
         opening = unix_time(self.plan.hours.next_opening(local_time(now, self.tz)), self.tz)
         self.store.event(now, rec.call_id, Journal.AFTERHOURS, data1=opening)
-        self._end(rec, now, str(cmd.outcome), Outcome.AFTER_HOURS, "centre", menu=None)
+        self._end(rec, now, str(cmd.outcome), Outcome.AFTER_HOURS, "caller" if caller_gone else "centre", menu=None)
+        if caller_gone:
+            return  # hung up during the goodbye or thank-you: the PBX has no line left to release
         self.bus.publish(
             m.pbx_ctl(rec.call_id),
             m.Release(call_id=rec.call_id, reason="after-hours", epoch=self.leadership.epoch),

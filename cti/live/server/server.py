@@ -200,6 +200,10 @@ class CtiServer:
     def _enter_router(self, event: CallArrived, now: float) -> None:
         """Hand a new call to the router; its screen pop will name what the centre does not know of it."""
         unknown = self.router.unknown(event.system, event.agency, event.language)
+        if event.system == GENERAL_QUEUE:
+            # No system chosen (0 or the retries used up in the menus, or none attached to the dial):
+            # the router takes it by queue-entry, but the agent still does not know the system.
+            unknown = ("system", *unknown)
         if self.menus is not None and event.agency is None:
             unknown += ("agency",)  # the caller could not give one in the menus
         self.calls.live[event.call_id].unknown = unknown
