@@ -12,6 +12,10 @@ class CallStatus(StrEnum):
     """Offered to one agent, whose phone rings."""
     TALKING = "talking"
     """Answered: connected to an agent."""
+    DIALLING = "dialling"
+    """A call-back the agent accepted: the PBX is dialling the caller (the agent is busy with it)."""
+    RETRY_WAIT = "retry-wait"
+    """A call-back whose caller did not answer, out of the queue until its retry delay is over."""
 
 
 class CallState:
@@ -28,12 +32,22 @@ class CallState:
     restricts anyone, ``None`` once the no-agent rule has dropped it, when the
     centre does not list the language, or when every voice agent of the
     centre speaks it anyway (then it restricts nobody).
+
+    A *call-back request* (``callback`` true) is a call whose caller hung up
+    while queued and asked to be called back: it keeps its place (its
+    ``entered_at``, priority, queue and language); ``callback_at`` is when it
+    was asked for, ``tries_left`` how many more dials may be made after the
+    current one fails, ``retry_delay_s`` the wait out of the queue before the
+    next, and ``retry_at`` when the current wait ends.
     """
 
     __slots__ = (
         "agency",
         "agent",
         "answered_at",
+        "callback",
+        "callback_at",
+        "dials",
         "entered_at",
         "id",
         "language",
@@ -42,9 +56,12 @@ class CallState:
         "priority",
         "queue",
         "queue_entered_at",
+        "retry_at",
+        "retry_delay_s",
         "seq",
         "status",
         "system",
+        "tries_left",
         "window_end",
     )
 
@@ -78,6 +95,12 @@ class CallState:
         self.status = CallStatus.QUEUED
         self.agent: str | None = None
         self.answered_at: float | None = None
+        self.callback = False
+        self.callback_at: float | None = None
+        self.dials = 0
+        self.tries_left = 0
+        self.retry_delay_s = 0.0
+        self.retry_at: float | None = None
 
     @property
     def order_key(self) -> tuple[int, float, int]:

@@ -63,6 +63,19 @@ class Rule(StrEnum):
     WRAP_UP = "wrap-up"
     """After a call the agent is in wrap-up for ``wrap_up_s``, for every queue."""
     CALL_ENDED = "call-ended"
+    # Call-backs
+    CALLBACK_REQUESTED = "callback-requested"
+    """A queued caller asked to be called back and hung up; the call keeps its place."""
+    CALLBACK_ACCEPTED = "callback-accepted"
+    """The agent accepted a call-back offer: dial the caller."""
+    CALLBACK_ANSWERED = "callback-answered"
+    """The caller answered the call-back: connected to the agent."""
+    CALLBACK_NO_ANSWER = "callback-no-answer"
+    """The caller did not answer a call-back dial; another try follows after the retry delay."""
+    CALLBACK_RETRY = "callback-retry"
+    """The retry delay is over: the call-back is back in its original place in the queue."""
+    CALLBACK_FAILED = "callback-failed"
+    """The last call-back dial went unanswered: the call ends (the shell leaves a call-back case)."""
 
 
 #: The rules a call enters a queue by when it arrives.
@@ -75,7 +88,8 @@ class OfferCall:
 
     ``overflow`` is true when the call's agency prefers another site and this
     agent's site took it after the preference window; ``backup`` when the
-    agent is a backup seat brought in by the queue length.
+    agent is a backup seat brought in by the queue length; ``callback`` when
+    the call is a call-back request (the caller is no longer on the line).
     """
 
     call_id: str
@@ -84,6 +98,8 @@ class OfferCall:
     rule: Rule
     overflow: bool = False
     backup: bool = False
+    callback: bool = False
+    """The call is a call-back request: on accepting, the agent's phone calls the caller back."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,8 +134,9 @@ class EndCall:
     """The call is over for the router.
 
     ``rule`` says how: ``caller-hung-up`` (abandoned while queued or ringing),
-    ``call-ended`` (after an answer) or ``no-agent-give-up`` (the shell must
-    tell the caller and release the line).
+    ``call-ended`` (after an answer), ``no-agent-give-up`` (the shell must
+    tell the caller and release the line) or ``callback-failed`` (the last
+    call-back dial went unanswered: the shell leaves a call-back case).
     """
 
     call_id: str
@@ -136,4 +153,31 @@ class SetAgentState:
     reason: str | None = None
 
 
-Command = OfferCall | CancelOffer | QueueCall | ConnectCall | EndCall | SetAgentState
+@dataclass(frozen=True, slots=True)
+class DialCallback:
+    """The agent accepted a call-back: have the PBX dial the caller for ``agent_id``.
+
+    ``dial`` counts the tries, from 1. The shell answers with
+    ``CallbackAnswered`` or ``CallbackFailed``.
+    """
+
+    call_id: str
+    agent_id: str
+    dial: int
+    rule: Rule = Rule.CALLBACK_ACCEPTED
+
+
+@dataclass(frozen=True, slots=True)
+class RetryCallback:
+    """An unanswered call-back waits out of the queue until ``retry_at``, then returns to its place.
+
+    ``tries_left`` counts the dials still allowed, this next one included.
+    """
+
+    call_id: str
+    retry_at: float
+    tries_left: int
+    rule: Rule = Rule.CALLBACK_NO_ANSWER
+
+
+Command = OfferCall | CancelOffer | QueueCall | ConnectCall | EndCall | SetAgentState | DialCallback | RetryCallback

@@ -90,4 +90,50 @@ class AgentNotReady:
     reason: str = "break"
 
 
-Event = CallArrived | CallAnswered | CallHungUp | AgentLoggedIn | AgentLoggedOut | AgentReady | AgentNotReady
+@dataclass(frozen=True, slots=True)
+class CallbackRequested:
+    """A queued caller asked to be called back and hung up: the call keeps its place.
+
+    It keeps its queue entry time, priority, queue and language, and is offered
+    when its turn comes like any call (``OfferCall.callback`` is true). When
+    the agent accepts it (:class:`CallAnswered`) the shell dials the caller
+    (``DialCallback``). A dial the caller does not answer (:class:`CallbackFailed`)
+    is retried up to ``retries`` more times, each after ``retry_delay_s`` out
+    of the queue, back at its original place; after the last it ends (rule
+    ``callback-failed``). Only a queued call that is not already a call-back may ask.
+    """
+
+    call_id: str
+    retries: int = 2
+    retry_delay_s: float = 300.0
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackAnswered:
+    """The caller answered the call-back the PBX dialled: the call connects to its agent."""
+
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackFailed:
+    """The caller did not answer the call-back (no answer, busy, or the line failed).
+
+    The agent is freed at once (no wrap-up); the call is retried or ended.
+    """
+
+    call_id: str
+
+
+Event = (
+    CallArrived
+    | CallAnswered
+    | CallHungUp
+    | AgentLoggedIn
+    | AgentLoggedOut
+    | AgentReady
+    | AgentNotReady
+    | CallbackRequested
+    | CallbackAnswered
+    | CallbackFailed
+)

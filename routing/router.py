@@ -49,11 +49,23 @@ queue at once with no language requirement (rule ``unknown-language``).
 configured strategy ranks first. An agent who becomes ready takes, among the
 calls it is eligible for, the highest priority first, then the earliest
 queue entry, across every queue it serves.
+
+**Call-backs.** A queued call may become a call-back request
+(:class:`~routing.events.CallbackRequested`): the caller has hung up but the
+call keeps its place. It is offered like any call (``OfferCall.callback``);
+the agent's acceptance (``CallAnswered``) makes the shell dial the caller
+(``DialCallback``; the agent is busy, the call *dialling*); the caller's
+answer connects it (``CallbackAnswered``); an unanswered dial
+(``CallbackFailed``) frees the agent at once and either takes the call out
+of the queue for the retry delay (``RetryCallback``) and then back at its
+original place (rule ``callback-retry``), or, after the last try, ends it
+(``EndCall`` rule ``callback-failed``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from math import isfinite
 from typing import TYPE_CHECKING, Any
 
 from routing.agent import AgentState, AgentStatus
@@ -63,9 +75,11 @@ from routing.commands import (
     CancelOffer,
     Command,
     ConnectCall,
+    DialCallback,
     EndCall,
     OfferCall,
     QueueCall,
+    RetryCallback,
     Rule,
     SetAgentState,
 )
@@ -77,6 +91,9 @@ from routing.events import (
     AgentReady,
     CallAnswered,
     CallArrived,
+    CallbackAnswered,
+    CallbackFailed,
+    CallbackRequested,
     CallHungUp,
     Event,
     Party,
@@ -254,6 +271,15 @@ class Router:
         if call.status is not CallStatus.RINGING or call.agent != agent.id:
             raise InvalidTransition(f"call {call.id} is not ringing at agent {agent.id} (it is {call.status})")
         self.now = now
+        if call.callback:
+            # The agent took the call-back: the PBX dials the caller while the agent waits on the line.
+            call.status = CallStatus.DIALLING
+            call.dials += 1
+            agent.misses = 0
+            agent.move(_A.TALKING, now)
+            self._out.append(DialCallback(call.id, agent.id, call.dials))
+            self._out.append(SetAgentState(agent.id, _A.TALKING, Rule.CALLBACK_ACCEPTED))
+            return
         call.status = CallStatus.TALKING
         call.answered_at = now
         agent.misses = 0
@@ -263,12 +289,19 @@ class Router:
 
     def _on_call_hung_up(self, ev: CallHungUp, now: float) -> None:
         call = self._call(ev.call_id)
+        if call.status is CallStatus.DIALLING:
+            raise InvalidTransition(
+                f"call-back {call.id} is being dialled: it ends by CallbackAnswered or CallbackFailed"
+            )
         if call.status is not CallStatus.TALKING and ev.by is not Party.CALLER:
             raise InvalidTransition(f"call {call.id} is {call.status}: only the caller can end it")
         self.now = now
         del self.calls[call.id]
         if call.status is CallStatus.QUEUED:
             self.waiting.remove(call)
+            self._out.append(EndCall(call.id, Rule.CALLER_HUNG_UP))
+            return
+        if call.status is CallStatus.RETRY_WAIT:  # a call-back withdrawn between tries
             self._out.append(EndCall(call.id, Rule.CALLER_HUNG_UP))
             return
         assert call.agent is not None
@@ -289,6 +322,56 @@ class Router:
             self._timers.set(now + self.rules.wrap_up_s, TimerKind.WRAP_UP_END, agent.id, agent.token)
         else:
             self._after_work(agent, Rule.CALL_ENDED)
+
+    def _on_callback_requested(self, ev: CallbackRequested, now: float) -> None:
+        call = self._call(ev.call_id)
+        if call.status is not CallStatus.QUEUED or call.callback:
+            what = "already a call-back request" if call.callback else str(call.status)
+            raise InvalidTransition(f"call {call.id} cannot ask for a call-back: it is {what}")
+        if type(ev.retries) is not int or ev.retries < 0:
+            raise InvalidTransition(f"call {call.id}: retries must be a whole number >= 0, got {ev.retries!r}")
+        if not isinstance(ev.retry_delay_s, int | float) or not isfinite(ev.retry_delay_s) or ev.retry_delay_s < 0:
+            raise InvalidTransition(f"call {call.id}: call-back retry delay must be >= 0 s, got {ev.retry_delay_s!r}")
+        self.now = now
+        call.callback = True
+        call.callback_at = now
+        call.tries_left = ev.retries
+        call.retry_delay_s = float(ev.retry_delay_s)
+        # It stays exactly where it is: same queue, same place, same language requirement.
+        self._out.append(QueueCall(call.id, call.queue, Rule.CALLBACK_REQUESTED))
+
+    def _on_callback_answered(self, ev: CallbackAnswered, now: float) -> None:
+        call = self._dialling(ev.call_id)
+        assert call.agent is not None
+        self.now = now
+        call.status = CallStatus.TALKING
+        call.answered_at = now
+        self._out.append(ConnectCall(call.id, call.agent, Rule.CALLBACK_ANSWERED))
+
+    def _on_callback_failed(self, ev: CallbackFailed, now: float) -> None:
+        call = self._dialling(ev.call_id)
+        assert call.agent is not None
+        self.now = now
+        agent = self.agents[call.agent]
+        agent.call = None
+        call.agent = None
+        if call.tries_left > 0:
+            call.tries_left -= 1
+            call.status = CallStatus.RETRY_WAIT
+            call.retry_at = now + call.retry_delay_s
+            self._out.append(RetryCallback(call.id, call.retry_at, call.dials + 1))
+            self._timers.set(call.retry_at, TimerKind.CALLBACK_RETRY, call.id)
+            self._after_work(agent, Rule.CALLBACK_NO_ANSWER)
+        else:
+            del self.calls[call.id]
+            self._out.append(EndCall(call.id, Rule.CALLBACK_FAILED))
+            self._after_work(agent, Rule.CALLBACK_FAILED)
+
+    def _dialling(self, call_id: str) -> CallState:
+        call = self._call(call_id)
+        if call.status is not CallStatus.DIALLING:
+            raise InvalidTransition(f"call {call.id} is not a call-back being dialled (it is {call.status})")
+        return call
 
     def _on_logged_in(self, ev: AgentLoggedIn, now: float) -> None:
         agent = self._agent(ev.agent_id)
@@ -387,6 +470,11 @@ class Router:
                 call = self.calls[subject]
                 if call.status is CallStatus.QUEUED:  # a ringing call is placed when it returns
                     self._place(call)
+            elif kind is TimerKind.CALLBACK_RETRY:
+                call = self.calls[subject]
+                call.retry_at = None
+                self._enqueue(call, Rule.CALLBACK_RETRY)  # back at its original place
+                self._place(call)
             else:
                 self._no_agent(self.calls[subject])
 
@@ -397,6 +485,9 @@ class Router:
         # still matter if the call comes back before the window ends.
         if kind is TimerKind.WINDOW_END:
             return subject in self.calls
+        if kind is TimerKind.CALLBACK_RETRY:
+            call = self.calls.get(subject)
+            return call is not None and call.status is CallStatus.RETRY_WAIT and call.retry_at == due
         if kind is TimerKind.NO_AGENT:
             call = self.calls.get(subject)
             return (
@@ -540,7 +631,7 @@ class Router:
         ring_until = self.now + self.rules.ring_timeout_s
         self._timers.set(ring_until, TimerKind.RING_TIMEOUT, agent.id, agent.token)
         overflow = call.prefer_site is not None and call.prefer_site != agent.site
-        self._out.append(OfferCall(call.id, agent.id, ring_until, rule, overflow, agent.backup))
+        self._out.append(OfferCall(call.id, agent.id, ring_until, rule, overflow, agent.backup, call.callback))
         self._out.append(SetAgentState(agent.id, _A.RINGING, rule))
 
     def _place(self, call: CallState) -> None:
@@ -683,4 +774,7 @@ _HANDLERS: dict[type, Callable[[Router, Any, float], None]] = {
     AgentLoggedOut: Router._on_logged_out,
     AgentReady: Router._on_ready,
     AgentNotReady: Router._on_not_ready,
+    CallbackRequested: Router._on_callback_requested,
+    CallbackAnswered: Router._on_callback_answered,
+    CallbackFailed: Router._on_callback_failed,
 }

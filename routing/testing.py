@@ -155,8 +155,12 @@ def check_state(router: Router) -> None:
             call = router.calls.get(a.call or "")
             if call is None or call.agent != a.id:
                 raise InvariantBroken(f"{a.id} is {a.status} with call {a.call}, which is not with it")
-            expected = CallStatus.RINGING if a.status is AgentStatus.RINGING else CallStatus.TALKING
-            if call.status is not expected:
+            expected = (
+                (CallStatus.RINGING,)
+                if a.status is AgentStatus.RINGING
+                else (CallStatus.TALKING, CallStatus.DIALLING)  # dialling a call-back keeps the agent busy
+            )
+            if call.status not in expected:
                 raise InvariantBroken(f"{a.id} is {a.status} but {call.id} is {call.status}")
         elif a.call is not None:
             raise InvariantBroken(f"{a.id} is {a.status} yet holds call {a.call}")
@@ -170,10 +174,18 @@ def check_state(router: Router) -> None:
         restricts = c.language in listed and any(c.language not in p.languages for p in voice)
         if c.queue != GENERAL_QUEUE and restricts and c.need != c.language:
             raise InvariantBroken(f"call {c.id} waits in {c.queue} without its language {c.language!r}")
+        if not c.callback and c.status in (CallStatus.DIALLING, CallStatus.RETRY_WAIT):
+            raise InvariantBroken(f"call {c.id} is {c.status} but is not a call-back request")
+        if c.callback and (c.callback_at is None or c.callback_at < c.entered_at or c.tries_left < 0):
+            raise InvariantBroken(f"call-back {c.id} lost its request time or counts negative tries")
         if c.status is CallStatus.QUEUED:
             queued += 1
             if c.agent is not None:
                 raise InvariantBroken(f"queued call {c.id} names agent {c.agent}")
+        elif c.status is CallStatus.RETRY_WAIT:
+            # Out of the queue until its retry delay is over, held by nobody, due back at a set time.
+            if c.agent is not None or c.retry_at is None or c.retry_at < router.now:
+                raise InvariantBroken(f"call-back {c.id} waiting to retry is held or overdue")
         else:
             holder = router.agents.get(c.agent or "")
             if holder is None or holder.call != c.id:

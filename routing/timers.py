@@ -22,6 +22,8 @@ class TimerKind(Enum):
     """Call timer: the agency's site-preference window is over."""
     NO_AGENT = 5
     """Call timer: the call's queue has had nobody logged in for ``max_wait_no_agent_s``."""
+    CALLBACK_RETRY = 6
+    """Call timer: an unanswered call-back's retry delay is over; it goes back to its place."""
 
 
 Timer = tuple[float, int, TimerKind, str, int]  # (due, seq, kind, agent or call id, agent token)

@@ -4,7 +4,8 @@ Each example builds a small two-site centre (random skills and languages,
 backup seats, agencies with priorities and site preferences, random routing
 rules and strategy), then drives random arrivals (in random languages, some
 the centre does not list, some for unknown systems or agencies), hang-ups,
-answers, agent state changes and the passing of time through a
+answers, call-back requests (a queued caller hangs up keeping its place),
+call-back dials answered or not, agent state changes and the passing of time through a
 :class:`CheckedRouter`, which checks after every step that:
 
 * no call is offered to an agent who is not eligible for it (skill,
@@ -14,7 +15,9 @@ answers, agent state changes and the passing of time through a
 * no offer outlives its caller;
 * no call waits while an agent eligible for it is ready;
 * no agent is offered a later call while an earlier one of at least equal
-  priority that it is eligible for waits.
+  priority that it is eligible for waits (a call-back request keeps its place);
+* a call is dialling or waiting to retry only as a call-back request, and a
+  dialling call-back keeps its agent busy.
 """
 
 from __future__ import annotations
@@ -34,6 +37,9 @@ from routing import (
     AgentStatus,
     CallAnswered,
     CallArrived,
+    CallbackAnswered,
+    CallbackFailed,
+    CallbackRequested,
     CallHungUp,
     CallStatus,
     CancelOffer,
@@ -101,6 +107,8 @@ OPS = (
     "ready",
     "not_ready",
     "wait",
+    "callback",
+    "dial",
 )
 ops = st.lists(
     st.tuples(st.sampled_from(OPS), st.integers(0, 10_000), st.integers(0, 10_000)),
@@ -135,7 +143,7 @@ class Driver:
             language = CALLER_LANGUAGES[(a // 10) % len(CALLER_LANGUAGES)]
             event = CallArrived(f"c{self.calls}", system, CALLER_AGENCIES[b % len(CALLER_AGENCIES)], language)
         elif op == "hangup":
-            live = [c.id for c in r.calls.values() if c.status is not CallStatus.TALKING]
+            live = [c.id for c in r.calls.values() if c.status not in (CallStatus.TALKING, CallStatus.DIALLING)]
             call_id = self.pick(live, a)
             event = CallHungUp(call_id) if call_id else None
         elif op == "answer":
@@ -147,6 +155,15 @@ class Driver:
             talking = [c.id for c in r.calls.values() if c.status is CallStatus.TALKING]
             call_id = self.pick(talking, a)
             event = CallHungUp(call_id, Party.AGENT if b % 2 else Party.CALLER) if call_id else None
+        elif op == "callback":
+            queued = [c.id for c in r.calls.values() if c.status is CallStatus.QUEUED and not c.callback]
+            call_id = self.pick(queued, a)
+            event = CallbackRequested(call_id, b % 3, (0, 2, 5)[(b // 3) % 3]) if call_id else None
+        elif op == "dial":
+            dialling = [c.id for c in r.calls.values() if c.status is CallStatus.DIALLING]
+            call_id = self.pick(dialling, a)
+            if call_id:
+                event = CallbackAnswered(call_id) if b % 2 else CallbackFailed(call_id)
         else:
             agent_id = agents[a % len(agents)]
             event = {
@@ -160,6 +177,7 @@ class Driver:
         self.now += 0.25 * (b % 3)  # sometimes several events at the same instant
         r.advance(self.now)
         ringing_before = {c.id: c.agent for c in r.calls.values() if c.status is CallStatus.RINGING}
+        place_before = {c.id: c.order_key for c in r.calls.values()}
         try:
             out = r.apply(event, self.now)  # type: ignore[arg-type]
         except RoutingError:
@@ -168,6 +186,8 @@ class Driver:
         if isinstance(event, CallHungUp) and event.call_id in ringing_before:
             cancelled = [c for c in out if isinstance(c, CancelOffer) and c.call_id == event.call_id]
             assert cancelled, "the offer of a caller who hung up was not cancelled"
+        for c in r.calls.values():  # nothing ever loses its place, a call-back request least of all
+            assert place_before.get(c.id, c.order_key) == c.order_key, f"{c.id} lost its place"
         if isinstance(event, CallHungUp):
             assert event.call_id not in r.calls
             assert all(x.call != event.call_id for x in r.agents.values())
@@ -288,3 +308,39 @@ def test_the_property_run_exercises_languages() -> None:
         "language dropped from a system",
         "unknown language",
     }
+
+
+def test_the_property_run_exercises_call_backs() -> None:
+    """The driver really requests call-backs, offers and dials them, and sees them answered, retried and failed."""
+    from routing import DialCallback, EndCall, RetryCallback, Rule
+
+    kinds: set[str] = set()
+    rng = random.Random(13)
+    for seed in range(40):
+        r = CheckedRouter(random_centre(random.Random(seed)), rng=random.Random(seed))
+        for agent_id in r.agents:
+            r.apply(AgentLoggedIn(agent_id), 0.0)
+        d = Driver(r)
+        original = r.apply
+        seen: list[object] = []
+
+        def recording(event: object, now: float, original: object = original) -> list[object]:
+            out = original(event, now)  # type: ignore[operator]
+            seen.extend(out)
+            return out  # type: ignore[no-any-return]
+
+        r.apply = recording  # type: ignore[method-assign]
+        for _ in range(200):
+            d.run(rng.choice(OPS), rng.randrange(10_000), rng.randrange(10_000))
+        for cmd in seen:
+            if isinstance(cmd, DialCallback):
+                kinds.add("dialled")
+            elif isinstance(cmd, RetryCallback):
+                kinds.add("retried")
+            elif isinstance(cmd, EndCall) and cmd.rule is Rule.CALLBACK_FAILED:
+                kinds.add("failed")
+            elif getattr(cmd, "rule", None) is Rule.CALLBACK_ANSWERED:
+                kinds.add("answered")
+            elif getattr(cmd, "rule", None) is Rule.CALLBACK_REQUESTED:
+                kinds.add("requested")
+    assert kinds == {"requested", "dialled", "answered", "retried", "failed"}
