@@ -21,12 +21,15 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from cti.callback_offer import CallbackOffer, CallbackTableError, callback_from_mapping
 from ivr import IvrError, IvrPlan, plan_from_mapping
 from routing import Centre, CentreError, centre_from_mapping
 
 DEFAULT_CENTRE_RESOURCE = "data/centre.toml"
 #: The top-level tables the IVR core reads; everything else is the routing core's.
 IVR_TABLES = ("ivr", "hours", "prompts")
+#: Top-level tables read by the centre itself, beside the two cores'.
+CENTRE_TABLES = ("callback",)
 
 
 class ConfigError(Exception):
@@ -45,11 +48,13 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True)
 class LoadedCentre:
-    """A validated centre file: the centre, where it came from, and its IVR (``None``: no ``[ivr]`` table)."""
+    """A validated centre file: the centre, where it came from, its IVR (``None``: no ``[ivr]`` table)
+    and its call-back offer (``None``: no ``[callback]`` table)."""
 
     centre: Centre
     source: str
     ivr: IvrPlan | None = None
+    callback: CallbackOffer | None = None
 
 
 def default_centre_text() -> str:
@@ -97,7 +102,9 @@ def parse_centre(text: str, source: str) -> LoadedCentre:
             line = text.count("\n") + (0 if text.endswith("\n") else 1)
         raise ConfigError(source, f"TOML syntax error: {message}", line) from None
     try:
-        centre = centre_from_mapping({key: value for key, value in doc.items() if key not in IVR_TABLES})
+        centre = centre_from_mapping(
+            {key: value for key, value in doc.items() if key not in IVR_TABLES and key not in CENTRE_TABLES}
+        )
     except CentreError as err:
         raise ConfigError(source, err.describe(), locate(text, err.path), err.path) from None
     try:
@@ -110,7 +117,19 @@ def parse_centre(text: str, source: str) -> LoadedCentre:
             locate(text, "center.timezone"),
             "center.timezone",
         ) from None
-    return LoadedCentre(centre, source, _ivr_plan(doc, centre, text, source))
+    plan = _ivr_plan(doc, centre, text, source)
+    return LoadedCentre(centre, source, plan, _callback(doc, plan, text, source))
+
+
+def _callback(doc: dict[str, Any], plan: IvrPlan | None, text: str, source: str) -> CallbackOffer | None:
+    """The call-back offer of a parsed file (``None`` without ``[callback]``), errors naming the line."""
+    if "callback" not in doc:
+        return None
+    own = [lang.id for lang in plan.languages if lang.prompts is None] if plan is not None else []
+    try:
+        return callback_from_mapping(doc["callback"], dict(plan.prompts) if plan is not None else None, own)
+    except CallbackTableError as err:
+        raise ConfigError(source, err.describe(), locate(text, err.path), err.path) from None
 
 
 def _ivr_plan(doc: dict[str, Any], centre: Centre, text: str, source: str) -> IvrPlan | None:
