@@ -16,12 +16,13 @@ centre's clock tells them (real, scaled or virtual).
 
 Topics (the MQTT transport, as it lands, uses the same)::
 
-    cti/v1/trunk/in                  caller -> PBX     dial, caller hang-up, keys pressed (DTMF)
-    cti/v1/trunk/{call}/ev           PBX -> caller     connected, released, a prompt playing
+    cti/v1/trunk/in                  caller -> PBX     dial, caller hang-up, keys pressed (DTMF), pick up a call-back
+    cti/v1/trunk/{call}/ev           PBX -> caller     connected, released, a prompt playing, a call-back ringing
     cti/v1/pbx/in                    PBX -> server     new call
     cti/v1/pbx/{call}/ctl            server -> PBX     ring, stop ringing, connect, release, play a prompt,
-                                                       queue (the menus routed the call)
-    cti/v1/pbx/{call}/ev             PBX -> server     caller hung up, prompt done, digits
+                                                       queue (the menus routed the call), dial out (a call-back)
+    cti/v1/pbx/{call}/ev             PBX -> server     caller hung up, prompt done, digits, outbound answered
+                                                       or failed
     cti/v1/calls/{call}              server -> all     call lifecycle
     cti/v1/agents/{agent}/cmd        agent -> server   login, ready, not-ready, answer, hang up, logout,
                                                        wrap-up (case form), link caller
@@ -75,6 +76,8 @@ MAX_IVR_VALUE = 64
 MAX_QUEUES = 10_001  # a centre's systems (at most 10,000) and the general queue
 MAX_ERROR_TEXT = 300
 MAX_EXCERPT = 120
+#: The most tries of one call-back (the first dial and at most nine retries, see docs/centre-file.md).
+MAX_DIALS = 10
 #: Times on the bus: Unix seconds up to the last second of the year 9999.
 MAX_TIME: Final = 253_402_300_799.0
 #: Counts and epochs: whole numbers from 0 to 2**53 (exact in every JSON reader).
@@ -96,6 +99,8 @@ Token = Annotated[str, msgspec.Meta(pattern=_TOKEN_RE)]
 Extension = Annotated[str, msgspec.Meta(pattern=_EXTENSION_RE)]
 #: Keys pressed on a phone (DTMF), together: 1-32 of ``0``-``9``, ``*`` and ``#``.
 Keys = Annotated[str, msgspec.Meta(pattern=_DIGITS_RE)]
+#: How long the PBX rings a caller it calls back: 1 to 600 seconds.
+RingSeconds = Annotated[float, msgspec.Meta(ge=1, le=600)]
 #: How long a prompt plays: 0 to an hour, in seconds.
 PromptSeconds = Annotated[float, msgspec.Meta(ge=0, le=3600)]
 Time = Annotated[float, msgspec.Meta(ge=0, le=MAX_TIME)]
@@ -181,6 +186,19 @@ class PromptPlaying(Message, frozen=True, tag="prompt-playing"):
     collect: bool
 
 
+class CallbackRinging(Message, frozen=True, tag="callback-ringing"):
+    """PBX -> caller: the centre calls the caller back on this call's id; it rings for ``ring_s``."""
+
+    call_id: Id
+    ring_s: RingSeconds
+
+
+class PickUp(Message, frozen=True, tag="pick-up"):
+    """Caller -> PBX: the caller answers the call-back ringing on their phone."""
+
+    call_id: Id
+
+
 # ----------------------------------------------------------------------
 # PBX and server
 # ----------------------------------------------------------------------
@@ -258,6 +276,33 @@ class Queue(Message, frozen=True, tag="queue"):
 
     call_id: Id
     epoch: Epoch
+
+
+class DialOut(Message, frozen=True, tag="dial-out"):
+    """Server -> PBX: call the caller back for ``agent_id`` (the ``dial``-th try), ringing ``number`` for ``ring_s``.
+
+    The PBX answers ``outbound-answered`` or ``outbound-failed`` on the call's events topic.
+    """
+
+    call_id: Id
+    agent_id: Id
+    number: Number
+    dial: Annotated[int, msgspec.Meta(ge=1, le=MAX_DIALS)]
+    ring_s: RingSeconds
+    epoch: Epoch
+
+
+class OutboundAnswered(Message, frozen=True, tag="outbound-answered"):
+    """PBX -> server: the caller picked up the call-back; the line waits to be connected to the agent."""
+
+    call_id: Id
+
+
+class OutboundFailed(Message, frozen=True, tag="outbound-failed"):
+    """PBX -> server: the call-back was not answered (``no-answer``, ``busy``: the line is in use, ``rejected``)."""
+
+    call_id: Id
+    reason: Token
 
 
 class PromptDone(Message, frozen=True, tag="prompt-done"):
@@ -406,7 +451,9 @@ class Offer(Message, frozen=True, tag="offer"):
     """Server -> agent: a call rings at the agent's seat, with its screen pop.
 
     ``system`` is None when the caller chose none in the IVR (the general queue);
-    ``agency`` when neither the directory nor the caller gave one.
+    ``agency`` when neither the directory nor the caller gave one. ``callback``:
+    the caller asked to be called back and has hung up; accepting it has the
+    PBX call them back for this agent.
     """
 
     call_id: Id
@@ -421,6 +468,7 @@ class Offer(Message, frozen=True, tag="offer"):
     epoch: Epoch
     case_id: Id | None = None
     pop: ScreenPop | None = None
+    callback: bool = False
 
 
 class OfferWithdrawn(Message, frozen=True, tag="offer-withdrawn"):
@@ -518,6 +566,8 @@ AnyMessage = (
     | CallReleased
     | Dtmf
     | PromptPlaying
+    | CallbackRinging
+    | PickUp
     | NewCall
     | CallerHungUp
     | Ring
@@ -526,6 +576,9 @@ AnyMessage = (
     | Release
     | Play
     | Queue
+    | DialOut
+    | OutboundAnswered
+    | OutboundFailed
     | PromptDone
     | Digits
     | Login
@@ -598,11 +651,11 @@ KIB: Final = 1024
 #: even with every character written as a JSON ``\u`` escape). The wildcard level
 #: must equal the message's call or agent id.
 _ROUTES: Final[dict[tuple[str, ...], tuple[tuple[type[Message], ...], str | None, int]]] = {
-    ("trunk", "in"): ((Dial, CallerHangUp, Dtmf), None, 16 * KIB),
-    ("trunk", "+", "ev"): ((CallConnected, CallReleased, PromptPlaying), "call_id", 4 * KIB),
+    ("trunk", "in"): ((Dial, CallerHangUp, Dtmf, PickUp), None, 16 * KIB),
+    ("trunk", "+", "ev"): ((CallConnected, CallReleased, PromptPlaying, CallbackRinging), "call_id", 4 * KIB),
     ("pbx", "in"): ((NewCall,), None, 16 * KIB),
-    ("pbx", "+", "ctl"): ((Ring, StopRinging, Connect, Release, Play, Queue), "call_id", 4 * KIB),
-    ("pbx", "+", "ev"): ((CallerHungUp, PromptDone, Digits), "call_id", 4 * KIB),
+    ("pbx", "+", "ctl"): ((Ring, StopRinging, Connect, Release, Play, Queue, DialOut), "call_id", 4 * KIB),
+    ("pbx", "+", "ev"): ((CallerHungUp, PromptDone, Digits, OutboundAnswered, OutboundFailed), "call_id", 4 * KIB),
     ("calls", "+"): ((CallEvent,), "call_id", 4 * KIB),
     ("agents", "+", "cmd"): (
         (Login, Logout, Ready, NotReady, Answer, HangUp, WrapUp, LinkCaller),

@@ -149,17 +149,18 @@ def valid(cls: type[m.Message]) -> st.SearchStrategy[dict[str, Any]]:
 
 def topic_of(doc: dict[str, Any]) -> str:
     kind = doc["type"]
-    if kind in ("dial", "caller-hang-up", "dtmf"):
+    if kind in ("dial", "caller-hang-up", "dtmf", "pick-up"):
         return m.TRUNK_IN
     if kind == "new-call":
         return m.PBX_IN
-    if kind in ("caller-hung-up", "prompt-done", "digits"):
+    if kind in ("caller-hung-up", "prompt-done", "digits", "outbound-answered", "outbound-failed"):
         return m.pbx_ev(str(doc["call_id"]))
     return m.agent_cmd(str(doc["agent_id"]))
 
 
 #: Every message a component of the centre takes in: from callers, the PBX and agents.
-INBOUND = (m.Dial, m.CallerHangUp, m.Dtmf, m.NewCall, m.CallerHungUp, m.PromptDone, m.Digits)
+INBOUND = (m.Dial, m.CallerHangUp, m.Dtmf, m.PickUp, m.NewCall, m.CallerHungUp, m.PromptDone, m.Digits)
+INBOUND += (m.OutboundAnswered, m.OutboundFailed)
 INBOUND += (m.Login, m.Logout, m.Ready, m.NotReady, m.Answer, m.HangUp, m.WrapUp, m.LinkCaller)
 # Calls and agents' answers come often, so that calls get answered, ended and wrapped up.
 WEIGHTS = {m.Dial: 4, m.Answer: 4, m.HangUp: 3, m.WrapUp: 3, m.Login: 2, m.Ready: 2, m.CallerHangUp: 2}

@@ -270,7 +270,7 @@ def _largest(kind: mi.Type, key: bool = False) -> Any:
     if isinstance(kind, mi.BoolType):
         return False
     if isinstance(kind, mi.IntType):
-        return m.MAX_COUNT
+        return kind.le if kind.le is not None else m.MAX_COUNT
     if isinstance(kind, mi.FloatType):
         assert kind.le is not None, kind
         return kind.le

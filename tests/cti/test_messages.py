@@ -26,6 +26,11 @@ SAMPLES: list[tuple[str, m.Message]] = [
     (m.pbx_ctl("c1"), m.Queue(call_id="c1", epoch=1)),
     (m.pbx_ev("c1"), m.PromptDone(call_id="c1", prompt="welcome", language="en")),
     (m.pbx_ev("c1"), m.Digits(call_id="c1", digits="*")),
+    (m.pbx_ctl("c1"), m.DialOut(call_id="c1", agent_id="N1", number="0912345678", dial=1, ring_s=30, epoch=1)),
+    (m.pbx_ev("c1"), m.OutboundAnswered(call_id="c1")),
+    (m.pbx_ev("c1"), m.OutboundFailed(call_id="c1", reason="no-answer")),
+    (m.trunk_ev("c1"), m.CallbackRinging(call_id="c1", ring_s=30)),
+    (m.TRUNK_IN, m.PickUp(call_id="c1")),
     (m.agent_cmd("N1"), m.Login(agent_id="N1", ready=False)),
     (m.agent_cmd("N1"), m.Logout(agent_id="N1")),
     (m.agent_cmd("N1"), m.Ready(agent_id="N1")),
@@ -203,3 +208,34 @@ def test_the_ivr_s_messages_travel_only_on_their_topics(topic: str, message: m.M
     with pytest.raises(m.MessageError) as err:
         m.check_topic(topic, message)
     assert err.value.code == "wrong-topic"
+
+
+@pytest.mark.parametrize(
+    ("topic", "message"),
+    [
+        (m.pbx_ev("c1"), m.DialOut(call_id="c1", agent_id="N1", number="0912345678", dial=1, ring_s=30, epoch=1)),
+        (m.TRUNK_IN, m.OutboundAnswered(call_id="c1")),  # the PBX's word, never the caller's
+        (m.pbx_ctl("c1"), m.OutboundFailed(call_id="c1", reason="no-answer")),
+        (m.pbx_ev("c1"), m.PickUp(call_id="c1")),  # the caller picks up at the PBX, not at the server
+        (m.TRUNK_IN, m.CallbackRinging(call_id="c1", ring_s=30)),
+    ],
+)
+def test_the_call_back_s_messages_travel_only_on_their_topics(topic: str, message: m.Message) -> None:
+    with pytest.raises(m.MessageError) as err:
+        m.check_topic(topic, message)
+    assert err.value.code == "wrong-topic"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("dial", 0), ("dial", 11), ("ring_s", 0.5), ("ring_s", 601), ("number", "09-12\n")]
+)
+def test_a_dial_out_holds_a_number_a_try_from_1_to_10_and_a_ring_time(field: str, value: object) -> None:
+    doc = {"call_id": "c1", "agent_id": "N1", "number": "0912345678", "dial": 1, "ring_s": 30, "epoch": 1}
+    with pytest.raises(m.MessageError, match=field):
+        m.decode(m.encode(m.DialOut(**{**doc, field: value})))  # type: ignore[arg-type]
+
+
+def test_an_outbound_failure_names_its_reason_as_a_code() -> None:
+    payload = json.dumps({"type": "outbound-failed", "call_id": "c1", "reason": "No answer"}).encode()
+    with pytest.raises(m.MessageError, match="reason"):
+        m.parse(m.pbx_ev("c1"), payload)
