@@ -8,7 +8,7 @@ denominator is zero):
 * **answered**: offered calls an agent answered.
 * **abandoned**: offered calls that ended unanswered: the caller hung up
   while queued or ringing (or, with no voice agent logged in at all, the
-  centre gave up on the call).
+  centre gave up on the call, or a call-back's last dial went unanswered).
 * **interrupted**: offered calls cut off by a server stop; closed at restart.
 * **answer rate** = answered ÷ offered.
 * **service level** = calls answered within ``service_level_seconds`` of wait
@@ -23,6 +23,22 @@ denominator is zero):
   skilled for it.
 
 So offered = answered + abandoned + interrupted.
+
+Call-backs that keep their place (:func:`callback_figures`, from
+:class:`CallbackFacts`): a call-back request is a call already offered (it
+entered a queue before the caller asked), so it counts once in offered. It
+counts as answered when the caller answers the call-back, its wait running
+from queue entry to that answer (so for service level and ASA a call-back
+counts against the threshold with the caller's whole wait, on the line and
+off it); a call-back whose last dial went unanswered is abandoned.
+
+* **call-backs requested**: calls whose caller asked to be called back;
+* **completed**: of those, answered by the caller (outcome ``answered``);
+* **failed**: of those, ended after the last unanswered dial (``callback-failed``);
+* **other**: of those, neither (withdrawn, given up with no agent, cut off, or still in progress);
+* **call-back wait**: from the request to the agent's answer (the agent
+  accepting the offer of the dial the caller answered), over completed call-backs;
+* **dials**: call-back dials made, over all requests.
 
 Per agent (:class:`AgentFigures`), from the call journal and the agent's
 state changes:
@@ -45,7 +61,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 
 ANSWERED = "answered"
-ABANDONED_OUTCOMES = frozenset({"abandoned", "no-agent"})
+CALLBACK_FAILED = "callback-failed"
+ABANDONED_OUTCOMES = frozenset({"abandoned", "no-agent", CALLBACK_FAILED})
 INTERRUPTED = "interrupted"
 TALKING, WRAP_UP, NOT_READY, LOGGED_OUT = "talking", "wrap-up", "not-ready", "logged-out"
 BUSY_STATES = frozenset({TALKING, WRAP_UP})
@@ -334,4 +351,55 @@ def summarize(
         by_site=by_site,
         interrupted=sum(1 for c in calls if c.outcome == INTERRUPTED),
         by_agent=agent_figures(agents, offers, backup_seats),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackFacts:
+    """What the call-back figures need of one call whose caller asked to be called back (times on one clock)."""
+
+    requested_at: float
+    outcome: str | None
+    accepted_at: float | None
+    """When an agent last accepted the call-back's offer (for a completed call-back: the dial answered)."""
+    dials: int
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackFigures:
+    """Call-backs keeping their place: see the module's definitions."""
+
+    requested: int
+    completed: int
+    failed: int
+    other: int
+    dials: int
+    mean_wait_s: float | None
+    max_wait_s: float | None
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def callback_figures(callbacks: Iterable[CallbackFacts]) -> CallbackFigures:
+    """Requested, completed and failed call-backs, their dials, and the waits of the completed ones."""
+    requested = completed = failed = dials = 0
+    waits: list[float] = []
+    for c in callbacks:
+        requested += 1
+        dials += c.dials
+        if c.outcome == ANSWERED:
+            completed += 1
+            if c.accepted_at is not None:
+                waits.append(max(0.0, c.accepted_at - c.requested_at))
+        elif c.outcome == CALLBACK_FAILED:
+            failed += 1
+    return CallbackFigures(
+        requested=requested,
+        completed=completed,
+        failed=failed,
+        other=requested - completed - failed,
+        dials=dials,
+        mean_wait_s=_mean(waits),
+        max_wait_s=max(waits) if waits else None,
     )

@@ -22,6 +22,23 @@ prompt the server had already asked for). Keys pressed while the call waits
 in a queue or talks to an agent go no further (they are the caller's
 business, heard in the call).
 
+**Prompts in the queue.** Once the menus have routed a call (``queue``) the
+line may still hear a prompt (the call-back offer): a ``play`` for a queued
+line plays without taking it back into the menus, and while a prompt that
+collects plays there, the caller's keys are passed on as ``digits``. Ringing
+an agent or connecting stops it. The ``release`` that follows a call-back
+request frees the line as any other.
+
+**Call-backs.** On ``dial-out`` the PBX calls the caller back on the call's
+own id: a new line, ringing the caller (``callback-ringing`` on the trunk)
+for ``ring_s``. The caller's ``pick-up`` is reported as ``outbound-answered``
+(then the server's ``connect`` bridges the agent, and the line lives as any);
+no pick-up by ``ring_s`` as ``outbound-failed`` with reason ``no-answer``, a
+hang-up while it rings as ``rejected``. A caller still on the line when the
+``dial-out`` comes (still hearing the thanks) needs no ringing: it is
+``outbound-answered`` at once; a ``dial-out`` for a line in any other state
+fails with ``busy``.
+
 The PBX is the authority on whether a caller is still there: the moment a
 caller hangs up, ringing or a prompt stops, and a later ``ring``, ``play`` or
 ``connect`` for that call is ignored. Commands from an older leadership epoch
@@ -52,6 +69,8 @@ class Line(StrEnum):
     IVR = "ivr"  # in the voice menus: prompts play, keys go to the server
     RINGING = "ringing"
     CONNECTED = "connected"
+    DIALLING = "dialling"  # calling the caller back: their phone rings
+    PICKED_UP = "picked-up"  # the caller answered the call-back; the agent is connected next
 
 
 class PromptDurations(Protocol):
@@ -70,7 +89,7 @@ class _Playing:
     timer: Cancellable
 
 
-_Control = m.Ring | m.StopRinging | m.Connect | m.Release | m.Play | m.Queue
+_Control = m.Ring | m.StopRinging | m.Connect | m.Release | m.Play | m.Queue | m.DialOut
 
 
 class SimPbx:
@@ -86,6 +105,10 @@ class SimPbx:
         self.lines: dict[str, tuple[Line, str | None]] = {}
         #: The prompt playing on each line that has one.
         self.playing: dict[str, _Playing] = {}
+        #: Lines the menus have routed to a queue (they may hear a prompt there, see ``_play_in_queue``).
+        self.queued: set[str] = set()
+        #: Call-backs ringing the caller: call id -> the timer of ``ring_s``.
+        self.dialling: dict[str, Cancellable] = {}
         self._sub = bus.subscribe(m.TRUNK_IN, f"{m.PREFIX}/pbx/+/ctl")
 
     async def run(self) -> None:
@@ -97,6 +120,8 @@ class SimPbx:
         finally:
             for playing in self.playing.values():
                 playing.timer.cancel()
+            for timer in self.dialling.values():
+                timer.cancel()
             self.bus.unsubscribe(sub)
 
     def handle(self, delivery: Delivery) -> None:
@@ -107,6 +132,8 @@ class SimPbx:
             self._caller_hang_up(msg)
         elif isinstance(msg, m.Dtmf):
             self._keys(msg)
+        elif isinstance(msg, m.PickUp):
+            self._pick_up(msg)
         elif isinstance(msg, _Control):
             if msg.epoch < self.epoch:
                 self.log.warning("fenced_command", call_id=msg.call_id, epoch=msg.epoch, current=self.epoch)
@@ -114,6 +141,8 @@ class SimPbx:
             self.epoch = msg.epoch
             if isinstance(msg, m.Play):
                 self._play(delivery.topic, msg)
+            elif isinstance(msg, m.DialOut):
+                self._dial_out(msg)
             else:
                 self._control(msg)
 
@@ -136,13 +165,21 @@ class SimPbx:
         )
 
     def _caller_hang_up(self, msg: m.CallerHangUp) -> None:
-        if self.lines.pop(msg.call_id, None) is None:
+        line = self.lines.pop(msg.call_id, None)
+        if line is None:
             return  # already released by the centre: nothing to report
         self._stop_prompt(msg.call_id)
+        self.queued.discard(msg.call_id)
+        if line[0] is Line.DIALLING:  # the caller turned the call-back down
+            self._outbound_failed(msg.call_id, "rejected")
+            return
         self.bus.publish(m.pbx_ev(msg.call_id), m.CallerHungUp(call_id=msg.call_id))
 
     def _keys(self, msg: m.Dtmf) -> None:
         line = self.lines.get(msg.call_id)
+        if line is not None and msg.call_id in self.queued:
+            self._keys_in_queue(msg)
+            return
         if line is None or line[0] is not Line.IVR:
             return  # no line, or not in the menus: the keys are heard in the call, nobody reads them
         playing = self.playing.get(msg.call_id)
@@ -162,6 +199,9 @@ class SimPbx:
             reason = f"prompt {msg.prompt!r} in language {msg.language!r} is not one of the centre's ({exc})"
             self.bus.publish(m.ERRORS, m.refusal("unknown-prompt", reason, topic))
             return
+        if msg.call_id in self.queued:
+            self._play_in_queue(msg, seconds)
+            return
         self._stop_prompt(msg.call_id)
         self.lines[msg.call_id] = (Line.IVR, None)
         done = functools.partial(self._prompt_done, msg.call_id, msg.prompt, msg.language)
@@ -173,6 +213,69 @@ class SimPbx:
                 call_id=msg.call_id, prompt=msg.prompt, language=msg.language, seconds=seconds, collect=msg.collect
             ),
         )
+
+    def _play_in_queue(self, msg: m.Play, seconds: float) -> None:
+        """A prompt for a line waiting in a queue: it stays queued; no prompt while an agent's phone rings or talks."""
+        state, _ = self.lines[msg.call_id]
+        if state is not Line.WAITING:
+            return  # ringing or connected: the agent comes first
+        self._stop_prompt(msg.call_id)
+        done = functools.partial(self._prompt_done, msg.call_id, msg.prompt, msg.language)
+        assert self.clock is not None
+        timer = self.clock.call_at(self.clock.now() + seconds, done)
+        self.playing[msg.call_id] = _Playing(msg.prompt, msg.language, msg.collect, timer)
+        self.bus.publish(
+            m.trunk_ev(msg.call_id),
+            m.PromptPlaying(
+                call_id=msg.call_id, prompt=msg.prompt, language=msg.language, seconds=seconds, collect=msg.collect
+            ),
+        )
+
+    def _keys_in_queue(self, msg: m.Dtmf) -> None:
+        """Keys from a queued line reach the server only as the answer to a collecting prompt playing there."""
+        playing = self.playing.get(msg.call_id)
+        if playing is None or not playing.collect or self.lines[msg.call_id][0] is not Line.WAITING:
+            return
+        self._stop_prompt(msg.call_id)
+        self.bus.publish(m.pbx_ev(msg.call_id), m.Digits(call_id=msg.call_id, digits=msg.digits))
+
+    def _dial_out(self, msg: m.DialOut) -> None:
+        """Call the caller back: their phone rings for ``ring_s`` on the call's own id."""
+        line = self.lines.get(msg.call_id)
+        if line is not None and line[0] is Line.WAITING:
+            # Still on the line (hearing the thanks): no need to ring, the caller is there.
+            self._stop_prompt(msg.call_id)
+            self.lines[msg.call_id] = (Line.PICKED_UP, msg.agent_id)
+            self.bus.publish(m.pbx_ev(msg.call_id), m.OutboundAnswered(call_id=msg.call_id))
+            return
+        if line is not None or self.clock is None:
+            self._outbound_failed(msg.call_id, "busy")
+            return
+        self.lines[msg.call_id] = (Line.DIALLING, msg.agent_id)
+        give_up = functools.partial(self._no_pick_up, msg.call_id)
+        self.dialling[msg.call_id] = self.clock.call_at(self.clock.now() + msg.ring_s, give_up)
+        self.bus.publish(m.trunk_ev(msg.call_id), m.CallbackRinging(call_id=msg.call_id, ring_s=msg.ring_s))
+
+    def _pick_up(self, msg: m.PickUp) -> None:
+        line = self.lines.get(msg.call_id)
+        if line is None or line[0] is not Line.DIALLING:
+            return  # nothing rings there (any more)
+        self.dialling.pop(msg.call_id).cancel()
+        self.lines[msg.call_id] = (Line.PICKED_UP, line[1])
+        self.bus.publish(m.pbx_ev(msg.call_id), m.OutboundAnswered(call_id=msg.call_id))
+
+    def _no_pick_up(self, call_id: str) -> None:
+        line = self.lines.get(call_id)
+        if line is None or line[0] is not Line.DIALLING:
+            return
+        del self.lines[call_id]
+        self._outbound_failed(call_id, "no-answer")
+
+    def _outbound_failed(self, call_id: str, reason: str) -> None:
+        timer = self.dialling.pop(call_id, None)
+        if timer is not None:
+            timer.cancel()
+        self.bus.publish(m.pbx_ev(call_id), m.OutboundFailed(call_id=call_id, reason=reason))
 
     def _prompt_done(self, call_id: str, prompt: str, language: str) -> None:
         playing = self.playing.get(call_id)
@@ -195,6 +298,7 @@ class SimPbx:
             if state is Line.IVR:  # out of the menus: no prompt, and keys go no further
                 self._stop_prompt(msg.call_id)
                 self.lines[msg.call_id] = (Line.WAITING, None)
+                self.queued.add(msg.call_id)
         elif isinstance(msg, m.Ring):
             self._stop_prompt(msg.call_id)
             self.lines[msg.call_id] = (Line.RINGING, msg.agent_id)
@@ -203,9 +307,14 @@ class SimPbx:
                 self.lines[msg.call_id] = (Line.WAITING, None)
         elif isinstance(msg, m.Connect):
             self._stop_prompt(msg.call_id)
+            self.queued.discard(msg.call_id)
             self.lines[msg.call_id] = (Line.CONNECTED, msg.agent_id)
             self.bus.publish(m.trunk_ev(msg.call_id), m.CallConnected(call_id=msg.call_id, agent_id=msg.agent_id))
         else:
             self._stop_prompt(msg.call_id)
+            self.queued.discard(msg.call_id)
+            timer = self.dialling.pop(msg.call_id, None)
+            if timer is not None:
+                timer.cancel()
             del self.lines[msg.call_id]
             self.bus.publish(m.trunk_ev(msg.call_id), m.CallReleased(call_id=msg.call_id, reason=msg.reason))

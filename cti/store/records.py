@@ -42,6 +42,11 @@ class Journal(StrEnum):
     IVRSTEP = "IVRSTEP"  # one step in the IVR; data1 step kind, data2 menu, data3 value (``ivr.Step``)
     IVREND = "IVREND"  # left the IVR; data1 IVR outcome, data2 system or queue (the menu, if abandoned), data3 ivr s
     AFTERHOURS = "AFTERHOURS"  # arrived while the centre was closed; data1 the next opening (Unix time)
+    CALLBACKOFFER = "CALLBACKOFFER"  # the queued caller was offered a call-back; data1 seconds in the queue
+    CALLBACKREQUEST = "CALLBACKREQUEST"  # the caller asked for a call-back, keeping the place; data1 position
+    CALLBACKDIAL = "CALLBACKDIAL"  # an agent accepted the call-back: the PBX dials; data1 the try (1, 2, ...)
+    CALLBACKNOANSWER = "CALLBACKNOANSWER"  # a dial went unanswered; data1 the try, data2 why, data3 retry time
+    CALLBACKFAILED = "CALLBACKFAILED"  # the last dial went unanswered: ended, a call-back case left; data1 dials
 
 
 #: What data1..data3 hold for each verb: (name, kind) or None. Kinds: ``time`` (Unix seconds), ``flag``
@@ -64,6 +69,11 @@ JOURNAL_DATA: dict[str, tuple[tuple[str, str] | None, ...]] = {
     Journal.IVRSTEP: (("step", "text"), ("menu", "text"), ("value", "text")),
     Journal.IVREND: (("ivr_outcome", "text"), ("where", "text"), ("ivr_s", "seconds")),
     Journal.AFTERHOURS: (("opens_at", "time"),),
+    Journal.CALLBACKOFFER: (("queued_s", "seconds"),),
+    Journal.CALLBACKREQUEST: (("position", "count"),),
+    Journal.CALLBACKDIAL: (("dial", "count"),),
+    Journal.CALLBACKNOANSWER: (("dial", "count"), ("reason", "text"), ("retry_at", "time")),
+    Journal.CALLBACKFAILED: (("dials", "count"),),
 }
 
 
@@ -128,6 +138,7 @@ class Outcome(StrEnum):
     INTERRUPTED = "interrupted"
     IVR_ABANDONED = "ivr-abandoned"  # hung up in the IVR: never entered a queue (offered_at NULL)
     AFTER_HOURS = "after-hours"  # arrived while the centre was closed: never entered a queue (offered_at NULL)
+    CALLBACK_FAILED = "callback-failed"  # a call-back whose last dial went unanswered (a call-back case is left)
 
 
 #: Every outcome a call row can show: :class:`Outcome`, ``rejected`` (a system the centre does not serve) and
@@ -170,6 +181,9 @@ class CallRecord:
     language: str | None = None  # the caller's language (chosen in the IVR, or the centre's default)
     ivr_outcome: str | None = None  # ``ivr.Outcome``: how the call left the IVR; None without an IVR
     ivr_s: float | None = None  # seconds from arrival to leaving the IVR
+    callback_at: float | None = None  # when the caller asked to be called back, keeping the place (None: never)
+    callback_accepted_at: float | None = None  # when an agent last accepted its call-back (the dial that was answered)
+    callback_dials: int = 0  # call-back dials made
 
 
 CALL_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(CallRecord))

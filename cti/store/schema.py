@@ -258,6 +258,13 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX calls_person ON calls(person_id, arrived_at) WHERE person_id IS NOT NULL;
     CREATE INDEX calls_caller_key ON calls(caller_key, arrived_at);
     """,
+    # 5: call-backs keeping their place. When the caller asked to be called back (NULL: never), when an agent
+    #    last accepted its dial (for a completed call-back, the dial the caller answered), and how many dials.
+    """
+    ALTER TABLE calls ADD COLUMN callback_at REAL;
+    ALTER TABLE calls ADD COLUMN callback_accepted_at REAL;
+    ALTER TABLE calls ADD COLUMN callback_dials INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 
 #: How long any connection waits for another's write lock before giving up with "database is locked", in seconds.

@@ -49,3 +49,27 @@ def test_occupancy_counts_calls_and_wrap_up_over_time_logged_in_and_not_in_not_r
     assert summary.by_site["taipei"].occupancy is None  # nobody logged in there
     assert summary.interrupted == 1
     assert summary.by_system["webhr"].occupancy == pytest.approx((120 + 60) / 200)
+
+
+def test_call_back_figures_count_requests_completions_failures_and_waits_from_the_request() -> None:
+    """Completed: answered; failed: callback-failed; the wait runs from the request to the agent's acceptance."""
+    from routing.figures import CallbackFacts, callback_figures
+
+    got = callback_figures(
+        [
+            CallbackFacts(100.0, "answered", 160.0, 1),
+            CallbackFacts(200.0, "answered", 500.0, 2),
+            CallbackFacts(300.0, "callback-failed", 900.0, 3),
+            CallbackFacts(400.0, None, None, 0),  # still waiting its turn
+        ]
+    )
+    assert (got.requested, got.completed, got.failed, got.other, got.dials) == (4, 2, 1, 1, 6)
+    assert (got.mean_wait_s, got.max_wait_s) == (180.0, 300.0)
+    assert callback_figures([]).mean_wait_s is None
+
+
+def test_a_failed_call_back_is_offered_and_abandoned_so_the_centre_s_identity_holds() -> None:
+    """offered = answered + abandoned + interrupted, with a call-back whose last dial went unanswered."""
+    from routing.figures import ABANDONED_OUTCOMES
+
+    assert "callback-failed" in ABANDONED_OUTCOMES
