@@ -171,12 +171,12 @@ class DialCallback:
 class RetryCallback:
     """An unanswered call-back waits out of the queue until ``retry_at``, then returns to its place.
 
-    ``tries_left`` counts the dials still allowed, this next one included.
+    ``dial`` is the number of the next dial (the one that failed was ``dial - 1``).
     """
 
     call_id: str
     retry_at: float
-    tries_left: int
+    dial: int
     rule: Rule = Rule.CALLBACK_NO_ANSWER
 
 

@@ -347,6 +347,8 @@ class Router:
         call.status = CallStatus.TALKING
         call.answered_at = now
         self._out.append(ConnectCall(call.id, call.agent, Rule.CALLBACK_ANSWERED))
+        # Still talking, now with the caller: said again, so a desktop shows the call connected.
+        self._out.append(SetAgentState(call.agent, _A.TALKING, Rule.CALLBACK_ANSWERED))
 
     def _on_callback_failed(self, ev: CallbackFailed, now: float) -> None:
         call = self._dialling(ev.call_id)

@@ -33,6 +33,9 @@ class CallerBehaviour:
       who can key their agency's code; the others key a wrong code or none.
     * ``callback_accept``: of callers who reach the centre after hours, the
       share who leave a number for a call-back.
+    * ``callback_in_queue``: of queued callers offered a call-back that keeps
+      their place, the share who press 1 and hang up; ``callback_answer``: the
+      chance a caller answers each call-back dial (the others let it ring out).
     * ``think_s``: how long after a prompt ends a caller presses a key (mean,
       exponential); ``inter_digit_s``: the gap between keys of a code.
     """
@@ -43,11 +46,21 @@ class CallerBehaviour:
     ivr_hangup: float = 0.01
     agency_code_known: float = 0.8
     callback_accept: float = 0.6
+    callback_in_queue: float = 0.3
+    callback_answer: float = 0.85
     think_s: float = 1.5
     inter_digit_s: float = 0.4
 
     def __post_init__(self) -> None:
-        for name in ("menu_right", "menu_invalid", "ivr_hangup", "agency_code_known", "callback_accept"):
+        for name in (
+            "menu_right",
+            "menu_invalid",
+            "ivr_hangup",
+            "agency_code_known",
+            "callback_accept",
+            "callback_in_queue",
+            "callback_answer",
+        ):
             value = getattr(self, name)
             if not 0 <= value <= 1:
                 raise ValueError(f"{name} must be from 0 to 1, got {value}")

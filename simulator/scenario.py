@@ -513,7 +513,15 @@ def _templates(doc: Mapping[str, Any], centre: Centre) -> dict[str, Template]:
 
 
 #: ``[callers]``: shares (0 to 1) and seconds.
-_CALLER_SHARES = ("menu_right", "menu_invalid", "ivr_hangup", "agency_code_known", "callback_accept")
+_CALLER_SHARES = (
+    "menu_right",
+    "menu_invalid",
+    "ivr_hangup",
+    "agency_code_known",
+    "callback_accept",
+    "callback_in_queue",
+    "callback_answer",
+)
 _CALLER_SECONDS = ("think_s", "inter_digit_s")
 
 

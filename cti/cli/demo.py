@@ -140,6 +140,7 @@ def demo_command(args: argparse.Namespace) -> int:
             handle_signals=True,
             centre_source=centre_source(loaded),
             ivr=loaded.ivr,
+            callback=loaded.callback,
         )
         try:
             result = run_demo(settings)

@@ -281,7 +281,9 @@ class AgentBots:
         b = self.behaviour.agents
         bot.status = state.status
         now = self.clock.now()
-        if state.status == "talking" and state.call_id is not None:
+        if state.status == "talking" and state.rule == "callback-accepted":
+            self._cancel(bot)  # dialling the caller back: the talk starts when they answer
+        elif state.status == "talking" and state.call_id is not None:
             self.calls_answered += 1
             call_id = state.call_id
 

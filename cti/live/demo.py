@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
+from cti.callback_offer import CallbackOffer
 from cti.casework.synthetic import generate_people
 from cti.clock import Clock, ScaledClock, VirtualClock, run
 from cti.live.bots import AgentBots, BotBehaviour, OnDuty
@@ -45,13 +46,13 @@ from cti.live.roles import seed_staff
 from cti.live.server import CtiServer
 from cti.live.traffic import TrafficGenerator, TrafficProfile
 from cti.store import Recovery, Store
-from cti.store.figures import run_ivr, run_summary
+from cti.store.figures import run_callbacks, run_ivr, run_summary
 from cti.store.lease import LeaseLost
 from ivr import IvrPlan
 from ivr.figures import IvrFigures
 from routing import Router
 from routing.centre import Centre
-from routing.figures import Summary
+from routing.figures import CallbackFigures, Summary, callback_figures
 from simulator.behaviour import CallerBehaviour
 
 #: How often the journal is committed, in real seconds (virtual time: in centre seconds).
@@ -102,6 +103,8 @@ class DemoSettings:
     centre_source: str = "<default centre>"
     #: The centre's voice menus (``LoadedCentre.ivr``); None: no IVR, callers dial with their system attached.
     ivr: IvrPlan | None = None
+    #: The call-back offered in the queue (``LoadedCentre.callback``); None or disabled: none is offered.
+    callback: CallbackOffer | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +127,8 @@ class DemoResult:
     stopped_calls: int = 0
     #: The IVR's figures (``reached`` 0: no call went through an IVR), apart from the queue figures of ``summary``.
     ivr: IvrFigures = field(default_factory=IvrFigures)
+    #: Call-backs keeping their place (``requested`` 0: none was asked for).
+    callbacks: CallbackFigures = field(default_factory=lambda: callback_figures(()))
 
 
 def default_start(timezone: str, hour: int = 10, lasting_s: float = 3 * 3600.0) -> float:
@@ -182,6 +187,7 @@ async def _demo(settings: DemoSettings, clock: Clock) -> DemoResult:
             server_id=SERVER_ID,
             epoch=lease.epoch,
             ivr_plan=settings.ivr,
+            callback=settings.callback,
         )
         await server.restore_day(day_start(start, centre.info.timezone))
         pbx = SimPbx(bus, log, clock, settings.ivr)
@@ -238,6 +244,7 @@ async def _demo(settings: DemoSettings, clock: Clock) -> DemoResult:
         ended, stopped_calls = await _close_run(store, run_id, max(clock.now(), start), stopped, log)
         summary = await run_summary(store, centre, run_id, ended)
         ivr = await run_ivr(store, run_id)
+        callbacks = await run_callbacks(store, run_id)
         cases = await store.case_counts(run_id)
         example = await _example_call(store, run_id)
         log.info("run_ended", run_id=run_id, offered=summary.total.offered, answered=summary.total.answered)
@@ -255,6 +262,7 @@ async def _demo(settings: DemoSettings, clock: Clock) -> DemoResult:
         stopped_by=stopped,
         stopped_calls=stopped_calls,
         ivr=ivr,
+        callbacks=callbacks,
     )
 
 

@@ -24,9 +24,10 @@ business, heard in the call).
 
 **Prompts in the queue.** Once the menus have routed a call (``queue``) the
 line may still hear a prompt (the call-back offer): a ``play`` for a queued
-line plays without taking it back into the menus, and while a prompt that
-collects plays there, the caller's keys are passed on as ``digits``. Ringing
-an agent or connecting stops it. The ``release`` that follows a call-back
+line plays without taking it back into the menus, and once a prompt that
+collects has played there, the caller's keys are passed on as ``digits``
+(the server judges whether they came in time). Ringing an agent or
+connecting stops the prompt and the keys. The ``release`` that follows a call-back
 request frees the line as any other.
 
 **Call-backs.** On ``dial-out`` the PBX calls the caller back on the call's
@@ -107,6 +108,8 @@ class SimPbx:
         self.playing: dict[str, _Playing] = {}
         #: Lines the menus have routed to a queue (they may hear a prompt there, see ``_play_in_queue``).
         self.queued: set[str] = set()
+        #: Queued lines whose keys reach the server (a prompt that collects has played there).
+        self.listening: set[str] = set()
         #: Call-backs ringing the caller: call id -> the timer of ``ring_s``.
         self.dialling: dict[str, Cancellable] = {}
         self._sub = bus.subscribe(m.TRUNK_IN, f"{m.PREFIX}/pbx/+/ctl")
@@ -170,6 +173,7 @@ class SimPbx:
             return  # already released by the centre: nothing to report
         self._stop_prompt(msg.call_id)
         self.queued.discard(msg.call_id)
+        self.listening.discard(msg.call_id)
         if line[0] is Line.DIALLING:  # the caller turned the call-back down
             self._outbound_failed(msg.call_id, "rejected")
             return
@@ -224,6 +228,10 @@ class SimPbx:
         assert self.clock is not None
         timer = self.clock.call_at(self.clock.now() + seconds, done)
         self.playing[msg.call_id] = _Playing(msg.prompt, msg.language, msg.collect, timer)
+        if msg.collect:
+            self.listening.add(msg.call_id)
+        else:
+            self.listening.discard(msg.call_id)
         self.bus.publish(
             m.trunk_ev(msg.call_id),
             m.PromptPlaying(
@@ -232,11 +240,12 @@ class SimPbx:
         )
 
     def _keys_in_queue(self, msg: m.Dtmf) -> None:
-        """Keys from a queued line reach the server only as the answer to a collecting prompt playing there."""
-        playing = self.playing.get(msg.call_id)
-        if playing is None or not playing.collect or self.lines[msg.call_id][0] is not Line.WAITING:
+        """Keys from a queued line reach the server once a collecting prompt has played there (barge-in too)."""
+        if msg.call_id not in self.listening or self.lines[msg.call_id][0] is not Line.WAITING:
             return
-        self._stop_prompt(msg.call_id)
+        playing = self.playing.get(msg.call_id)
+        if playing is not None and playing.collect:
+            self._stop_prompt(msg.call_id)
         self.bus.publish(m.pbx_ev(msg.call_id), m.Digits(call_id=msg.call_id, digits=msg.digits))
 
     def _dial_out(self, msg: m.DialOut) -> None:
@@ -301,6 +310,7 @@ class SimPbx:
                 self.queued.add(msg.call_id)
         elif isinstance(msg, m.Ring):
             self._stop_prompt(msg.call_id)
+            self.listening.discard(msg.call_id)
             self.lines[msg.call_id] = (Line.RINGING, msg.agent_id)
         elif isinstance(msg, m.StopRinging):
             if state is Line.RINGING and agent == msg.agent_id:
@@ -308,11 +318,13 @@ class SimPbx:
         elif isinstance(msg, m.Connect):
             self._stop_prompt(msg.call_id)
             self.queued.discard(msg.call_id)
+            self.listening.discard(msg.call_id)
             self.lines[msg.call_id] = (Line.CONNECTED, msg.agent_id)
             self.bus.publish(m.trunk_ev(msg.call_id), m.CallConnected(call_id=msg.call_id, agent_id=msg.agent_id))
         else:
             self._stop_prompt(msg.call_id)
             self.queued.discard(msg.call_id)
+            self.listening.discard(msg.call_id)
             timer = self.dialling.pop(msg.call_id, None)
             if timer is not None:
                 timer.cancel()

@@ -28,6 +28,14 @@ code and ``#`` if it is one of the ``agency_code_known`` who can, else a
 wrong code or nothing; at each prompt it may hang up (``ivr_hangup``); after
 hours it leaves a number (``callback_accept``) or lets the offer pass. Its
 patience runs from the moment the call enters a queue.
+
+**Call-backs in the queue.** A queued caller offered a call-back that keeps
+their place (``queue_callback_offer``) presses 1, ``think_s`` after it ends,
+if they are one of the ``callback_in_queue`` who take it (drawn from their
+own stream, seeded by the run's seed and the call id), and then waits for
+the line to be released, patience no longer running. When the centre calls
+back (``callback-ringing``) they pick up with ``callback_answer``, after a
+few seconds, and are on the line until it is released.
 """
 
 from __future__ import annotations
@@ -45,6 +53,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import ivr
+from cti.callback_offer import ACCEPT_KEY, OFFER_PROMPT
 from cti.live import messages as m
 from cti.live.bots import Cancellable, Timekeeper, draw
 from cti.live.bus import Bus
@@ -318,7 +327,12 @@ class TrafficGenerator:
                     elif isinstance(msg, m.CallReleased):
                         self._stop_waiting(msg.call_id, keep=False)
                     elif isinstance(msg, m.PromptPlaying):
-                        self._prompt(msg)
+                        if msg.prompt == OFFER_PROMPT:
+                            self._callback_offered(msg)
+                        else:
+                            self._prompt(msg)
+                    elif isinstance(msg, m.CallbackRinging):
+                        self._called_back(msg)
                     elif isinstance(msg, m.CallEvent) and msg.event == "queued":
                         self._queued(msg.call_id)
         finally:
@@ -478,6 +492,48 @@ class TrafficGenerator:
             if math.isfinite(who.patience)
             else None  # endless patience: waits until served
         )
+
+    # ------------------------------------------------------------------
+    # Call-backs that keep the place
+    # ------------------------------------------------------------------
+
+    def _callback_rng(self, call_id: str) -> random.Random:
+        return random.Random(f"{self.seed}/callback/{call_id}")
+
+    def _callback_offered(self, msg: m.PromptPlaying) -> None:
+        """Offered a call-back while queued: one of ``callback_in_queue`` presses 1 after the prompt."""
+        if msg.call_id not in self.outstanding:
+            return
+        rng = self._callback_rng(msg.call_id)
+        if rng.random() >= self.behaviour.callback_in_queue:
+            return
+        b = self.behaviour
+        think = rng.expovariate(1 / b.think_s) if b.think_s > 0 else 0.0
+        at = self.clock.now() + msg.seconds + think
+        self.clock.call_at(at, lambda: self._take_callback(msg.call_id))
+
+    def _take_callback(self, call_id: str) -> None:
+        """Press 1: the caller stops counting patience and waits to be released (the call keeps its place)."""
+        if call_id not in self.outstanding:
+            return  # served, or gone, meanwhile
+        timer = self.outstanding[call_id]
+        if timer is not None:
+            timer.cancel()
+        self.outstanding[call_id] = None
+        self.bus.publish(m.TRUNK_IN, m.Dtmf(call_id=call_id, digits=ACCEPT_KEY))
+
+    def _called_back(self, msg: m.CallbackRinging) -> None:
+        """The centre calls back: pick up with ``callback_answer``, within the ringing, or let it ring out."""
+        rng = self._callback_rng(f"{msg.call_id}/{self.clock.now()!r}")
+        if rng.random() >= self.behaviour.callback_answer:
+            return
+        delay = min(rng.uniform(2.0, 8.0), msg.ring_s / 2)
+        self.outstanding[msg.call_id] = None  # on the line again once picked up, until released
+
+        def pick_up() -> None:
+            self.bus.publish(m.TRUNK_IN, m.PickUp(call_id=msg.call_id))
+
+        self.clock.call_at(self.clock.now() + delay, pick_up)
 
     @staticmethod
     def _cancel(who: _InMenus) -> None:

@@ -18,11 +18,22 @@ from ivr.commands import StepKind
 from ivr.figures import IvrCall, IvrFigures, IvrStep, ivr_figures
 from routing.centre import Centre
 from routing.commands import Rule
-from routing.figures import CallFacts, OfferFacts, Summary, agent_time, summarize
+from routing.figures import (
+    CallbackFacts,
+    CallbackFigures,
+    CallFacts,
+    OfferFacts,
+    Summary,
+    agent_time,
+    callback_figures,
+    summarize,
+)
 
 #: The verbs that close an offer (the phone stops ringing), and the verbs that end an answered call.
 _OFFER_CLOSED = frozenset({Journal.RINGNOANSWER, Journal.RINGCANCELED, Journal.CONNECT})
 _COMPLETED = frozenset({Journal.COMPLETECALLER, Journal.COMPLETEAGENT})
+#: A call-back dial the caller did not answer: the agent took the offer, but no call came of it.
+_DIAL_UNANSWERED = frozenset({Journal.CALLBACKNOANSWER, Journal.CALLBACKFAILED})
 #: Call outcomes of calls that never entered a queue: never offered, whatever the row says.
 NOT_OFFERED = frozenset({Outcome.IVR_ABANDONED, Outcome.AFTER_HOURS})
 
@@ -55,6 +66,15 @@ async def run_summary(store: Store, centre: Centre, run_id: int, end: float) -> 
         sites=[s.id for s in centre.sites],
         offers=offers(journal),
         backup_seats=[a.id for a in centre.agents if a.backup],
+    )
+
+
+async def run_callbacks(store: Store, run_id: int) -> CallbackFigures:
+    """The call-back figures of one run (:func:`routing.figures.callback_figures`), from its calls' rows."""
+    return callback_figures(
+        CallbackFacts(c.callback_at, c.outcome, c.callback_accepted_at, c.callback_dials)
+        for c in await store.calls(run_id)
+        if c.callback_at is not None
     )
 
 
@@ -136,6 +156,9 @@ def offers(journal: Iterable[JournalEntry]) -> list[OfferFacts]:
                 continue
             missed = e.event == Journal.RINGNOANSWER or e.rule == Rule.AGENT_DECLINED
             found.append(OfferFacts(agent, backup=backup, missed=missed))
+        elif e.event in _DIAL_UNANSWERED and e.call_id in ringing:
+            agent, backup = ringing.pop(e.call_id)  # taken, but the caller did not answer the call-back
+            found.append(OfferFacts(agent, backup=backup))
         elif e.event in _COMPLETED and e.call_id in talking:
             agent, backup = talking.pop(e.call_id)
             found.append(OfferFacts(agent, backup=backup, answered=True))

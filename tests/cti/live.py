@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+from cti.callback_offer import CallbackOffer
 from cti.casework.people import Person
 from cti.clock import VirtualClock, run
 from cti.live import messages as m
@@ -31,7 +32,15 @@ T = TypeVar("T")
 
 
 class Live:
-    def __init__(self, centre: Centre, db: Path, people: Sequence[Person] = (), plan: IvrPlan | None = None) -> None:
+    def __init__(
+        self,
+        centre: Centre,
+        db: Path,
+        people: Sequence[Person] = (),
+        plan: IvrPlan | None = None,
+        callback: CallbackOffer | None = None,
+    ) -> None:
+        self.callback = callback
         self.centre = centre
         self.db = db
         self.people = people
@@ -57,6 +66,7 @@ class Live:
             router=router,
             log=make_logger(self.clock),
             ivr_plan=self.plan,
+            callback=self.callback,
         )
         await self.server.restore_day(START - 8 * 3600)
         self.pbx = SimPbx(self.bus, make_logger(self.clock), self.clock, self.plan)
@@ -148,13 +158,15 @@ def live(
     *,
     people: Sequence[Person] = (),
     plan: IvrPlan | None = None,
+    callback: CallbackOffer | None = None,
 ) -> Live:
     """Run ``script`` against a live centre in virtual time; the result holds the bus log and the rows.
 
-    ``people`` are put in the caller directory first; ``plan``: the centre's IVR."""
+    ``people`` are put in the caller directory first; ``plan``: the centre's IVR; ``callback``: its
+    call-back offer in the queue."""
 
     async def main() -> Live:
-        async with Live(centre, db, people, plan) as centre_:
+        async with Live(centre, db, people, plan, callback) as centre_:
             await script(centre_)
         return centre_
 
@@ -189,13 +201,14 @@ def ivr_plan(
     seconds: dict[str, float] | None = None,
     every_s: float = PROMPT_S,
     daily: str = "08:30-18:30",
+    extra: Sequence[str] = (),
 ) -> IvrPlan:
     """An IVR for a test centre: ``menus`` (menu id -> key -> system or menu; the first is the main menu,
     default: one key per system), open ``daily``, every prompt in every language lasting ``seconds[prompt]``
-    (default ``every_s``), with the timeouts and retries of the defaults."""
+    (default ``every_s``), and the ``extra`` prompts besides, with the timeouts and retries of the defaults."""
     menus = menus or {"main": {str(i): s.id for i, s in enumerate(centre.systems, start=1)}}
     seconds = seconds or {}
-    used = [*FLOW_PROMPTS, *(f"menu_{menu}" for menu in menus)]
+    used = [*FLOW_PROMPTS, *(f"menu_{menu}" for menu in menus), *extra]
     doc = {
         "ivr": {
             "main": next(iter(menus)),

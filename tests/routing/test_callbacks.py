@@ -21,6 +21,7 @@ from routing import (
     QueueCall,
     RetryCallback,
     Rule,
+    SetAgentState,
 )
 from routing.testing import Harness, agent, centre, snapshot
 
@@ -68,7 +69,10 @@ def test_accepting_a_call_back_dials_the_caller_and_their_answer_connects_it() -
     assert h.status("N01") is AgentStatus.TALKING
     assert h.router.calls["c1"].status is CallStatus.DIALLING
     out = h.at(40, CallbackAnswered("c1"))
-    assert out == [ConnectCall("c1", "N01", Rule.CALLBACK_ANSWERED)]
+    assert out == [
+        ConnectCall("c1", "N01", Rule.CALLBACK_ANSWERED),
+        SetAgentState("N01", AgentStatus.TALKING, Rule.CALLBACK_ANSWERED),
+    ]
     out = h.at(100, CallHungUp("c1", Party.AGENT))
     assert EndCall("c1", Rule.CALL_ENDED) in out
     assert h.router.agents["N01"].calls_handled == 2

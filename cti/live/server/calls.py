@@ -23,7 +23,17 @@ from cti.store import CallRecord, Journal, Outcome, Store
 from routing import Router
 from routing.call import CallStatus
 from routing.centre import GENERAL_QUEUE, Centre
-from routing.commands import QUEUE_ENTRIES, CancelOffer, ConnectCall, EndCall, OfferCall, QueueCall, Rule
+from routing.commands import (
+    QUEUE_ENTRIES,
+    CancelOffer,
+    ConnectCall,
+    DialCallback,
+    EndCall,
+    OfferCall,
+    QueueCall,
+    RetryCallback,
+    Rule,
+)
 from routing.events import Party
 
 
@@ -38,6 +48,8 @@ class LiveCall:
     pop: m.ScreenPop | None = None
     #: What the centre does not know of the call (``system``, ``agency``), for its screen pop.
     unknown: tuple[str, ...] = ()
+    #: Why the last call-back dial failed (the PBX's reason), for its journal row.
+    dial_failure: str | None = None
 
 
 class Calls:
@@ -66,6 +78,8 @@ class Calls:
         self.day = DayCounts()
         self.live: dict[str, LiveCall] = {}
         self._wrapping: dict[str, LiveCall] = {}  # agent id -> the call in wrap-up
+        #: How long the PBX rings a caller it calls back (the centre file's ``[callback] ring_s``).
+        self.callback_ring_s = 30.0
         self._site = {a.id: a.site for a in centre.agents}
         self._ext = {a.id: a.extension for a in centre.agents}
         self._abandon_position = 0
@@ -160,6 +174,9 @@ class Calls:
             live.pop = self.desk.enter_queue(rec, now, unknown=live.unknown)
         elif cmd.rule is Rule.NO_AGENT_FALLBACK:
             event = Journal.QUEUECHANGE
+        elif cmd.rule is Rule.CALLBACK_REQUESTED:
+            rec.callback_at = now
+            event = Journal.CALLBACKREQUEST
         else:
             event = Journal.REQUEUE
         self.store.event(now, rec.call_id, event, queue=cmd.queue, rule=cmd.rule, data1=position)
@@ -189,18 +206,20 @@ class Calls:
                 epoch=epoch,
                 case_id=rec.case_id,
                 pop=live.pop,
+                callback=cmd.callback,
             ),
         )
-        self.bus.publish(
-            m.pbx_ctl(rec.call_id),
-            m.Ring(
-                call_id=rec.call_id,
-                agent_id=cmd.agent_id,
-                extension=self._ext[cmd.agent_id],
-                ring_until=cmd.ring_until,
-                epoch=epoch,
-            ),
-        )
+        if not cmd.callback:  # a call-back's caller is not on the line: only the agent's desktop rings
+            self.bus.publish(
+                m.pbx_ctl(rec.call_id),
+                m.Ring(
+                    call_id=rec.call_id,
+                    agent_id=cmd.agent_id,
+                    extension=self._ext[cmd.agent_id],
+                    ring_until=cmd.ring_until,
+                    epoch=epoch,
+                ),
+            )
         self.store.event(
             now,
             rec.call_id,
@@ -233,6 +252,45 @@ class Calls:
             now, rec.call_id, event, queue=rec.queue, agent=cmd.agent_id, rule=cmd.rule, data1=ring_ms, data2=reason
         )
         live.log.info("offer_withdrawn", agent_id=cmd.agent_id, rule=cmd.rule)
+
+    def dial_callback(self, cmd: DialCallback, now: float) -> None:
+        """The agent accepted a call-back: the PBX calls the caller back for them."""
+        live = self.live[cmd.call_id]
+        rec = live.record
+        rec.state, rec.callback_dials, rec.callback_accepted_at = "dialling", cmd.dial, now
+        ring = m.DialOut(
+            call_id=rec.call_id,
+            agent_id=cmd.agent_id,
+            number=rec.caller,
+            dial=min(cmd.dial, m.MAX_DIALS),
+            ring_s=self.callback_ring_s,
+            epoch=self.leadership.epoch,
+        )
+        self.bus.publish(m.pbx_ctl(rec.call_id), ring)
+        self.store.event(now, rec.call_id, Journal.CALLBACKDIAL, queue=rec.queue, agent=cmd.agent_id, data1=cmd.dial)
+        self.store.call(rec)
+        self._call_event(rec, "dialling", now, cmd.rule, agent_id=cmd.agent_id)
+        live.log.info("callback_dialled", agent_id=cmd.agent_id, dial=cmd.dial)
+
+    def retry_callback(self, cmd: RetryCallback, now: float) -> None:
+        """A dial went unanswered: the call waits out of the queue until ``retry_at``."""
+        live = self.live[cmd.call_id]
+        rec = live.record
+        rec.state = "callback-retry"
+        why, live.dial_failure = live.dial_failure or "no-answer", None
+        self.store.event(
+            now,
+            rec.call_id,
+            Journal.CALLBACKNOANSWER,
+            queue=rec.queue,
+            rule=cmd.rule,
+            data1=cmd.dial - 1,
+            data2=why,
+            data3=cmd.retry_at,
+        )
+        self.store.call(rec)
+        self._call_event(rec, "callback-retry", now, cmd.rule)
+        live.log.info("callback_not_answered", dial=cmd.dial - 1, reason=why, retry_at=cmd.retry_at)
 
     def connect(self, cmd: ConnectCall, now: float) -> None:
         live = self.live[cmd.call_id]
@@ -293,6 +351,9 @@ class Calls:
         else:
             position = self._abandon_position if cmd.rule is Rule.CALLER_HUNG_UP else None
             self._abandon_position = 0
+            if cmd.rule is Rule.CALLBACK_FAILED:
+                self._callback_failed(live, now, wait)
+                return
             if cmd.rule is Rule.CALLER_HUNG_UP:
                 rec.outcome, rec.ended_by, rec.state = Outcome.ABANDONED, Party.CALLER, "abandoned"
                 event, name = Journal.ABANDON, "abandoned"
@@ -316,6 +377,26 @@ class Calls:
             self._call_event(rec, name, now, cmd.rule)
             live.log.info("call_" + name.replace("-", "_"), wait_s=round(wait, 3), position=position)
         self.store.call(rec)
+
+    def _callback_failed(self, live: LiveCall, now: float, wait: float) -> None:
+        """The last dial went unanswered: the call ends and its case is left to call back (no line to release)."""
+        rec = live.record
+        rec.outcome, rec.ended_by, rec.state = Outcome.CALLBACK_FAILED, "centre", Outcome.CALLBACK_FAILED
+        why, live.dial_failure = live.dial_failure or "no-answer", None
+        self.day.abandoned += 1  # unanswered, as every offered call that ends so (routing.figures)
+        self.desk.unanswered(rec, now, f"call-back failed after {rec.callback_dials} dials ({why})")
+        self.desk.release(rec.call_id)
+        self.store.event(
+            now,
+            rec.call_id,
+            Journal.CALLBACKFAILED,
+            queue=rec.queue,
+            rule=Rule.CALLBACK_FAILED,
+            data1=rec.callback_dials,
+        )
+        self.store.call(rec)
+        self._call_event(rec, Outcome.CALLBACK_FAILED, now, Rule.CALLBACK_FAILED)
+        live.log.info("callback_failed", dials=rec.callback_dials, reason=why, wait_s=round(wait, 3))
 
     # ------------------------------------------------------------------
     # Wrap-up

@@ -45,7 +45,9 @@ async def restore_day(store: Store, day_start: float, threshold: float) -> DayCo
     return DayCounts(
         offered=sum(v for k, v in counts.items() if k != "in_threshold"),  # in progress ("open") too
         answered=counts.get(Outcome.ANSWERED, 0),
-        abandoned=counts.get(Outcome.ABANDONED, 0) + counts.get(Outcome.NO_AGENT, 0),
+        abandoned=counts.get(Outcome.ABANDONED, 0)
+        + counts.get(Outcome.NO_AGENT, 0)
+        + counts.get(Outcome.CALLBACK_FAILED, 0),
         interrupted=counts.get(Outcome.INTERRUPTED, 0),
         answered_in_threshold=counts.get("in_threshold", 0),
         ivr_abandoned=ivr.get(IvrOutcome.IVR_ABANDONED, 0),

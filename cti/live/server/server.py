@@ -17,6 +17,13 @@ by the same clock callback as the router's. A call the menus route is then
 handed to the router as any call; one that ends in the menus (the caller
 hung up, or after hours) never reaches it.
 
+A centre with an enabled ``[callback]`` table offers queued callers a
+call-back that keeps their place (:class:`~cti.live.server.callbacks.QueueCallbacks`):
+the offer is played after the configured wait, a ``1`` makes the call a
+call-back request, and the PBX's ``outbound-answered`` and ``outbound-failed``
+for the dial an agent's acceptance starts go to the router as
+``CallbackAnswered`` and ``CallbackFailed``.
+
 Bad input (a message that does not fit the state, an unknown call or agent)
 is answered on ``cti/v1/errors`` and changes nothing.
 """
@@ -28,12 +35,14 @@ from collections.abc import Callable
 from typing import Any
 
 import ivr
+from cti.callback_offer import CallbackOffer
 from cti.casework.cases import CaseError
 from cti.clock import Clock
 from cti.live import messages as m
 from cti.live.bus import Bus, Delivery
 from cti.live.logs import Logger
 from cti.live.server.agents import Agents
+from cti.live.server.callbacks import QueueCallbacks
 from cti.live.server.calls import Calls
 from cti.live.server.casedesk import CaseDesk
 from cti.live.server.ivr import IvrCalls
@@ -43,7 +52,19 @@ from cti.store import Store
 from cti.store.directory import Directory
 from routing import Router
 from routing.centre import GENERAL_QUEUE, Centre
-from routing.commands import CancelOffer, Command, ConnectCall, EndCall, OfferCall, QueueCall, SetAgentState
+from routing.commands import (
+    QUEUE_ENTRIES,
+    CancelOffer,
+    Command,
+    ConnectCall,
+    DialCallback,
+    EndCall,
+    OfferCall,
+    QueueCall,
+    RetryCallback,
+    Rule,
+    SetAgentState,
+)
 from routing.errors import RoutingError
 from routing.events import (
     AgentLoggedIn,
@@ -52,6 +73,8 @@ from routing.events import (
     AgentReady,
     CallAnswered,
     CallArrived,
+    CallbackAnswered,
+    CallbackFailed,
     CallHungUp,
     Event,
     Party,
@@ -75,6 +98,7 @@ class CtiServer:
         epoch: int = 1,
         stats_every_s: float = 1.0,
         ivr_plan: ivr.IvrPlan | None = None,
+        callback: CallbackOffer | None = None,
     ) -> None:
         self.centre = centre
         self.bus = bus
@@ -93,6 +117,23 @@ class CtiServer:
             if ivr_plan is not None
             else None
         )
+        self.callbacks = (
+            QueueCallbacks(
+                callback,
+                ivr_plan.default_language.id,
+                router,
+                bus,
+                store,
+                self.calls,
+                self.leadership,
+                languages=frozenset(lang.id for lang in ivr_plan.languages),
+                answer_s=ivr_plan.timeouts.digit_timeout_s,
+            )
+            if callback is not None and callback.enabled and ivr_plan is not None
+            else None
+        )
+        if callback is not None:
+            self.calls.callback_ring_s = callback.ring_s
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
         self._handlers: dict[type[m.Message], Callable[[str, Any, float], None]] = {
@@ -108,6 +149,8 @@ class CtiServer:
             m.HangUp: self._on_hang_up,
             m.WrapUp: self._on_wrap_up,
             m.LinkCaller: self._on_link_caller,
+            m.OutboundAnswered: self._on_outbound_answered,
+            m.OutboundFailed: self._on_outbound_failed,
         }
         self.handled = 0
         # Subscribe at once, so nothing published after construction is missed.
@@ -236,16 +279,37 @@ class CtiServer:
         if self.menus is not None and self.menus.active(msg.call_id):
             self._route(self.menus.caller_hung_up(msg.call_id, now), now)
             return
+        if self.callbacks is not None and self.callbacks.caller_left(msg.call_id):
+            return  # a call-back request: the caller was to leave the line; the call keeps its place
         if not self.calls.caller_hung_up(msg.call_id):
             self._reject(topic, "unknown-call", f"call {msg.call_id} is not in progress")
             return
         self._apply(CallHungUp(msg.call_id, Party.CALLER), now)
 
     def _on_prompt_done(self, topic: str, msg: m.PromptDone, now: float) -> None:
+        if self.callbacks is not None and self.callbacks.active(msg.call_id):
+            self.callbacks.prompt_done(msg, now)
+            return
         self._route(self._menus(msg.call_id).prompt_done(msg, now), now)
 
     def _on_digits(self, topic: str, msg: m.Digits, now: float) -> None:
+        if self.callbacks is not None and self.callbacks.active(msg.call_id):
+            request = self.callbacks.digits(msg, now)
+            if request is not None:
+                self._apply(request, now)
+            return
         self._route(self._menus(msg.call_id).digits(msg, now), now)
+
+    def _on_outbound_answered(self, topic: str, msg: m.OutboundAnswered, now: float) -> None:
+        self._apply(CallbackAnswered(msg.call_id), now)
+        if self.callbacks is not None:
+            self.callbacks.back_on_line(msg.call_id)
+
+    def _on_outbound_failed(self, topic: str, msg: m.OutboundFailed, now: float) -> None:
+        live = self.calls.live.get(msg.call_id)
+        if live is not None:
+            live.dial_failure = msg.reason
+        self._apply(CallbackFailed(msg.call_id), now)
 
     def _menus(self, call_id: str) -> IvrCalls:
         """The IVR, if ``call_id`` is in it (else :class:`ivr.UnknownCall`, changing nothing)."""
@@ -297,12 +361,23 @@ class CtiServer:
                 calls.offer(cmd, now)
             elif type(cmd) is QueueCall:
                 calls.queue(cmd, now)
+                if self.callbacks is not None:
+                    if cmd.rule in QUEUE_ENTRIES:
+                        self.callbacks.entered(cmd.call_id, now)
+                    elif cmd.rule is Rule.CALLBACK_REQUESTED:
+                        self.callbacks.requested(cmd.call_id)
             elif type(cmd) is CancelOffer:
                 calls.cancel_offer(cmd, now)
             elif type(cmd) is ConnectCall:
                 calls.connect(cmd, now)
             elif type(cmd) is EndCall:
                 calls.end(cmd, now)
+                if self.callbacks is not None:
+                    self.callbacks.back_on_line(cmd.call_id)
+            elif type(cmd) is DialCallback:
+                calls.dial_callback(cmd, now)
+            elif type(cmd) is RetryCallback:
+                calls.retry_callback(cmd, now)
 
     # ------------------------------------------------------------------
     # Timers, statistics, errors
@@ -311,6 +386,8 @@ class CtiServer:
     def _advance(self, now: float) -> None:
         """Run the router's timers due by ``now``, then the IVR's (a call it routes then enters the router)."""
         self._execute(self.router.advance(now), now)
+        if self.callbacks is not None:
+            self.callbacks.advance(now)
         if self.menus is not None:
             routed = self.menus.advance(now)
             for event in routed:
@@ -320,7 +397,11 @@ class CtiServer:
                     self._reject(m.pbx_ev(event.call_id), exc.code, str(exc))
 
     def _next_timer_at(self) -> float | None:
-        times = [self.router.next_timer_at(), self.menus.next_timer_at() if self.menus is not None else None]
+        times = [
+            self.router.next_timer_at(),
+            self.menus.next_timer_at() if self.menus is not None else None,
+            self.callbacks.next_timer_at() if self.callbacks is not None else None,
+        ]
         return min((t for t in times if t is not None), default=None)
 
     def _schedule_timer(self) -> None:
