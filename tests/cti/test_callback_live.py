@@ -160,7 +160,8 @@ def test_an_unanswered_call_back_is_retried_after_the_delay_then_left_as_a_call_
 
     case, steps = run_clock(read(), ScaledClock(0.0))
     assert case.status == "call-back"
-    assert steps[-1].action == "call-back" and "call-back failed after 2 dials" in (steps[-1].note or "")
+    assert steps[-1].action == "call-back"
+    assert "call-back failed after 2 dials" in (steps[-1].note or "")
     assert c.server.day.abandoned == 1
 
 
