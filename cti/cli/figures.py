@@ -12,7 +12,7 @@ from ivr import GENERAL_QUEUE, IvrPlan
 from ivr.figures import IvrFigures
 from ivr.plan import GENERAL_KEY
 from routing.centre import Centre
-from routing.figures import AgentFigures, Figures, SiteFigures, Summary
+from routing.figures import AgentFigures, CallbackFigures, Figures, SiteFigures, Summary
 from simulator.results import Estimate
 
 
@@ -58,9 +58,11 @@ def print_summary(
     *,
     ivr: IvrFigures | None = None,
     plan: IvrPlan | None = None,
+    callbacks: CallbackFigures | None = None,
 ) -> None:
     """The queue figures (total, by site, agent and system), then the IVR's if a call reached the IVR (its
-    menu choices named after what each key leads to in ``plan``, the centre's IVR)."""
+    menu choices named after what each key leads to in ``plan``, the centre's IVR), then the call-backs
+    keeping their place if any was asked for."""
     threshold = centre.info.service_level_seconds
     print_table(console, title, (Column(""), *_FIGURE_COLUMNS), [["total", *_figure_row(summary.total)]], hint=_HINT)
     if summary.interrupted:
@@ -87,6 +89,39 @@ def print_summary(
     )
     if ivr is not None and ivr.reached:
         print_ivr(console, ivr, menu_targets(plan) if plan is not None else {})
+    if callbacks is not None and callbacks.requested:
+        print_callbacks(console, callbacks)
+
+
+_CALLBACK_COLUMNS = (
+    Column("requested", justify="right"),
+    Column("completed", justify="right"),
+    Column("failed", justify="right"),
+    Column("other", justify="right", priority=2),
+    Column("dials", justify="right", priority=1),
+    Column("mean wait s", justify="right", wrap=True),
+    Column("max wait s", justify="right", wrap=True, priority=1),
+)
+
+
+def print_callbacks(console: Console, figures: CallbackFigures) -> None:
+    """Call-backs that keep their place: requested, completed, failed, and their waits from the request."""
+    row = [
+        str(figures.requested),
+        str(figures.completed),
+        str(figures.failed),
+        str(figures.other),
+        str(figures.dials),
+        _secs(figures.mean_wait_s),
+        _secs(figures.max_wait_s),
+    ]
+    print_table(console, "Call-backs keeping their place", _CALLBACK_COLUMNS, [row], hint=_HINT)
+    console.print(
+        "A call-back is offered once, when it entered the queue; completed ones count as answered (their wait for "
+        "service level and ASA runs from queue entry to the caller's answer), failed ones as abandoned; the wait "
+        "here runs from the request to the agent's answer.",
+        style="dim",
+    )
 
 
 _IVR_COLUMNS = (
