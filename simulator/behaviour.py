@@ -46,10 +46,10 @@ class CallerBehaviour:
     ivr_hangup: float = 0.01
     agency_code_known: float = 0.8
     callback_accept: float = 0.6
-    callback_in_queue: float = 0.3
-    callback_answer: float = 0.85
     think_s: float = 1.5
     inter_digit_s: float = 0.4
+    callback_in_queue: float = 0.3
+    callback_answer: float = 0.85
 
     def __post_init__(self) -> None:
         for name in (

@@ -239,6 +239,8 @@ def test_callers_and_agents_are_read_from_their_tables(centre: Centre) -> None:
         "callback_accept": 0.9,
         "think_s": 2,
         "inter_digit_s": 0.5,
+        "callback_in_queue": 0.4,
+        "callback_answer": 0.7,
     }
     doc["agents"] = {
         "answer_delay_s": 6,
@@ -252,7 +254,7 @@ def test_callers_and_agents_are_read_from_their_tables(centre: Centre) -> None:
         "wrap_up_form": False,
     }
     sc = scenario_from_mapping(doc, centre)
-    assert sc.callers == CallerBehaviour(0.8, 0.1, {"zh": 8.0, "en": 2.0}, 0.02, 0.5, 0.9, 2.0, 0.5)
+    assert sc.callers == CallerBehaviour(0.8, 0.1, {"zh": 8.0, "en": 2.0}, 0.02, 0.5, 0.9, 2.0, 0.5, 0.4, 0.7)
     assert sc.agents == AgentBehaviour(6.0, 0.2, 0.05, 0.1, 600.0, 30.0, {"second-line": 0.3}, 0.2, False)
 
 
