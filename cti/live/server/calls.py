@@ -267,7 +267,9 @@ class Calls:
             epoch=self.leadership.epoch,
         )
         self.bus.publish(m.pbx_ctl(rec.call_id), ring)
-        self.store.event(now, rec.call_id, Journal.CALLBACKDIAL, queue=rec.queue, agent=cmd.agent_id, data1=cmd.dial)
+        self.store.event(
+            now, rec.call_id, Journal.CALLBACKDIAL, queue=rec.queue, agent=cmd.agent_id, rule=cmd.rule, data1=cmd.dial
+        )
         self.store.call(rec)
         self._call_event(rec, "dialling", now, cmd.rule, agent_id=cmd.agent_id)
         live.log.info("callback_dialled", agent_id=cmd.agent_id, dial=cmd.dial)
