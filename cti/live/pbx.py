@@ -278,6 +278,7 @@ class SimPbx:
         if line is None or line[0] is not Line.DIALLING:
             return
         del self.lines[call_id]
+        self.dialling.pop(call_id, None)  # this very timer: it has run, nothing to cancel
         self._outbound_failed(call_id, "no-answer")
 
     def _outbound_failed(self, call_id: str, reason: str) -> None:

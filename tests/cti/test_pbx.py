@@ -237,3 +237,79 @@ def test_a_queue_from_an_older_epoch_is_ignored() -> None:
     clock.to(100.0)
     assert [type(d.message) for d in seen.drain()] == [m.PromptPlaying, m.PromptDone]
     assert pbx.lines["c1"] == (Line.IVR, None)
+
+
+# ----------------------------------------------------------------------
+# Prompts in the queue, and call-backs
+# ----------------------------------------------------------------------
+
+
+def queued_pbx() -> tuple[ManualClock, SimPbx, Subscription]:
+    """A line the menus have routed to a queue."""
+    clock, pbx, seen = ivr_pbx()
+    pbx.handle(play("main"))
+    pbx.handle(queue())
+    seen.drain()
+    return clock, pbx, seen
+
+
+def dial_out(ring_s: float = 20.0) -> Delivery:
+    return _d(
+        m.pbx_ctl("c1"),
+        m.DialOut(call_id="c1", agent_id="N1", number="0912345678", dial=1, ring_s=ring_s, epoch=1),
+    )
+
+
+def test_a_queued_line_hears_a_prompt_and_stays_queued_and_its_keys_reach_the_server_after_it() -> None:
+    """A collecting prompt in the queue plays without going back to the menus; a key after it is passed on."""
+    clock, pbx, seen = queued_pbx()
+    pbx.handle(play("main"))
+    assert pbx.lines["c1"] == (Line.WAITING, None)
+    clock.to(10.0)  # played to its end
+    pbx.handle(keys("1"))
+    assert [type(d.message) for d in seen.drain()] == [m.PromptPlaying, m.PromptDone, m.Digits]
+
+
+def test_ringing_an_agent_stops_a_queued_line_s_prompt_and_its_keys() -> None:
+    clock, pbx, seen = queued_pbx()
+    pbx.handle(play("main"))
+    pbx.handle(_d(m.pbx_ctl("c1"), m.Ring(call_id="c1", agent_id="N1", extension=None, ring_until=9, epoch=1)))
+    pbx.handle(keys("1"))
+    clock.to(100.0)
+    assert [type(d.message) for d in seen.drain()] == [m.PromptPlaying]  # no end, no digits
+
+
+def test_a_call_back_rings_the_caller_and_the_pick_up_is_reported_answered() -> None:
+    clock, pbx, seen = ivr_pbx()
+    pbx.handle(_d(m.pbx_ctl("c1"), m.Release(call_id="c1", reason="callback-requested", epoch=1)))
+    seen.drain()
+    pbx.handle(dial_out())
+    clock.to(5.0)
+    pbx.handle(_d(m.TRUNK_IN, m.PickUp(call_id="c1")))
+    clock.to(100.0)
+    assert [d.message for d in seen.drain()] == [
+        m.CallbackRinging(call_id="c1", ring_s=20.0),
+        m.OutboundAnswered(call_id="c1"),
+    ]
+    pbx.handle(_d(m.pbx_ctl("c1"), m.Connect(call_id="c1", agent_id="N1", epoch=1)))
+    assert pbx.lines["c1"] == (Line.CONNECTED, "N1")
+
+
+def test_a_call_back_nobody_picks_up_fails_after_its_ring_time() -> None:
+    clock, pbx, seen = ivr_pbx()
+    pbx.handle(_d(m.pbx_ctl("c1"), m.Release(call_id="c1", reason="callback-requested", epoch=1)))
+    seen.drain()
+    pbx.handle(dial_out(20.0))
+    clock.to(19.9)
+    assert [type(d.message) for d in seen.drain()] == [m.CallbackRinging]
+    clock.to(20.0)
+    assert [d.message for d in seen.drain()] == [m.OutboundFailed(call_id="c1", reason="no-answer")]
+    assert pbx.lines == {}
+    pbx.handle(_d(m.TRUNK_IN, m.PickUp(call_id="c1")))  # too late: nothing rings
+    assert seen.drain() == []
+
+
+def test_a_caller_still_on_the_line_is_answered_at_once_without_ringing() -> None:
+    _, pbx, seen = queued_pbx()
+    pbx.handle(dial_out())
+    assert [d.message for d in seen.drain()] == [m.OutboundAnswered(call_id="c1")]
