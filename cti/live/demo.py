@@ -34,9 +34,9 @@ from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
-from cti.callback_offer import CallbackOffer
 from cti.casework.synthetic import generate_people
 from cti.clock import Clock, ScaledClock, VirtualClock, run
+from cti.config import CallbackOffer
 from cti.live.bots import AgentBots, BotBehaviour, OnDuty
 from cti.live.bus import LocalBus
 from cti.live.logs import Logger, make_logger

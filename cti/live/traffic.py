@@ -53,7 +53,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import ivr
-from cti.callback_offer import ACCEPT_KEY, OFFER_PROMPT
+from cti.config import ACCEPT_KEY, OFFER_PROMPT
 from cti.live import messages as m
 from cti.live.bots import Cancellable, Timekeeper, draw
 from cti.live.bus import Bus

@@ -14,9 +14,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from cti.callback_offer import CallbackOffer
 from cti.casework.people import Person
 from cti.clock import VirtualClock, run
+from cti.config import CallbackOffer
 from cti.live import messages as m
 from cti.live.bus import LocalBus
 from cti.live.logs import make_logger

@@ -6,8 +6,7 @@ import re
 
 import pytest
 
-from cti.callback_offer import CALLBACK_PROMPTS, CallbackOffer
-from cti.config import ConfigError, default_centre_text, load_default, parse_centre
+from cti.config import CALLBACK_PROMPTS, CallbackOffer, ConfigError, default_centre_text, load_default, parse_centre
 
 
 def mutate(pattern: str, replacement: str, text: str | None = None) -> str:

@@ -12,10 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from cti.callback_offer import OFFER_PROMPT, THANKS_PROMPT, CallbackOffer
 from cti.casework.people import Person
 from cti.clock import ScaledClock
 from cti.clock import run as run_clock
+from cti.config import OFFER_PROMPT, THANKS_PROMPT, CallbackOffer
 from cti.live import messages as m
 from cti.store import Journal, Store
 from routing.centre import Centre

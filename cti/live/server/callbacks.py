@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import heapq
 
-from cti.callback_offer import ACCEPT_KEY, OFFER_PROMPT, THANKS_PROMPT, CallbackOffer
+from cti.config import ACCEPT_KEY, OFFER_PROMPT, THANKS_PROMPT, CallbackOffer
 from cti.live import messages as m
 from cti.live.bus import Bus
 from cti.live.server.calls import Calls

@@ -35,9 +35,9 @@ from collections.abc import Callable
 from typing import Any
 
 import ivr
-from cti.callback_offer import CallbackOffer
 from cti.casework.cases import CaseError
 from cti.clock import Clock
+from cti.config import CallbackOffer
 from cti.live import messages as m
 from cti.live.bus import Bus, Delivery
 from cti.live.logs import Logger
