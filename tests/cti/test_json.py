@@ -95,6 +95,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
 
     add("demo", ["demo", "--speed", "max", "--minutes", "20", "--seed", "3", "--db", db, "-q"], to_file=True)
     _add_ivr_calls(db)
+    _add_callback_call(db)
     with sqlite3.connect(db) as con:
         day, call_id, case_id = con.execute(
             "SELECT date(c.arrived_at, 'unixepoch', '+8 hours'), c.call_id, k.case_id FROM calls c "
@@ -142,6 +143,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
     add("calls-list", ["calls", "list", "--db", db, "--outcome", "ivr-abandoned"])
     add("calls-show", ["calls", "show", "ivr-abandon", "--db", db])
     add("calls-show", ["calls", "show", "ivr-after-hours", "--db", db])
+    add("calls-show", ["calls", "show", "callback-failed", "--db", db])
     add("roles-list", ["roles", "list", "--db", db])
     add("audit", ["audit", "--db", db])
     return got
@@ -172,6 +174,34 @@ def _add_ivr_calls(db: str) -> None:
                 "INSERT INTO call_events (at, call_id, event, data1, data2, data3) VALUES (?, ?, ?, ?, ?, ?)",
                 [(at, call_id, *row) for row in journal],
             )
+
+
+def _add_callback_call(db: str) -> None:
+    """A call whose caller asked, in the queue, to be called back and never answered the two dials, written
+    into the demo's run as the server writes it (its journal has every call-back verb)."""
+    with sqlite3.connect(db) as con:
+        (at,) = con.execute("SELECT MIN(arrived_at) FROM calls").fetchone()
+        con.execute(
+            "INSERT INTO calls (call_id, run_id, channel, caller, dialled, system, queue, arrived_at, offered_at, "
+            "ended_at, outcome, state, ended_by, callback_at, callback_accepted_at, callback_dials) "
+            "VALUES ('callback-failed', 1, 'voice', '0200000000', '1999', 'webhr', 'webhr', ?, ?, ?, "
+            "'callback-failed', 'callback-failed', 'centre', ?, ?, 2)",
+            (at, at, at + 900, at + 70, at + 600),
+        )
+        journal = [
+            (at, "ENTERQUEUE", None, "1", None, None),
+            (at + 60, "CALLBACKOFFER", None, "60.0", None, None),
+            (at + 70, "CALLBACKREQUEST", "callback-requested", "1", None, None),
+            (at + 200, "CALLBACKDIAL", "callback-accepted", "1", None, None),
+            (at + 230, "CALLBACKNOANSWER", "callback-no-answer", "1", "no-answer", str(at + 530)),
+            (at + 600, "CALLBACKDIAL", "callback-accepted", "2", None, None),
+            (at + 630, "CALLBACKFAILED", "callback-failed", "2", None, None),
+        ]
+        con.executemany(
+            "INSERT INTO call_events (at, call_id, queue, event, rule, data1, data2, data3) "
+            "VALUES (?, 'callback-failed', 'webhr', ?, ?, ?, ?, ?)",
+            journal,
+        )
 
 
 def _run_text(argv: list[str]) -> str:
