@@ -32,7 +32,7 @@ def line_of(text: str, needle: str) -> int:
 def test_the_default_centre_ships_the_call_back_offer_and_its_prompts() -> None:
     """The default centre has a [callback] table and both its prompts in every prompt language."""
     loaded = load_default()
-    assert loaded.callback == CallbackOffer(False, 60.0, 2, 300.0, 30.0)
+    assert loaded.callback == CallbackOffer(True, 60.0, 2, 300.0, 30.0)
     assert loaded.ivr is not None
     for prompt in CALLBACK_PROMPTS:
         assert set(loaded.ivr.prompts[prompt]) == {"zh", "en"}
@@ -55,7 +55,7 @@ BAD = [
     (r"^retries = 2", "retries = true", "retries = true", ["callback.retries", "got True"]),
     (r"^retry_delay_s = 300", "retry_delay_s = -1", "retry_delay_s = -1", ["callback.retry_delay_s"]),
     (r"^ring_s = 30", "ring_s = inf", "ring_s = inf", ["callback.ring_s"]),
-    (r"^enabled = false", 'enabled = "yes"', 'enabled = "yes"', ["callback.enabled", "true or false"]),
+    (r"^enabled = true", 'enabled = "yes"', 'enabled = "yes"', ["callback.enabled", "true or false"]),
     (r"^ring_s = 30", "ring_s = 30\nring = 5", "ring = 5", ["callback.ring", "unknown key"]),
 ]
 
