@@ -26,7 +26,7 @@ from routing import Centre, CentreError, centre_from_mapping
 
 DEFAULT_CENTRE_RESOURCE = "data/centre.toml"
 #: The top-level tables the IVR core reads; everything else is the routing core's.
-IVR_TABLES = ("ivr", "hours", "prompts")
+IVR_TABLES = ("ivr", "hours", "prompts", "survey")
 
 
 class ConfigError(Exception):

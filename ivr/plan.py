@@ -10,9 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ivr.hours import Hours
 from ivr.prompts import PromptText
+
+if TYPE_CHECKING:
+    from ivr.survey import SurveyPlan
 
 #: The queue every voice agent serves (``routing.GENERAL_QUEUE``; the two cores share the value, not the import).
 GENERAL_QUEUE = "general"
@@ -144,6 +148,8 @@ class IvrPlan:
     timeouts: Timeouts = Timeouts()
     agency_codes: Mapping[str, str] = field(default_factory=dict)
     hours: Hours = field(default_factory=Hours)
+    survey: SurveyPlan | None = None
+    """The post-call survey (``[survey]``), or ``None``: no survey."""
 
     @property
     def default_language(self) -> Language:
@@ -189,4 +195,6 @@ class IvrPlan:
         for menu in self.menus.values():
             if menu.prompt not in ids:
                 ids.append(menu.prompt)
+        if self.survey is not None:
+            ids.extend(p for p in self.survey.prompts if p not in ids)
         return tuple(ids)
