@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from cti.store import CallRecord, Journal, JournalEntry, Outcome, Store
 from ivr.commands import StepKind
 from ivr.figures import IvrCall, IvrFigures, IvrStep, ivr_figures
+from ivr.survey import SurveyPlan
+from ivr.survey_figures import SurveyFigures, SurveyRecord, survey_figures
 from routing.centre import Centre
 from routing.commands import Rule
 from routing.figures import CallFacts, OfferFacts, Summary, agent_time, summarize
@@ -142,3 +144,25 @@ def offers(journal: Iterable[JournalEntry]) -> list[OfferFacts]:
     # still ringing or talking when the journal stops (the call was interrupted): offered, neither answered nor missed
     found += [OfferFacts(agent, backup=backup) for agent, backup in (*ringing.values(), *talking.values())]
     return found
+
+
+async def run_survey(store: Store, run_id: int, plan: SurveyPlan) -> SurveyFigures:
+    """The post-call survey figures of one run (:mod:`ivr.survey_figures`), from its ``surveys`` rows."""
+    return survey_figures(
+        survey_records(await store.surveys(run_id), plan.score),
+        satisfied_at_least=plan.satisfied_at_least,
+        dissatisfied_at_most=plan.dissatisfied_at_most,
+        target=plan.target,
+    )
+
+
+def survey_records(rows: Iterable[tuple[object, ...]], score_question: str) -> list[SurveyRecord]:
+    """:meth:`Store.surveys` rows (one per answer) as one :class:`SurveyRecord` per survey, in call order."""
+    found: dict[str, SurveyRecord] = {}
+    for call_id, consented, outcome, _agent, _system, _agency, _case, question, answer in rows:
+        key = str(call_id)
+        record = found.get(key) or SurveyRecord(key, bool(consented), None if outcome is None else str(outcome))
+        if question == score_question and isinstance(answer, int):
+            record = SurveyRecord(record.call_id, record.consented, record.outcome, answer)
+        found[key] = record
+    return list(found.values())
