@@ -11,6 +11,7 @@ here and at the case desk, and only the store has it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from cti.live import messages as m
@@ -66,6 +67,8 @@ class Calls:
         self.day = DayCounts()
         self.live: dict[str, LiveCall] = {}
         self._wrapping: dict[str, LiveCall] = {}  # agent id -> the call in wrap-up
+        #: Takes the caller of a call the agent ended (the post-call survey); False: release the line.
+        self.after_agent: Callable[[CallRecord, float], bool] | None = None
         self._site = {a.id: a.site for a in centre.agents}
         self._ext = {a.id: a.extension for a in centre.agents}
         self._abandon_position = 0
@@ -286,7 +289,8 @@ class Calls:
             )
             assert rec.agent is not None
             self._wrapping[rec.agent] = live
-            if by is Party.AGENT:
+            # The agent hung up: the caller hears the post-call survey if the centre has one, else the line is released.
+            if by is Party.AGENT and not (self.after_agent is not None and self.after_agent(rec, now)):
                 self.bus.publish(m.pbx_ctl(rec.call_id), m.Release(call_id=rec.call_id, reason="agent", epoch=epoch))
             self._call_event(rec, "ended", now, cmd.rule)
             live.log.info("call_ended", agent_id=rec.agent, by=by, talk_s=round(talk, 3))

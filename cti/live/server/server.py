@@ -39,6 +39,7 @@ from cti.live.server.casedesk import CaseDesk
 from cti.live.server.ivr import IvrCalls
 from cti.live.server.kpi import DayCounts, restore_day, snapshot
 from cti.live.server.leadership import Leadership
+from cti.live.server.survey import SurveyCalls
 from cti.store import Store
 from cti.store.directory import Directory
 from routing import Router
@@ -93,6 +94,13 @@ class CtiServer:
             if ivr_plan is not None
             else None
         )
+        self.survey = (
+            SurveyCalls(ivr_plan, bus, store, self.desk, self.leadership, run_id=run_id, log=log)
+            if ivr_plan is not None and ivr_plan.survey is not None
+            else None
+        )
+        if self.survey is not None:
+            self.calls.after_agent = self.survey.offer
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
         self._handlers: dict[type[m.Message], Callable[[str, Any, float], None]] = {
@@ -135,8 +143,8 @@ class CtiServer:
         return self.agents.all_logged_out()
 
     def idle(self) -> bool:
-        """No call in progress and nobody in wrap-up."""
-        return self.calls.idle()
+        """No call in progress, nobody in wrap-up and no caller in the survey."""
+        return self.calls.idle() and not (self.survey is not None and len(self.survey))
 
     async def restore_day(self, day_start: float) -> None:
         """Start the day's counters from the store, so a restart does not reset them."""
@@ -233,6 +241,9 @@ class CtiServer:
         return None
 
     def _on_caller_hung_up(self, topic: str, msg: m.CallerHungUp, now: float) -> None:
+        if self.survey is not None and self.survey.active(msg.call_id):
+            self.survey.caller_hung_up(msg.call_id, now)
+            return
         if self.menus is not None and self.menus.active(msg.call_id):
             self._route(self.menus.caller_hung_up(msg.call_id, now), now)
             return
@@ -242,9 +253,15 @@ class CtiServer:
         self._apply(CallHungUp(msg.call_id, Party.CALLER), now)
 
     def _on_prompt_done(self, topic: str, msg: m.PromptDone, now: float) -> None:
+        if self.survey is not None and self.survey.active(msg.call_id):
+            self.survey.prompt_done(msg, now)
+            return
         self._route(self._menus(msg.call_id).prompt_done(msg, now), now)
 
     def _on_digits(self, topic: str, msg: m.Digits, now: float) -> None:
+        if self.survey is not None and self.survey.active(msg.call_id):
+            self.survey.digits(msg, now)
+            return
         self._route(self._menus(msg.call_id).digits(msg, now), now)
 
     def _menus(self, call_id: str) -> IvrCalls:
@@ -311,6 +328,8 @@ class CtiServer:
     def _advance(self, now: float) -> None:
         """Run the router's timers due by ``now``, then the IVR's (a call it routes then enters the router)."""
         self._execute(self.router.advance(now), now)
+        if self.survey is not None:
+            self.survey.advance(now)
         if self.menus is not None:
             routed = self.menus.advance(now)
             for event in routed:
@@ -320,7 +339,11 @@ class CtiServer:
                     self._reject(m.pbx_ev(event.call_id), exc.code, str(exc))
 
     def _next_timer_at(self) -> float | None:
-        times = [self.router.next_timer_at(), self.menus.next_timer_at() if self.menus is not None else None]
+        times = [
+            self.router.next_timer_at(),
+            self.menus.next_timer_at() if self.menus is not None else None,
+            self.survey.next_timer_at() if self.survey is not None else None,
+        ]
         return min((t for t in times if t is not None), default=None)
 
     def _schedule_timer(self) -> None:
