@@ -50,6 +50,23 @@ class SurveyFigures:
         """Whether the share satisfied reaches the target (``None``: nothing scored)."""
         return None if self.satisfied_share is None else self.satisfied_share >= self.target
 
+    def as_dict(self) -> dict[str, object]:
+        """The figures as JSON values (``cti demo --json``'s ``survey``)."""
+        return {
+            "offered": self.offered,
+            "taken": self.taken,
+            "completed": self.completed,
+            "scored": self.scored,
+            "average_score": self.average_score,
+            "satisfied": self.satisfied,
+            "satisfied_share": self.satisfied_share,
+            "dissatisfied": self.dissatisfied,
+            "target": self.target,
+            "meets_target": self.meets_target,
+            "satisfied_at_least": self.satisfied_at_least,
+            "dissatisfied_at_most": self.dissatisfied_at_most,
+        }
+
 
 def survey_figures(
     surveys: Iterable[SurveyRecord],

@@ -35,6 +35,15 @@ class CallerBehaviour:
       share who leave a number for a call-back.
     * ``think_s``: how long after a prompt ends a caller presses a key (mean,
       exponential); ``inter_digit_s``: the gap between keys of a code.
+    * The post-call survey (after the agent hangs up): ``survey_consent`` is
+      the share who press 1 to take it (the others let the offer pass);
+      ``survey_hangup`` the chance, at each survey prompt, of hanging up.
+      The score: a draw from ``survey_scores`` (weights of 1, 2, … up to the
+      question's top score), then one point lower for each full
+      ``survey_wait_penalty_s`` seconds the caller waited in the queue (never
+      below the lowest; 0: the wait does not matter), so dissatisfaction
+      follows the service. Any other question: its lowest key (``1``, yes)
+      with ``survey_solved``, else another of its keys.
     """
 
     menu_right: float = 0.92
@@ -45,9 +54,27 @@ class CallerBehaviour:
     callback_accept: float = 0.6
     think_s: float = 1.5
     inter_digit_s: float = 0.4
+    survey_consent: float = 0.6
+    survey_hangup: float = 0.02
+    survey_scores: tuple[float, ...] = (0.03, 0.04, 0.08, 0.30, 0.55)
+    survey_wait_penalty_s: float = 120.0
+    survey_solved: float = 0.85
 
     def __post_init__(self) -> None:
-        for name in ("menu_right", "menu_invalid", "ivr_hangup", "agency_code_known", "callback_accept"):
+        if not self.survey_scores or any(w < 0 for w in self.survey_scores) or sum(self.survey_scores) <= 0:
+            raise ValueError("survey_scores must give at least one positive weight, none negative")
+        if self.survey_wait_penalty_s < 0:
+            raise ValueError(f"survey_wait_penalty_s must not be negative, got {self.survey_wait_penalty_s}")
+        for name in (
+            "menu_right",
+            "menu_invalid",
+            "ivr_hangup",
+            "agency_code_known",
+            "callback_accept",
+            "survey_consent",
+            "survey_hangup",
+            "survey_solved",
+        ):
             value = getattr(self, name)
             if not 0 <= value <= 1:
                 raise ValueError(f"{name} must be from 0 to 1, got {value}")
@@ -58,6 +85,18 @@ class CallerBehaviour:
         for name in ("think_s", "inter_digit_s"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative, got {getattr(self, name)}")
+
+    def survey_score(self, draw: float, waited_s: float, low: int, high: int) -> int:
+        """The score a caller gives (``draw`` uniform in [0, 1)) after waiting ``waited_s`` in the queue."""
+        weights = self.survey_scores[: high - low + 1]
+        total, running, index = sum(weights), 0.0, len(weights) - 1
+        for i, w in enumerate(weights):
+            running += w
+            if draw * total < running:
+                index = i
+                break
+        drop = int(waited_s // self.survey_wait_penalty_s) if self.survey_wait_penalty_s > 0 else 0
+        return max(low, low + index - drop)
 
     @property
     def menu_none(self) -> float:

@@ -151,7 +151,12 @@ def demo_command(args: argparse.Namespace) -> int:
     if args.json is not None:
         emit_json(
             args,
-            {**result.summary.as_dict(), "cases": dict(sorted(result.cases.items())), "ivr": result.ivr.as_dict()},
+            {
+                **result.summary.as_dict(),
+                "cases": dict(sorted(result.cases.items())),
+                "ivr": result.ivr.as_dict(),
+                "survey": result.survey.as_dict() if result.survey is not None else None,
+            },
         )
     if not args.quiet:
         if result.stopped_by is not None:
@@ -174,7 +179,7 @@ def demo_command(args: argparse.Namespace) -> int:
         title = f"Run {result.run_id}: {span} ({centre.info.timezone}), seed {seed}, speed {pace}"
         if day.scenario is not None:
             title += f", scenario {day.scenario.name!r}"
-        print_summary(out, result.summary, centre, title, ivr=result.ivr, plan=loaded.ivr)
+        print_summary(out, result.summary, centre, title, ivr=result.ivr, plan=loaded.ivr, survey=result.survey)
         out.print(cases_line(result.cases, result.people_added), highlight=False)
         pop = "" if result.example_call is None else f"a screen pop:   cti calls show {result.example_call} --db {db}\n"
         out.print(

@@ -176,7 +176,7 @@ def test_a_version_3_database_migrates_to_nullable_system_and_agency_keeping_row
     with closing(sqlite3.connect(db)) as con:
         after = con.execute("SELECT * FROM calls WHERE call_id != 'c4' ORDER BY call_id").fetchall()
         assert [con.execute(f"SELECT * FROM {t}").fetchall() for t in ("runs", "call_events", "cases")] == other
-        assert con.execute("PRAGMA user_version").fetchone()[0] == 4 == len(MIGRATIONS)
+        assert con.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) >= 4
         assert con.execute("PRAGMA foreign_key_check").fetchall() == []
         columns = {row[1]: row for row in con.execute("PRAGMA table_info(calls)")}
     assert [row[: len(before[0])] for row in after] == before  # every old column, in its place, unchanged
