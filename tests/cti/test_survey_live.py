@@ -176,7 +176,8 @@ def test_an_invalid_key_is_asked_again_and_silence_runs_out_the_retries(tmp_path
 
     c = run(tmp_path, script)
     heard = [p.prompt for _, p in c.messages(m.PromptPlaying) if p.call_id == "c1"]
-    assert "invalid" in heard and "no_input" in heard
+    assert "invalid" in heard
+    assert "no_input" in heard
     assert rows(c.db, "SELECT outcome FROM surveys") == [("partial",)]
     assert rows(c.db, "SELECT question, answer FROM survey_answers") == [("satisfaction", 4)]
     assert releases(c, "c1") == [SURVEY_DONE]

@@ -89,7 +89,8 @@ def test_hang_up_during_the_thanks_still_completes() -> None:
     s.apply(DigitsPressed("c1", "5"), 2.0)
     s.apply(DigitsPressed("c1", "1"), 3.0)
     end = ended(s.apply(CallerHungUp("c1"), 4.0))
-    assert end is not None and end.outcome is SurveyOutcome.COMPLETED
+    assert end is not None
+    assert end.outcome is SurveyOutcome.COMPLETED
 
 
 def test_invalid_key_is_retried_with_the_invalid_prompt() -> None:
@@ -133,7 +134,8 @@ def test_errors_change_nothing() -> None:
         s.apply(SurveyOffered("c1", "zh"), 1.0)
     with pytest.raises(IvrError):
         s.apply(SurveyOffered("c2", "fr"), 1.0)
-    assert s.where("c1") == "consent" and len(s) == 1
+    assert s.where("c1") == "consent"
+    assert len(s) == 1
 
 
 @settings(max_examples=150, deadline=None)
@@ -163,7 +165,8 @@ def test_every_survey_ends_once_and_answers_are_in_range(actions: list[str]) -> 
         out += s.advance(now)
     ends = [c for c in out if isinstance(c, SurveyEnded)]
     answers = [c for c in out if isinstance(c, Answer)]
-    assert len(ends) == 1 and ends[0].answered == len(answers)
+    assert len(ends) == 1
+    assert ends[0].answered == len(answers)
     for a in answers:
         q = PLAN.question(a.question)
         assert q.low <= a.value <= q.high
