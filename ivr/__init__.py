@@ -22,7 +22,8 @@ from ivr.phone import plausible_number
 from ivr.plan import FLOW_PROMPTS, GENERAL_QUEUE, IvrPlan, Language, Menu, Timeouts
 from ivr.prompts import PromptText, estimate_seconds
 from ivr.reading import hours_from_mapping, plan_from_mapping, prompts_from_mapping, survey_from_mapping
-from ivr.survey import Answer, Question, Survey, SurveyEnded, SurveyOffered, SurveyOutcome, SurveyPlan
+from ivr.survey import Answer, Survey, SurveyEnded, SurveyOffered, SurveyOutcome
+from ivr.survey_plan import Question, SurveyPlan
 
 __all__ = [
     "FLOW_PROMPTS",

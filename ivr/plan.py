@@ -10,13 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from ivr.hours import Hours
 from ivr.prompts import PromptText
-
-if TYPE_CHECKING:
-    from ivr.survey import SurveyPlan
+from ivr.survey_plan import SurveyPlan
 
 #: The queue every voice agent serves (``routing.GENERAL_QUEUE``; the two cores share the value, not the import).
 GENERAL_QUEUE = "general"

@@ -32,7 +32,7 @@ from ivr.plan import (
     Timeouts,
 )
 from ivr.prompts import PromptText, estimate_seconds
-from ivr.survey import Question, SurveyPlan, default_questions
+from ivr.survey_plan import Question, SurveyPlan, default_questions
 
 #: Ids: letters, digits, ``_ -`` (as ``routing.centre.ID_PATTERN``).
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")

@@ -56,8 +56,8 @@ from cti.live import messages as m
 from cti.live.bots import Cancellable, Timekeeper, draw
 from cti.live.bus import Bus
 from ivr.plan import AGENCY, CALLBACK_NUMBER, CALLBACK_OFFER, END_KEY, LANGUAGE, MENU_KEYS
-from ivr.survey import CONSENT as SURVEY_CONSENT
 from ivr.survey import CONSENT_KEY as SURVEY_CONSENT_KEY
+from ivr.survey_plan import CONSENT as SURVEY_CONSENT
 from simulator.behaviour import CallerBehaviour
 from simulator.profile import DEFAULT_HOURLY, DEFAULT_SYSTEM_WEIGHTS
 from simulator.scenario import DAY_S, DEFAULT_PATIENCE, Distribution, Scenario

@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from cti.store import CallRecord, Journal, JournalEntry, Outcome, Store
 from ivr.commands import StepKind
 from ivr.figures import IvrCall, IvrFigures, IvrStep, ivr_figures
-from ivr.survey import SurveyPlan
 from ivr.survey_figures import SurveyFigures, SurveyRecord, survey_figures
+from ivr.survey_plan import SurveyPlan
 from routing.centre import Centre
 from routing.commands import Rule
 from routing.figures import CallFacts, OfferFacts, Summary, agent_time, summarize

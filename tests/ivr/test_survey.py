@@ -8,18 +8,8 @@ from hypothesis import strategies as st
 
 from ivr import CallerHungUp, DigitsPressed, IvrError, Play, PromptFinished, PromptText
 from ivr.reading import survey_from_mapping
-from ivr.survey import (
-    CONSENT,
-    THANKS,
-    Answer,
-    Survey,
-    SurveyCommand,
-    SurveyEnded,
-    SurveyOffered,
-    SurveyOutcome,
-    SurveyPlan,
-    default_questions,
-)
+from ivr.survey import Answer, Survey, SurveyCommand, SurveyEnded, SurveyOffered, SurveyOutcome
+from ivr.survey_plan import CONSENT, THANKS, SurveyPlan, default_questions
 
 PROMPTS = {
     p: {"zh": PromptText("…", 3.0)}
