@@ -145,8 +145,10 @@ def test_a_low_score_opens_a_dissatisfied_call_back_case_for_the_supervisors(tmp
     dissatisfied = [case for case in cases if case[3] == SUPERVISORS]
     assert len(dissatisfied) == 1
     call_id, status, tier, _, system, agency, notes = dissatisfied[0]
-    assert (call_id, status, tier, system, agency) == ("c1", "call-back", "first-line", "webhr", "a1")
-    assert notes.startswith("dissatisfied — call back")
+    assert (call_id, status, tier, system, agency) == (None, "call-back", "first-line", "webhr", "a1")
+    assert notes == "dissatisfied — call back: satisfaction 2 after call c1 (agent N1)"
+    own = [case for case in cases if case[0] == "c1"]
+    assert len(own) == 1  # the call's own case is still the one case of the call
 
 
 def test_a_good_score_opens_no_case(tmp_path: Path) -> None:

@@ -163,12 +163,14 @@ class CaseDesk:
         """The caller scored the call at or below the survey's threshold: a "dissatisfied — call back" case.
 
         It waits for a call-back (status ``call-back``) at the first line, owned by the supervisors
-        (:data:`SUPERVISORS`): their queue. It names the call, whose agent, system and agency it keeps.
+        (:data:`SUPERVISORS`): their queue. It keeps the call's caller, system and agency and names the call
+        and its agent in its note; its ``call_id`` stays empty, so the call's own case remains the one case
+        of that call (a call has one case: the screen pop, the wrap-up and recovery find it by the call).
         """
         case, step = k.open_case(
             self.rules,
             self._next_case_id(now),
-            call_id=rec.call_id,
+            call_id=None,
             person_id=rec.person_id,
             caller=rec.caller,
             system=rec.system or GENERAL_QUEUE,
