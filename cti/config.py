@@ -21,7 +21,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ivr import IvrError, IvrPlan, plan_from_mapping
+from ivr import IvrError, IvrPlan, SurveyPlan, plan_from_mapping
 from routing import Centre, CentreError, centre_from_mapping
 
 DEFAULT_CENTRE_RESOURCE = "data/centre.toml"
@@ -330,4 +330,18 @@ def ivr_mapping(plan: IvrPlan | None) -> dict[str, Any] | None:
             for prompt, texts in plan.prompts.items()
             for language, text in texts.items()
         ],
+        "survey": survey_mapping(plan.survey),
+    }
+
+
+def survey_mapping(survey: SurveyPlan | None) -> dict[str, Any] | None:
+    """A plain summary of the post-call survey for ``--json`` output (``None``: no survey)."""
+    if survey is None:
+        return None
+    return {
+        "questions": [{"question": q.id, "prompt": q.prompt, "low": q.low, "high": q.high} for q in survey.questions],
+        "score": survey.score,
+        "dissatisfied_at_most": survey.dissatisfied_at_most,
+        "satisfied_at_least": survey.satisfied_at_least,
+        "target": survey.target,
     }
