@@ -60,16 +60,19 @@ def releases(c: Live, call_id: str) -> list[str]:
 
 def test_after_the_agent_hangs_up_the_caller_rates_the_call_and_the_answers_are_stored(tmp_path: Path) -> None:
     states: list[str] = []
+    in_survey: list[int] = []
 
     async def script(c: Live) -> None:
         await talk_then_agent_hangs_up(c)
         await answer(c, "c1", "survey_consent", "1")
         states.append(c.state("N1"))
+        in_survey.append(c.server.stats(c.clock.now()).in_survey)
         await answer(c, "c1", "survey_satisfaction", "5")
         await answer(c, "c1", "survey_solved", "1")
         states.append(c.state("N1"))
         await playing(c, "c1", "survey_thanks")
         await c.at(c.clock.now() - START + 5)
+        in_survey.append(c.server.stats(c.clock.now()).in_survey)
 
     c = run(tmp_path, script)
     assert releases(c, "c1") == [SURVEY_DONE]  # not "agent": the line stayed up for the survey
@@ -80,6 +83,7 @@ def test_after_the_agent_hangs_up_the_caller_rates_the_call_and_the_answers_are_
     ]
     joined = rows(c.db, "SELECT c.agent, c.system, c.agency FROM surveys s JOIN calls c USING (call_id)")
     assert joined == [("N1", "webhr", "a1")]
+    assert in_survey == [1, 0]  # the KPI snapshot counts the caller in the survey, then not
     assert "talking" not in states  # the survey never holds the agent
     assert states[-1] == "ready"  # wrap-up (5 s) ended while the caller was still answering
     rec = c.calls["c1"]

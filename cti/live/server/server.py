@@ -364,7 +364,13 @@ class CtiServer:
         """The KPI snapshot at ``now``."""
         in_ivr = len(self.menus) if self.menus is not None else 0
         return snapshot(
-            now, self.router, self.agents.status.values(), self.calls.day, self.desk.counts(now), in_ivr=in_ivr
+            now,
+            self.router,
+            self.agents.status.values(),
+            self.calls.day,
+            self.desk.counts(now),
+            in_ivr=in_ivr,
+            in_survey=len(self.survey) if self.survey is not None else 0,
         )
 
     async def _stats_loop(self) -> None:
