@@ -195,3 +195,16 @@ def test_bad_survey_tables_name_the_field(table: dict[str, object], path: str) -
     with pytest.raises(IvrError) as err:
         survey_from_mapping(table)
     assert err.value.path == path
+
+
+def test_a_hang_up_at_the_consent_prompt_is_a_decline() -> None:
+    s, _ = offered()
+    assert ended(s.apply(CallerHungUp("c1"), 1.0)) == SurveyEnded("c1", SurveyOutcome.DECLINED, False, 0)
+
+
+def test_star_repeats_the_question_without_counting_a_retry() -> None:
+    s, _ = offered()
+    s.apply(DigitsPressed("c1", "1"), 1.0)
+    for t in (2.0, 3.0, 4.0, 5.0):  # more repeats than the retries allow
+        assert played(s.apply(DigitsPressed("c1", "*"), t)) == ["survey_satisfaction"]
+    assert Answer("c1", "satisfaction", 5) in s.apply(DigitsPressed("c1", "5"), 6.0)
