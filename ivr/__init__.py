@@ -19,13 +19,14 @@ from ivr.errors import ClockError, InvalidEvent, IvrError, UnknownCall
 from ivr.events import CallArrived, CallerHungUp, DigitsPressed, Event, PromptFinished
 from ivr.hours import Hours, Window
 from ivr.phone import plausible_number
-from ivr.plan import FLOW_PROMPTS, GENERAL_QUEUE, IvrPlan, Language, Menu, Timeouts
+from ivr.plan import FLOW_PROMPTS, GENERAL_QUEUE, Announcements, IvrPlan, Language, Menu, Timeouts
 from ivr.prompts import PromptText, estimate_seconds
 from ivr.reading import hours_from_mapping, plan_from_mapping, prompts_from_mapping
 
 __all__ = [
     "FLOW_PROMPTS",
     "GENERAL_QUEUE",
+    "Announcements",
     "CallArrived",
     "CallBack",
     "CallerHungUp",

@@ -45,12 +45,13 @@ from cti.live.roles import seed_staff
 from cti.live.server import CtiServer
 from cti.live.traffic import TrafficGenerator, TrafficProfile
 from cti.store import Recovery, Store
-from cti.store.figures import run_ivr, run_summary
+from cti.store.figures import run_estimates, run_ivr, run_summary
 from cti.store.lease import LeaseLost
 from ivr import IvrPlan
 from ivr.figures import IvrFigures
 from routing import Router
 from routing.centre import Centre
+from routing.estimate import EstimateErrors
 from routing.figures import Summary
 from simulator.behaviour import CallerBehaviour
 
@@ -124,6 +125,8 @@ class DemoResult:
     stopped_calls: int = 0
     #: The IVR's figures (``reached`` 0: no call went through an IVR), apart from the queue figures of ``summary``.
     ivr: IvrFigures = field(default_factory=IvrFigures)
+    #: The queue announcements' wait estimates against the waits that followed (none without announcements).
+    estimates: EstimateErrors = field(default_factory=lambda: EstimateErrors(0, 0.0, 0.0, 0.0))
 
 
 def default_start(timezone: str, hour: int = 10, lasting_s: float = 3 * 3600.0) -> float:
@@ -238,6 +241,7 @@ async def _demo(settings: DemoSettings, clock: Clock) -> DemoResult:
         ended, stopped_calls = await _close_run(store, run_id, max(clock.now(), start), stopped, log)
         summary = await run_summary(store, centre, run_id, ended)
         ivr = await run_ivr(store, run_id)
+        estimates = await run_estimates(store, run_id)
         cases = await store.case_counts(run_id)
         example = await _example_call(store, run_id)
         log.info("run_ended", run_id=run_id, offered=summary.total.offered, answered=summary.total.answered)
@@ -255,6 +259,7 @@ async def _demo(settings: DemoSettings, clock: Clock) -> DemoResult:
         stopped_by=stopped,
         stopped_calls=stopped_calls,
         ivr=ivr,
+        estimates=estimates,
     )
 
 

@@ -11,6 +11,7 @@ here and at the case desk, and only the store has it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from cti.live import messages as m
@@ -69,6 +70,8 @@ class Calls:
         self._site = {a.id: a.site for a in centre.agents}
         self._ext = {a.id: a.extension for a in centre.agents}
         self._abandon_position = 0
+        #: Told each call's system and handle time (talk plus wrap-up) when its wrap-up ends.
+        self.on_handled: Callable[[str | None, float], None] | None = None
 
     def idle(self) -> bool:
         """No call in progress and nobody in wrap-up."""
@@ -335,6 +338,8 @@ class Calls:
             self.store.event(now, rec.call_id, Journal.WRAPUPEND, queue=rec.queue, agent=agent_id, rule=rule)
             self.store.call(rec)
             self.desk.release(rec.call_id)
+            if self.on_handled is not None and rec.answered_at is not None:
+                self.on_handled(rec.system, now - rec.answered_at)
 
     # ------------------------------------------------------------------
 
