@@ -124,7 +124,7 @@ def test_config_check_shows_the_ivr() -> None:
     out = cti("config", "check", "-", stdin=default_centre_text())
     assert out.returncode == 0, out.stderr
     for text in ("IVR: languages 1 zh, 2 en, 3 nan", "Hours: 08:30-18:30 every day; closed on 10 holidays", "Menus",
-                 "retirement", "Prompts: 15 in zh, en"):  # fmt: skip
+                 "retirement", "Prompts: 40 in zh, en"):  # fmt: skip
         assert text in out.stdout
 
 
