@@ -266,7 +266,23 @@ class EstimateErrors:
 
     @property
     def naive_share(self) -> float:
+        """The naive estimate's mean absolute error as a share of the mean wait."""
         return self.naive_mae_s / self.mean_wait_s if self.mean_wait_s > 0 else 0.0
+
+    def as_dict(self) -> dict[str, int | float | None]:
+        """For ``--json``: seconds to 0.1 s, shares to 0.001; null figures when nothing was estimated."""
+
+        def some(value: float, digits: int) -> float | None:
+            return round(value, digits) if self.estimates else None
+
+        return {
+            "estimates": self.estimates,
+            "mean_wait_s": some(self.mean_wait_s, 1),
+            "mae_s": some(self.mae_s, 1),
+            "mae_share": some(self.mae_share, 3),
+            "naive_mae_s": some(self.naive_mae_s, 1),
+            "naive_share": some(self.naive_share, 3),
+        }
 
 
 def estimate_errors(rows: Iterable[EstimateRow]) -> EstimateErrors:
