@@ -181,8 +181,7 @@ def demo_command(args: argparse.Namespace) -> int:
         if day.scenario is not None:
             title += f", scenario {day.scenario.name!r}"
         print_summary(out, result.summary, centre, title, ivr=result.ivr, plan=loaded.ivr)
-        if loaded.ivr is not None and loaded.ivr.announcements is not None:
-            out.print(estimates_line(result.estimates), highlight=False)
+        _print_estimates(out, loaded.ivr, result.estimates)
         out.print(cases_line(result.cases, result.people_added), highlight=False)
         pop = "" if result.example_call is None else f"a screen pop:   cti calls show {result.example_call} --db {db}\n"
         out.print(
@@ -293,6 +292,11 @@ def expected_calls(profile: TrafficProfile, start: float, seconds: float, tz: Zo
         total += profile.calls_per_hour(into_day) * step / 3600.0
         t += max(step, 1e-6)
     return total
+
+
+def _print_estimates(out: Console, plan: IvrPlan | None, errors: EstimateErrors) -> None:
+    if plan is not None and plan.announcements is not None:
+        out.print(estimates_line(errors), highlight=False)
 
 
 def estimates_line(errors: EstimateErrors) -> str:
