@@ -26,7 +26,6 @@ queue (and of the general queue) and ``position`` steps on a heap of agents.
 
 from __future__ import annotations
 
-import heapq
 from bisect import bisect_left
 from collections import deque
 from collections.abc import Iterable, Mapping
@@ -103,6 +102,18 @@ class HandleTimes:
         if longer:
             return sum(longer) / len(longer)
         return max(DEFAULT_BREAK_S - elapsed, DEFAULT_BREAK_S * MIN_REMAINING_SHARE)
+
+    def left(self, system: str, elapsed: float) -> tuple[float, ...]:
+        """What is left of a call (or, for :data:`BREAKS`, a break) ``elapsed`` seconds in, by the window: ``h −
+        elapsed`` for each handle time ``h`` longer; when none is, a tenth of the AHT (of the default break)."""
+        if system == BREAKS:
+            entry = self._by_system.get(BREAKS)
+            times: Iterable[float] = entry[0] if entry is not None else ()
+            fallback = max(DEFAULT_BREAK_S - elapsed, DEFAULT_BREAK_S * MIN_REMAINING_SHARE)
+        else:
+            times = self._window(system)[0]
+            fallback = self.aht(system) * MIN_REMAINING_SHARE
+        return tuple(h - elapsed for h in times if h > elapsed) or (fallback,)
 
     def residual(self, system: str, elapsed: float) -> float:
         """Expected handle time left for a call of ``system`` already ``elapsed`` seconds in.
@@ -184,20 +195,63 @@ def estimate(router: Router, call_id: str, now: float, handle: HandleTimes) -> W
         return WaitEstimate(position, 0, naive, naive)
     wrap = router.rules.wrap_up_s
     window_end = call.window_end if call.prefer_site is not None else start
-    free = [
-        max(
-            _free_at(a.status, a.since, now, handle, _system_of(router, a, call.system), wrap),
-            window_end if a.site != call.prefer_site else start,
-            start,
+    freeing = [
+        _Freeing(
+            max(window_end if a.site != call.prefer_site else start, start) - now,
+            *_left(a.status, a.since, now, handle, _system_of(router, a, call.system), wrap),
         )
         for a in serving
     ]
-    heapq.heapify(free)
-    at = now
-    for _ in range(position):
-        at = heapq.heappop(free)
-        heapq.heappush(free, at + aht)
-    return WaitEstimate(position, working, max(at - now, 0.0), naive)
+    first = _median_first(freeing)
+    wait = first + (position - 1) * aht / len(serving)
+    return WaitEstimate(position, working, wait, naive)
+
+
+@dataclass(frozen=True, slots=True)
+class _Freeing:
+    """When one agent may take the call, from now: not before ``floor``, then after ``fixed`` plus one of ``spread``
+    (equally likely; empty: exactly ``fixed``)."""
+
+    floor: float
+    fixed: float
+    spread: tuple[float, ...]
+
+    def still_busy(self, t: float) -> float:
+        """The chance the agent is not yet free ``t`` seconds from now."""
+        if t < self.floor:
+            return 1.0
+        if not self.spread:
+            return 1.0 if t < self.fixed else 0.0
+        return sum(1 for x in self.spread if self.fixed + x > t) / len(self.spread)
+
+    def latest(self) -> float:
+        return max(self.floor, self.fixed + max(self.spread, default=0.0))
+
+
+def _median_first(freeing: list[_Freeing]) -> float:
+    """The median of when the first of these agents frees up (the agents independent of one another).
+
+    The median, not the mean: what minimises the absolute error of a skewed wait.
+    """
+    lo, hi = 0.0, max(f.latest() for f in freeing)
+
+    def busy(t: float) -> float:
+        p = 1.0
+        for f in freeing:
+            p *= f.still_busy(t)
+            if p == 0.0:
+                break
+        return p
+
+    if busy(0.0) <= 0.5:
+        return 0.0
+    for _ in range(30):  # to well under a second
+        mid = (lo + hi) / 2
+        if busy(mid) > 0.5:
+            lo = mid
+        else:
+            hi = mid
+    return hi
 
 
 def _system_of(router: Router, agent: AgentState, default: str) -> str:
@@ -226,19 +280,21 @@ def _ahead_elsewhere(
     return round(ahead)
 
 
-def _free_at(status: AgentStatus, since: float, now: float, handle: HandleTimes, system: str, wrap: float) -> float:
-    """When an agent is expected to be free for the next call."""
+def _left(
+    status: AgentStatus, since: float, now: float, handle: HandleTimes, system: str, wrap: float
+) -> tuple[float, tuple[float, ...]]:
+    """How long until an agent is free: a fixed part and the spread of what follows it (see :class:`_Freeing`)."""
     if status is AgentStatus.READY:
-        return now
+        return 0.0, ()
     if status is AgentStatus.WRAP_UP:
-        return max(since + wrap, now)
+        return max(since + wrap - now, 0.0), ()
     if status is AgentStatus.TALKING:
-        return now + handle.residual(system, now - since)
+        return 0.0, handle.left(system, now - since)
     if status is AgentStatus.RINGING:
-        return now + handle.aht(system)  # about to take another call
+        return 0.0, handle.left(system, 0.0)  # about to take another call
     if status is AgentStatus.NOT_READY:
-        return now + handle.break_left(now - since)
-    return now + wrap  # resting after a missed ring: back shortly
+        return 0.0, handle.left(BREAKS, now - since)
+    return wrap, ()  # resting after a missed ring: back shortly
 
 
 @dataclass(frozen=True, slots=True)
