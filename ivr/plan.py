@@ -8,6 +8,8 @@ listed in :data:`FLOW_PROMPTS`.
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -164,11 +166,11 @@ class Announcements:
         return tuple(out)
 
     def minutes(self, wait_s: float) -> int:
-        """The wait as said: whole minutes rounded up to ``round_min`` (0 under half a minute)."""
+        """The wait as said: minutes, rounded up to a multiple of ``round_min`` (0 under half a minute)."""
         if wait_s < 30:
             return 0
         step = self.round_min
-        return int(-(-round(wait_s / 60) // step) * step) or step
+        return math.ceil(wait_s / 60 / step - 1e-9) * step
 
 
 def _number(n: int) -> str:
