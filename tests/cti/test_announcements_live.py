@@ -84,3 +84,25 @@ def test_without_an_announcements_table_queued_callers_hear_nothing(tmp_path: Pa
 
     c = run(tmp_path, script, plan=PLAN)
     assert rows(c, "c1", Journal.ANNOUNCE) == []
+
+
+def test_on_a_seeded_busy_hour_of_the_default_centre_the_estimate_beats_the_naive_one(tmp_path: Path) -> None:
+    from cti.config import load_default
+    from cti.live.demo import DemoSettings, default_start, run_demo
+    from cti.live.traffic import TrafficProfile
+
+    loaded = load_default()
+    result = run_demo(
+        DemoSettings(
+            loaded.centre,
+            tmp_path / "c.db",
+            minutes=60,
+            seed=1,
+            start=default_start(loaded.centre.info.timezone),
+            profile=TrafficProfile(busy_hour_calls=300),
+            ivr=loaded.ivr,
+        )
+    )
+    errors = result.estimates
+    assert errors.estimates >= 50  # enough callers waited past the first announcement to measure
+    assert errors.mae_s < errors.naive_mae_s
