@@ -9,7 +9,6 @@ listed in :data:`FLOW_PROMPTS`.
 from __future__ import annotations
 
 import math
-
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 

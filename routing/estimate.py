@@ -47,10 +47,14 @@ DEFAULT_AHT_S = 180.0
 DEFAULT_WINDOW = 50
 #: A system's own window is used once it holds this many calls (before: every system's).
 MIN_SAMPLES = 10
+#: Each further call ahead adds this share of AHT ÷ agents: the median of an exponential gap (ln 2), not its mean.
+LATER_SHARE = 0.69
 #: How long a break is assumed to last before any has ended (seconds).
 DEFAULT_BREAK_S = 300.0
 #: The window of break lengths (not a system id: ids start with a letter or digit).
 BREAKS = "~breaks"
+#: The window of ring times before an answer.
+RINGS = "~rings"
 #: A talking agent is expected to need at least this share of a handle time more.
 MIN_REMAINING_SHARE = 0.1
 
@@ -82,11 +86,22 @@ class HandleTimes:
         entry = self._by_system.get(system)
         if entry is None:
             entry = self._by_system[system] = (deque(maxlen=self.window), [0.0])
-        for times, total in (entry,) if system == BREAKS else (entry, self._all):
+        for times, total in (entry,) if system in (BREAKS, RINGS) else (entry, self._all):
             if len(times) == times.maxlen:
                 total[0] -= times[0]
             times.append(seconds)
             total[0] += seconds
+
+    def add_answer(self, seconds: float) -> None:
+        """An agent answered after the phone rang ``seconds``."""
+        if not seconds >= 0:
+            raise ValueError(f"a ring is never negative, got {seconds}")
+        self.add(RINGS, seconds)
+
+    def answer_s(self) -> float:
+        """How long the phone rings before an agent answers, on average over the window (0 before any answer)."""
+        entry = self._by_system.get(RINGS)
+        return entry[1][0] / len(entry[0]) if entry is not None and entry[0] else 0.0
 
     def add_break(self, seconds: float) -> None:
         """An agent came back after ``seconds`` not ready (a break, or a rest after missed calls)."""
@@ -203,7 +218,7 @@ def estimate(router: Router, call_id: str, now: float, handle: HandleTimes) -> W
         for a in serving
     ]
     first = _median_first(freeing)
-    wait = first + (position - 1) * aht / len(serving)
+    wait = first + (position - 1) * aht * LATER_SHARE / len(serving) + handle.answer_s()
     return WaitEstimate(position, working, wait, naive)
 
 

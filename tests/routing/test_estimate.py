@@ -4,6 +4,7 @@ import pytest
 
 from routing import AgentNotReady, CallAnswered, CallArrived, CallHungUp, OfferCall, Party
 from routing.estimate import (
+    LATER_SHARE,
     EstimateRow,
     HandleTimes,
     estimate,
@@ -41,7 +42,7 @@ def test_one_agent_talking_the_first_caller_waits_for_the_rest_of_the_call_and_w
     assert est.wait_s == pytest.approx(70)  # 100 s of talk and wrap-up, 30 s of it gone
 
 
-def test_the_second_in_line_waits_one_more_handle_time() -> None:
+def test_the_second_in_line_waits_a_median_gap_more_ln2_of_a_handle_time() -> None:
     h = Harness(centre([agent("N01")], wrap_up_s=20))
     h.login("N01")
     busy(h, "c1", "N01", now=0)
@@ -49,7 +50,7 @@ def test_the_second_in_line_waits_one_more_handle_time() -> None:
     est = estimate(h.router, "c3", 30, handle(100))
     assert est is not None
     assert est.position == 2
-    assert est.wait_s == pytest.approx(170)
+    assert est.wait_s == pytest.approx(70 + 100 * LATER_SHARE)
     assert est.naive_s == pytest.approx(200)
 
 
@@ -147,6 +148,19 @@ def test_a_call_not_queued_has_no_estimate() -> None:
 def test_the_naive_estimate_is_position_times_aht_over_agents() -> None:
     assert naive_wait(3, 120, 2) == 180
     assert naive_wait(2, 120, 0) == 240
+
+
+def test_the_rings_before_an_answer_are_added_to_the_wait() -> None:
+    h = Harness(centre([agent("N01")], wrap_up_s=20))
+    h.login("N01")
+    busy(h, "c1", "N01", now=0)
+    h.at(30, CallArrived("c2", "webhr"))
+    times = handle(100)
+    times.add_answer(3)
+    times.add_answer(5)
+    est = estimate(h.router, "c2", 30, times)
+    assert est is not None
+    assert est.wait_s == pytest.approx(70 + 4)
 
 
 def test_handle_times_are_a_moving_window_per_system() -> None:

@@ -111,6 +111,7 @@ class CtiServer:
         )
         if self.announcer is not None:
             self.calls.on_handled = self.announcer.handled
+            self.calls.on_answered = self.announcer.handle.add_answer
             self.agents.on_state = self.announcer.agent_state
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
