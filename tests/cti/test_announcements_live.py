@@ -106,3 +106,14 @@ def test_on_a_seeded_busy_hour_of_the_default_centre_the_estimate_beats_the_naiv
     errors = result.estimates
     assert errors.estimates >= 50  # enough callers waited past the first announcement to measure
     assert errors.mae_s < errors.naive_mae_s
+
+
+def test_the_demo_summary_gives_both_errors_as_shares_of_the_mean_wait() -> None:
+    from cti.cli.demo import estimates_line
+    from routing.estimate import EstimateErrors
+
+    line = estimates_line(EstimateErrors(estimates=40, mean_wait_s=50.0, mae_s=20.0, naive_mae_s=75.0))
+    assert "40 wait estimates" in line
+    assert "20.0 s (40% of the mean wait)" in line
+    assert "75.0 s (150%)" in line
+    assert "nothing to measure" in estimates_line(EstimateErrors(0, 0.0, 0.0, 0.0))
