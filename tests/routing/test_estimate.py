@@ -1,6 +1,8 @@
 """The wait estimate told to a queued caller: position, agents, expected wait, and its error."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from routing import AgentNotReady, CallAnswered, CallArrived, CallHungUp, OfferCall, Party
 from routing.estimate import (
@@ -194,3 +196,25 @@ def test_rows_pair_each_announcement_with_the_answer_that_followed_and_drop_the_
     announced = [("c1", 100.0, 50.0, 80.0), ("c1", 160.0, 10.0, 40.0), ("c2", 100.0, 30.0, 30.0)]
     rows = rows_from(announced, {"c1": 190.0})
     assert rows == [EstimateRow(50, 80, 90), EstimateRow(10, 40, 30)]
+
+
+@given(
+    st.lists(st.sampled_from(["webhr", "pemis2k"]), min_size=1, max_size=12),
+    st.integers(min_value=1, max_value=3),
+)
+@settings(max_examples=60, deadline=None)
+def test_a_later_call_of_the_same_queue_is_never_told_a_shorter_wait_nor_an_earlier_place(
+    systems: list[str], agents: int
+) -> None:
+    h = Harness(centre([agent(f"N{i}", skills={"webhr": 3, "pemis2k": 3}) for i in range(agents)], wrap_up_s=10))
+    h.login(*(f"N{i}" for i in range(agents)))
+    for i, system in enumerate(systems):
+        h.at(float(i), CallArrived(f"c{i}", system))
+    now = float(len(systems))
+    times = handle(100)
+    for system in ("webhr", "pemis2k"):
+        told = [estimate(h.router, f"c{i}", now, times) for i, s in enumerate(systems) if s == system]
+        queued = [e for e in told if e is not None]
+        assert all(e.position >= 1 and e.wait_s >= 0 for e in queued)
+        assert [e.position for e in queued] == sorted(e.position for e in queued)
+        assert [e.wait_s for e in queued] == sorted(e.wait_s for e in queued)
