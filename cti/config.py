@@ -12,6 +12,7 @@ naming the file, the line, the field, what was found and what was expected::
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import sys
 import tomllib
@@ -325,6 +326,7 @@ def ivr_mapping(plan: IvrPlan | None) -> dict[str, Any] | None:
         "agency_codes": len(plan.agency_codes),
         "menus": [{"menu": m.id, "prompt": m.prompt, "options": dict(m.options)} for m in plan.menus.values()],
         "hours": plan.hours.as_mapping(),
+        "announcements": None if plan.announcements is None else dataclasses.asdict(plan.announcements),
         "prompts": [
             {"prompt": prompt, "language": language, "seconds": text.seconds, "estimated": text.estimated}
             for prompt, texts in plan.prompts.items()

@@ -19,7 +19,7 @@ from ivr.errors import ClockError, InvalidEvent, IvrError, UnknownCall
 from ivr.events import CallArrived, CallerHungUp, DigitsPressed, Event, PromptFinished
 from ivr.hours import Hours, Window
 from ivr.phone import plausible_number
-from ivr.plan import FLOW_PROMPTS, GENERAL_QUEUE, IvrPlan, Language, Menu, Timeouts
+from ivr.plan import FLOW_PROMPTS, GENERAL_QUEUE, Announcements, IvrPlan, Language, Menu, Timeouts
 from ivr.prompts import PromptText, estimate_seconds
 from ivr.reading import hours_from_mapping, plan_from_mapping, prompts_from_mapping, survey_from_mapping
 from ivr.survey import Answer, Survey, SurveyEnded, SurveyOffered, SurveyOutcome
@@ -28,6 +28,7 @@ from ivr.survey_plan import Question, SurveyPlan
 __all__ = [
     "FLOW_PROMPTS",
     "GENERAL_QUEUE",
+    "Announcements",
     "Answer",
     "CallArrived",
     "CallBack",

@@ -26,6 +26,7 @@ from ivr.plan import (
     LANGUAGE,
     MENU_KEYS,
     REPEAT_KEY,
+    Announcements,
     IvrPlan,
     Language,
     Menu,
@@ -49,7 +50,9 @@ _IVR_KEYS = {
     "retries": "an integer",
     "agency_code_max_digits": "an integer",
     "menus": "[ivr.menus.<id>] tables",
+    "announcements": "an [ivr.announcements] table",
 }
+_ANNOUNCEMENT_KEYS = ("after_s", "interval_s", "position", "wait", "round_min")
 _MENU_KEYS = ("prompt", "options")
 _HOURS_KEYS = ("daily", *WEEKDAYS, "holidays")
 
@@ -384,9 +387,36 @@ def plan_from_mapping(
     hours = hours_from_mapping(doc.get("hours"))
     prompts = prompts_from_mapping(doc.get("prompts"), langs)
     survey = survey_from_mapping(doc.get("survey"), timeouts)
-    plan = IvrPlan(langs, prompts, menus, main, timeouts, dict(agency_codes), hours, survey)
+    announcements = announcements_from_mapping(ivr.get("announcements"))
+    plan = IvrPlan(
+        langs, prompts, menus, main, timeouts, dict(agency_codes), hours, survey=survey, announcements=announcements
+    )
     _check_prompts(plan)
     return plan
+
+
+def announcements_from_mapping(value: object, path: str = "ivr.announcements") -> Announcements | None:
+    """``[ivr.announcements]`` (``None``: no table, no announcements)."""
+    if value is None:
+        return None
+    table = _table(path, value, "a table")
+    _known_keys(path, table, _ANNOUNCEMENT_KEYS)
+    d = Announcements()
+    flags = {}
+    for key in ("position", "wait"):
+        flag = table.get(key, getattr(d, key))
+        if not isinstance(flag, bool):
+            raise IvrError(f"{path}.{key}", "wrong type", flag, "true or false")
+        flags[key] = flag
+    if not (flags["position"] or flags["wait"]):
+        raise IvrError(f"{path}.wait", "nothing to announce", False, "position = true or wait = true (or no table)")
+    return Announcements(
+        after_s=float(_number(f"{path}.after_s", table.get("after_s", d.after_s), 0, 3600)),
+        interval_s=float(_number(f"{path}.interval_s", table.get("interval_s", d.interval_s), 10, 3600)),
+        position=flags["position"],
+        wait=flags["wait"],
+        round_min=int(_number(f"{path}.round_min", table.get("round_min", d.round_min), 1, 30, integer=True)),
+    )
 
 
 def _check_prompts(plan: IvrPlan) -> None:

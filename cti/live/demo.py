@@ -45,13 +45,14 @@ from cti.live.roles import seed_staff
 from cti.live.server import CtiServer
 from cti.live.traffic import TrafficGenerator, TrafficProfile
 from cti.store import Recovery, Store
-from cti.store.figures import run_ivr, run_summary, run_survey
+from cti.store.figures import run_estimates, run_ivr, run_summary, run_survey
 from cti.store.lease import LeaseLost
 from ivr import IvrPlan
 from ivr.figures import IvrFigures
 from ivr.survey_figures import SurveyFigures
 from routing import Router
 from routing.centre import Centre
+from routing.estimate import EstimateErrors
 from routing.figures import Summary
 from simulator.behaviour import CallerBehaviour
 
@@ -127,6 +128,8 @@ class DemoResult:
     ivr: IvrFigures = field(default_factory=IvrFigures)
     #: The post-call survey's figures; None: the centre has no survey.
     survey: SurveyFigures | None = None
+    #: The queue announcements' wait estimates against the waits that followed (none without announcements).
+    estimates: EstimateErrors = field(default_factory=lambda: EstimateErrors(0, 0.0, 0.0, 0.0))
 
 
 def default_start(timezone: str, hour: int = 10, lasting_s: float = 3 * 3600.0) -> float:
@@ -240,9 +243,7 @@ async def _demo(settings: DemoSettings, clock: Clock) -> DemoResult:
         stopped = stop.signal if stop is not None else None
         ended, stopped_calls = await _close_run(store, run_id, max(clock.now(), start), stopped, log)
         summary = await run_summary(store, centre, run_id, ended)
-        ivr = await run_ivr(store, run_id)
-        plan = settings.ivr
-        survey = await run_survey(store, run_id, plan.survey) if plan is not None and plan.survey else None
+        ivr, survey, estimates = await _ivr_figures(store, run_id, settings.ivr)
         cases = await store.case_counts(run_id)
         example = await _example_call(store, run_id)
         log.info("run_ended", run_id=run_id, offered=summary.total.offered, answered=summary.total.answered)
@@ -261,7 +262,17 @@ async def _demo(settings: DemoSettings, clock: Clock) -> DemoResult:
         stopped_calls=stopped_calls,
         ivr=ivr,
         survey=survey,
+        estimates=estimates,
     )
+
+
+async def _ivr_figures(
+    store: Store, run_id: int, plan: IvrPlan | None
+) -> tuple[IvrFigures, SurveyFigures | None, EstimateErrors]:
+    """The run's figures of the menus, the post-call survey (None: no survey) and the queue's wait estimates."""
+    ivr = await run_ivr(store, run_id)
+    survey = await run_survey(store, run_id, plan.survey) if plan is not None and plan.survey else None
+    return ivr, survey, await run_estimates(store, run_id)
 
 
 @contextlib.asynccontextmanager

@@ -22,6 +22,12 @@ prompt the server had already asked for). Keys pressed while the call waits
 in a queue or talks to an agent go no further (they are the caller's
 business, heard in the call).
 
+**Announcements.** A line the menus queued may still hear prompts: the
+queue announcements (position, estimated wait), each spoken in pieces. On a
+queued line a ``play`` does not cut the one playing but follows it, the line
+stays queued (keys go no further) and no ``prompt-done`` is reported. Ringing
+an agent, connecting or releasing the line stops the announcement.
+
 The PBX is the authority on whether a caller is still there: the moment a
 caller hangs up, ringing or a prompt stops, and a later ``ring``, ``play`` or
 ``connect`` for that call is ignored. Commands from an older leadership epoch
@@ -86,6 +92,9 @@ class SimPbx:
         self.lines: dict[str, tuple[Line, str | None]] = {}
         #: The prompt playing on each line that has one.
         self.playing: dict[str, _Playing] = {}
+        #: Lines the menus queued (announcements may play), and when each one's announcement pieces end.
+        self.queued: dict[str, float] = {}
+        self._announcing: dict[str, list[Cancellable]] = {}
         self._sub = bus.subscribe(m.TRUNK_IN, f"{m.PREFIX}/pbx/+/ctl")
 
     async def run(self) -> None:
@@ -97,6 +106,9 @@ class SimPbx:
         finally:
             for playing in self.playing.values():
                 playing.timer.cancel()
+            for timers in self._announcing.values():
+                for timer in timers:
+                    timer.cancel()
             self.bus.unsubscribe(sub)
 
     def handle(self, delivery: Delivery) -> None:
@@ -139,6 +151,7 @@ class SimPbx:
         if self.lines.pop(msg.call_id, None) is None:
             return  # already released by the centre: nothing to report
         self._stop_prompt(msg.call_id)
+        self.queued.pop(msg.call_id, None)
         self.bus.publish(m.pbx_ev(msg.call_id), m.CallerHungUp(call_id=msg.call_id))
 
     def _keys(self, msg: m.Dtmf) -> None:
@@ -162,6 +175,9 @@ class SimPbx:
             reason = f"prompt {msg.prompt!r} in language {msg.language!r} is not one of the centre's ({exc})"
             self.bus.publish(m.ERRORS, m.refusal("unknown-prompt", reason, topic))
             return
+        if msg.call_id in self.queued:
+            self._announce(msg, seconds)
+            return
         self._stop_prompt(msg.call_id)
         self.lines[msg.call_id] = (Line.IVR, None)
         done = functools.partial(self._prompt_done, msg.call_id, msg.prompt, msg.language)
@@ -174,6 +190,28 @@ class SimPbx:
             ),
         )
 
+    def _announce(self, msg: m.Play, seconds: float) -> None:
+        """One piece of an announcement to a queued line: after the pieces already playing."""
+        assert self.clock is not None
+        now = self.clock.now()
+        start = max(now, self.queued[msg.call_id])
+        self.queued[msg.call_id] = start + seconds
+        timers = self._announcing.setdefault(msg.call_id, [])
+        timers.append(self.clock.call_at(start + seconds, functools.partial(self._piece_done, msg.call_id)))
+        self.bus.publish(
+            m.trunk_ev(msg.call_id),
+            m.PromptPlaying(
+                call_id=msg.call_id, prompt=msg.prompt, language=msg.language, seconds=seconds, collect=False
+            ),
+        )
+
+    def _piece_done(self, call_id: str) -> None:
+        timers = self._announcing.get(call_id)
+        if timers:
+            timers.pop(0)
+            if not timers:
+                del self._announcing[call_id]
+
     def _prompt_done(self, call_id: str, prompt: str, language: str) -> None:
         playing = self.playing.get(call_id)
         if playing is None or (playing.prompt, playing.language) != (prompt, language):
@@ -185,6 +223,10 @@ class SimPbx:
         playing = self.playing.pop(call_id, None)
         if playing is not None:
             playing.timer.cancel()
+        for timer in self._announcing.pop(call_id, ()):
+            timer.cancel()
+        if call_id in self.queued:
+            self.queued[call_id] = 0.0
 
     def _control(self, msg: m.Ring | m.StopRinging | m.Connect | m.Release | m.Queue) -> None:
         line = self.lines.get(msg.call_id)
@@ -195,6 +237,7 @@ class SimPbx:
             if state is Line.IVR:  # out of the menus: no prompt, and keys go no further
                 self._stop_prompt(msg.call_id)
                 self.lines[msg.call_id] = (Line.WAITING, None)
+            self.queued[msg.call_id] = 0.0
         elif isinstance(msg, m.Ring):
             self._stop_prompt(msg.call_id)
             self.lines[msg.call_id] = (Line.RINGING, msg.agent_id)
@@ -203,9 +246,11 @@ class SimPbx:
                 self.lines[msg.call_id] = (Line.WAITING, None)
         elif isinstance(msg, m.Connect):
             self._stop_prompt(msg.call_id)
+            self.queued.pop(msg.call_id, None)
             self.lines[msg.call_id] = (Line.CONNECTED, msg.agent_id)
             self.bus.publish(m.trunk_ev(msg.call_id), m.CallConnected(call_id=msg.call_id, agent_id=msg.agent_id))
         else:
             self._stop_prompt(msg.call_id)
+            self.queued.pop(msg.call_id, None)
             del self.lines[msg.call_id]
             self.bus.publish(m.trunk_ev(msg.call_id), m.CallReleased(call_id=msg.call_id, reason=msg.reason))

@@ -20,6 +20,7 @@ from ivr.survey_figures import SurveyFigures, SurveyRecord, survey_figures
 from ivr.survey_plan import SurveyPlan
 from routing.centre import Centre
 from routing.commands import Rule
+from routing.estimate import EstimateErrors, EstimateRow, estimate_errors, rows_from
 from routing.figures import CallFacts, OfferFacts, Summary, agent_time, summarize
 
 #: The verbs that close an offer (the phone stops ringing), and the verbs that end an answered call.
@@ -108,6 +109,22 @@ def ivr_calls(calls: Iterable[CallRecord], journal: Iterable[JournalEntry]) -> l
             )
         )
     return found
+
+
+async def run_estimates(store: Store, run_id: int) -> EstimateErrors:
+    """The error of the queue announcements' wait estimates (:mod:`routing.estimate`) in one run."""
+    return estimate_errors(estimate_rows(await store.calls(run_id), await store.run_journal(run_id)))
+
+
+def estimate_rows(calls: Iterable[CallRecord], journal: Iterable[JournalEntry]) -> list[EstimateRow]:
+    """Every ``ANNOUNCE`` of a call that was then answered, with the wait that followed it (to ``answered_at``)."""
+    answered = {c.call_id: c.answered_at for c in calls if c.answered_at is not None}
+    announced = [
+        (e.call_id, e.at, float(e.data.get("estimate_s", 0.0)), float(e.data.get("naive_s", 0.0)))
+        for e in journal
+        if e.event == Journal.ANNOUNCE
+    ]
+    return rows_from(announced, answered)
 
 
 def _text(value: object) -> str | None:

@@ -42,6 +42,7 @@ class Journal(StrEnum):
     IVRSTEP = "IVRSTEP"  # one step in the IVR; data1 step kind, data2 menu, data3 value (``ivr.Step``)
     IVREND = "IVREND"  # left the IVR; data1 IVR outcome, data2 system or queue (the menu, if abandoned), data3 ivr s
     AFTERHOURS = "AFTERHOURS"  # arrived while the centre was closed; data1 the next opening (Unix time)
+    ANNOUNCE = "ANNOUNCE"  # queued caller told place and wait; data1 position, data2 estimate s, data3 naive s
 
 
 #: What data1..data3 hold for each verb: (name, kind) or None. Kinds: ``time`` (Unix seconds), ``flag``
@@ -59,6 +60,7 @@ JOURNAL_DATA: dict[str, tuple[tuple[str, str] | None, ...]] = {
     Journal.ABANDON: (("position", "count"), ("entry_position", "count"), ("wait_s", "seconds")),
     Journal.EXITEMPTY: (("position", "count"), ("entry_position", "count"), ("wait_s", "seconds")),
     Journal.WRAPUPEND: (),
+    Journal.ANNOUNCE: (("position", "count"), ("estimate_s", "seconds"), ("naive_s", "seconds")),
     Journal.INTERRUPTED: (("last_state", "text"),),
     Journal.IVRSTART: (("language", "text"),),
     Journal.IVRSTEP: (("step", "text"), ("menu", "text"), ("value", "text")),

@@ -237,3 +237,37 @@ def test_a_queue_from_an_older_epoch_is_ignored() -> None:
     clock.to(100.0)
     assert [type(d.message) for d in seen.drain()] == [m.PromptPlaying, m.PromptDone]
     assert pbx.lines["c1"] == (Line.IVR, None)
+
+
+# ----------------------------------------------------------------------
+# Announcements to a queued line
+# ----------------------------------------------------------------------
+
+
+def queued_pbx() -> tuple[ManualClock, SimPbx, Subscription]:
+    """A call the menus have put in a queue."""
+    clock, pbx, seen = ivr_pbx()
+    pbx.handle(play("welcome", collect=False))
+    pbx.handle(_d(m.pbx_ctl("c1"), m.Queue(call_id="c1", epoch=1)))
+    seen.drain()
+    return clock, pbx, seen
+
+
+def test_on_a_queued_line_an_announcements_pieces_follow_one_another_and_the_line_stays_queued() -> None:
+    clock, pbx, seen = queued_pbx()
+    pbx.handle(play("welcome", collect=False))
+    pbx.handle(play("main", collect=False))
+    assert pbx.lines["c1"] == (Line.WAITING, None)
+    assert [d.message.prompt for d in seen.drain() if isinstance(d.message, m.PromptPlaying)] == ["welcome", "main"]
+    assert sorted(t.when for t in clock.timers) == [3.0, 9.0]  # the second after the first, not cutting it
+    pbx.handle(keys("1"))
+    clock.to(100.0)
+    assert seen.drain() == []  # no prompt-done, and keys go no further
+
+
+def test_ringing_an_agent_stops_the_announcement() -> None:
+    clock, pbx, _ = queued_pbx()
+    pbx.handle(play("main", collect=False))
+    pbx.handle(_d(m.pbx_ctl("c1"), m.Ring(call_id="c1", agent_id="N1", extension=None, ring_until=9, epoch=1)))
+    assert clock.timers == []
+    assert pbx.lines["c1"] == (Line.RINGING, "N1")

@@ -346,7 +346,8 @@ def test_build_with_espeak_speaks_and_write_seconds_sets_only_the_seconds(
     after = tomllib.loads(centre.read_text(encoding="utf-8"))
     for item in doc["prompts"]:
         prompt, language = item["prompt_id"], item["language"]
-        assert item["measured_s"] > 1.0  # speech, not a click
+        # speech, not a click (a number word or a piece of an announcement is short: "one", "三")
+        assert item["measured_s"] > (0.3 if prompt.startswith(("number_", "queue_")) else 1.0)
         written = after["prompts"][prompt][language]
         assert written["seconds"] == pytest.approx(math.ceil(round(item["measured_s"] * 10, 6)) / 10)
         assert written["seconds"] >= item["measured_s"]  # rounded up: the PBX never cuts a prompt short

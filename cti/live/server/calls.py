@@ -72,6 +72,10 @@ class Calls:
         self._site = {a.id: a.site for a in centre.agents}
         self._ext = {a.id: a.extension for a in centre.agents}
         self._abandon_position = 0
+        #: Told each call's system and handle time (talk plus wrap-up) when its wrap-up ends.
+        self.on_handled: Callable[[str | None, float], None] | None = None
+        #: Told how long the phone rang before each answer.
+        self.on_answered: Callable[[float], None] | None = None
 
     def idle(self) -> bool:
         """No call in progress and nobody in wrap-up."""
@@ -263,6 +267,8 @@ class Calls:
         )
         self.store.call(rec)
         self.desk.answered(rec, now)
+        if self.on_answered is not None and live.ring_started is not None:
+            self.on_answered(now - live.ring_started)
         self._call_event(rec, "answered", now, cmd.rule)
         live.log.info("call_answered", agent_id=cmd.agent_id, wait_s=round(wait, 3))
 
@@ -339,6 +345,8 @@ class Calls:
             self.store.event(now, rec.call_id, Journal.WRAPUPEND, queue=rec.queue, agent=agent_id, rule=rule)
             self.store.call(rec)
             self.desk.release(rec.call_id)
+            if self.on_handled is not None and rec.answered_at is not None:
+                self.on_handled(rec.system, now - rec.answered_at)
 
     # ------------------------------------------------------------------
 

@@ -34,6 +34,7 @@ from cti.live import messages as m
 from cti.live.bus import Bus, Delivery
 from cti.live.logs import Logger
 from cti.live.server.agents import Agents
+from cti.live.server.announce import Announcer
 from cti.live.server.calls import Calls
 from cti.live.server.casedesk import CaseDesk
 from cti.live.server.ivr import IvrCalls
@@ -44,7 +45,16 @@ from cti.store import Store
 from cti.store.directory import Directory
 from routing import Router
 from routing.centre import GENERAL_QUEUE, Centre
-from routing.commands import CancelOffer, Command, ConnectCall, EndCall, OfferCall, QueueCall, SetAgentState
+from routing.commands import (
+    QUEUE_ENTRIES,
+    CancelOffer,
+    Command,
+    ConnectCall,
+    EndCall,
+    OfferCall,
+    QueueCall,
+    SetAgentState,
+)
 from routing.errors import RoutingError
 from routing.events import (
     AgentLoggedIn,
@@ -101,6 +111,16 @@ class CtiServer:
         )
         if self.survey is not None:
             self.calls.after_agent = self.survey.offer
+        self.plan = ivr_plan
+        self.announcer = (
+            Announcer(ivr_plan.announcements, router, bus, store, self.leadership)
+            if ivr_plan is not None and ivr_plan.announcements is not None
+            else None
+        )
+        if self.announcer is not None:
+            self.calls.on_handled = self.announcer.handled
+            self.calls.on_answered = self.announcer.handle.add_answer
+            self.agents.on_state = self.announcer.agent_state
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
         self._handlers: dict[type[m.Message], Callable[[str, Any, float], None]] = {
@@ -307,19 +327,34 @@ class CtiServer:
 
     def _execute(self, commands: list[Command], now: float) -> None:
         calls = self.calls
+        announcer = self.announcer
         for cmd in commands:
             if type(cmd) is SetAgentState:
                 self.agents.set_state(cmd, now)
             elif type(cmd) is OfferCall:
                 calls.offer(cmd, now)
+                if announcer is not None:
+                    announcer.stop(cmd.call_id)
             elif type(cmd) is QueueCall:
                 calls.queue(cmd, now)
+                if announcer is not None and cmd.rule in QUEUE_ENTRIES:
+                    announcer.queued(cmd.call_id, self._prompt_language(cmd.call_id), now)
             elif type(cmd) is CancelOffer:
                 calls.cancel_offer(cmd, now)
             elif type(cmd) is ConnectCall:
                 calls.connect(cmd, now)
             elif type(cmd) is EndCall:
                 calls.end(cmd, now)
+                if announcer is not None:
+                    announcer.stop(cmd.call_id)
+
+    def _prompt_language(self, call_id: str) -> str:
+        """The language a queued call's announcements are spoken in: the caller's, else the default."""
+        assert self.plan is not None
+        live = self.calls.live.get(call_id)
+        language = live.record.language if live is not None else None
+        known = {lang.id for lang in self.plan.languages}
+        return self.plan.prompt_language(language if language in known else self.plan.default_language.id)
 
     # ------------------------------------------------------------------
     # Timers, statistics, errors
@@ -330,6 +365,8 @@ class CtiServer:
         self._execute(self.router.advance(now), now)
         if self.survey is not None:
             self.survey.advance(now)
+        if self.announcer is not None:
+            self.announcer.advance(now)
         if self.menus is not None:
             routed = self.menus.advance(now)
             for event in routed:
@@ -343,6 +380,7 @@ class CtiServer:
             self.router.next_timer_at(),
             self.menus.next_timer_at() if self.menus is not None else None,
             self.survey.next_timer_at() if self.survey is not None else None,
+            self.announcer.next_timer_at() if self.announcer is not None else None,
         ]
         return min((t for t in times if t is not None), default=None)
 
