@@ -13,6 +13,7 @@ naming the file, the line, the field, what was found and what was expected::
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import sys
@@ -23,12 +24,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ivr import IvrError, IvrPlan, plan_from_mapping
+from ivr import IvrError, IvrPlan, SurveyPlan, plan_from_mapping
 from routing import Centre, CentreError, centre_from_mapping
 
 DEFAULT_CENTRE_RESOURCE = "data/centre.toml"
 #: The top-level tables the IVR core reads; everything else is the routing core's.
-IVR_TABLES = ("ivr", "hours", "prompts")
+IVR_TABLES = ("ivr", "hours", "prompts", "survey")
 #: Top-level tables read by the centre itself, beside the two cores'.
 CENTRE_TABLES = ("callback",)
 
@@ -466,9 +467,24 @@ def ivr_mapping(plan: IvrPlan | None) -> dict[str, Any] | None:
         "agency_codes": len(plan.agency_codes),
         "menus": [{"menu": m.id, "prompt": m.prompt, "options": dict(m.options)} for m in plan.menus.values()],
         "hours": plan.hours.as_mapping(),
+        "announcements": None if plan.announcements is None else dataclasses.asdict(plan.announcements),
         "prompts": [
             {"prompt": prompt, "language": language, "seconds": text.seconds, "estimated": text.estimated}
             for prompt, texts in plan.prompts.items()
             for language, text in texts.items()
         ],
+        "survey": survey_mapping(plan.survey),
+    }
+
+
+def survey_mapping(survey: SurveyPlan | None) -> dict[str, Any] | None:
+    """A plain summary of the post-call survey for ``--json`` output (``None``: no survey)."""
+    if survey is None:
+        return None
+    return {
+        "questions": [{"question": q.id, "prompt": q.prompt, "low": q.low, "high": q.high} for q in survey.questions],
+        "score": survey.score,
+        "dissatisfied_at_most": survey.dissatisfied_at_most,
+        "satisfied_at_least": survey.satisfied_at_least,
+        "target": survey.target,
     }

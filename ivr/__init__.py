@@ -19,13 +19,17 @@ from ivr.errors import ClockError, InvalidEvent, IvrError, UnknownCall
 from ivr.events import CallArrived, CallerHungUp, DigitsPressed, Event, PromptFinished
 from ivr.hours import Hours, Window
 from ivr.phone import plausible_number
-from ivr.plan import FLOW_PROMPTS, GENERAL_QUEUE, IvrPlan, Language, Menu, Timeouts
+from ivr.plan import FLOW_PROMPTS, GENERAL_QUEUE, Announcements, IvrPlan, Language, Menu, Timeouts
 from ivr.prompts import PromptText, estimate_seconds
-from ivr.reading import hours_from_mapping, plan_from_mapping, prompts_from_mapping
+from ivr.reading import hours_from_mapping, plan_from_mapping, prompts_from_mapping, survey_from_mapping
+from ivr.survey import Answer, Survey, SurveyEnded, SurveyOffered, SurveyOutcome
+from ivr.survey_plan import Question, SurveyPlan
 
 __all__ = [
     "FLOW_PROMPTS",
     "GENERAL_QUEUE",
+    "Announcements",
+    "Answer",
     "CallArrived",
     "CallBack",
     "CallerHungUp",
@@ -45,10 +49,16 @@ __all__ = [
     "Play",
     "PromptFinished",
     "PromptText",
+    "Question",
     "Release",
     "Route",
     "Step",
     "StepKind",
+    "Survey",
+    "SurveyEnded",
+    "SurveyOffered",
+    "SurveyOutcome",
+    "SurveyPlan",
     "Timeouts",
     "UnknownCall",
     "Window",
@@ -57,4 +67,5 @@ __all__ = [
     "plan_from_mapping",
     "plausible_number",
     "prompts_from_mapping",
+    "survey_from_mapping",
 ]

@@ -8,11 +8,13 @@ listed in :data:`FLOW_PROMPTS`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ivr.hours import Hours
 from ivr.prompts import PromptText
+from ivr.survey_plan import SurveyPlan
 
 #: The queue every voice agent serves (``routing.GENERAL_QUEUE``; the two cores share the value, not the import).
 GENERAL_QUEUE = "general"
@@ -42,6 +44,24 @@ CALLBACK_THANKS = "callback_thanks"
 """The number is taken: thanks, goodbye."""
 GOODBYE = "goodbye"
 """After hours, no number left: goodbye."""
+
+QUEUE_POSITION = "queue_position"
+"""While queued: "you are number" (the position follows, spoken as a number)."""
+QUEUE_WAIT = "queue_wait"
+"""While queued: "your estimated wait is" (the minutes follow)."""
+QUEUE_MINUTES = "queue_minutes"
+"""While queued: "minutes", after the number of minutes."""
+QUEUE_SOON = "queue_soon"
+"""While queued: the wait rounds to less than a minute: "you will be answered shortly"."""
+#: Number words, ``number_0`` … ``number_20``: what a position or a wait is spoken with.
+NUMBER_WORDS = 20
+ANNOUNCEMENT_PROMPTS = (
+    QUEUE_POSITION,
+    QUEUE_WAIT,
+    QUEUE_MINUTES,
+    QUEUE_SOON,
+    *(f"number_{n}" for n in range(NUMBER_WORDS + 1)),
+)
 
 FLOW_PROMPTS = (
     WELCOME,
@@ -120,6 +140,43 @@ class Timeouts:
     agency_code_max_digits: int = 8
 
 
+@dataclass(frozen=True, slots=True)
+class Announcements:
+    """``[ivr.announcements]``: what a queued caller hears, and when.
+
+    The first announcement after ``after_s`` seconds in the queue, then one every
+    ``interval_s`` until an agent's phone rings. ``position`` says the caller's
+    place, ``wait`` the estimated wait, rounded up to ``round_min`` minutes.
+    """
+
+    after_s: float = 30.0
+    interval_s: float = 60.0
+    position: bool = True
+    wait: bool = True
+    round_min: int = 1
+
+    def pieces(self, position: int, wait_s: float) -> tuple[str, ...]:
+        """The prompts to play, in order: position and wait spoken with number words (above 20: "20")."""
+        out: list[str] = []
+        if self.position:
+            out += [QUEUE_POSITION, _number(position)]
+        if self.wait:
+            minutes = self.minutes(wait_s)
+            out += [QUEUE_SOON] if minutes == 0 else [QUEUE_WAIT, _number(minutes), QUEUE_MINUTES]
+        return tuple(out)
+
+    def minutes(self, wait_s: float) -> int:
+        """The wait as said: minutes, rounded up to a multiple of ``round_min`` (0 under half a minute)."""
+        if wait_s < 30:
+            return 0
+        step = self.round_min
+        return math.ceil(wait_s / 60 / step - 1e-9) * step
+
+
+def _number(n: int) -> str:
+    return f"number_{max(0, min(n, NUMBER_WORDS))}"
+
+
 #: The prompt safety timer waits this long beyond a prompt's duration for its PromptFinished.
 PROMPT_GRACE_S = 5.0
 #: The longest call-back number accepted (a longer one is invalid).
@@ -144,6 +201,10 @@ class IvrPlan:
     timeouts: Timeouts = Timeouts()
     agency_codes: Mapping[str, str] = field(default_factory=dict)
     hours: Hours = field(default_factory=Hours)
+    survey: SurveyPlan | None = None
+    """The post-call survey (``[survey]``), or ``None``: no survey."""
+    #: ``[ivr.announcements]``; ``None``: queued callers hear nothing.
+    announcements: Announcements | None = None
 
     @property
     def default_language(self) -> Language:
@@ -189,4 +250,8 @@ class IvrPlan:
         for menu in self.menus.values():
             if menu.prompt not in ids:
                 ids.append(menu.prompt)
+        if self.survey is not None:
+            ids.extend(p for p in self.survey.prompts if p not in ids)
+        if self.announcements is not None:
+            ids += ANNOUNCEMENT_PROMPTS
         return tuple(ids)

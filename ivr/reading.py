@@ -26,12 +26,14 @@ from ivr.plan import (
     LANGUAGE,
     MENU_KEYS,
     REPEAT_KEY,
+    Announcements,
     IvrPlan,
     Language,
     Menu,
     Timeouts,
 )
 from ivr.prompts import PromptText, estimate_seconds
+from ivr.survey_plan import Question, SurveyPlan, default_questions
 
 #: Ids: letters, digits, ``_ -`` (as ``routing.centre.ID_PATTERN``).
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
@@ -48,7 +50,9 @@ _IVR_KEYS = {
     "retries": "an integer",
     "agency_code_max_digits": "an integer",
     "menus": "[ivr.menus.<id>] tables",
+    "announcements": "an [ivr.announcements] table",
 }
+_ANNOUNCEMENT_KEYS = ("after_s", "interval_s", "position", "wait", "round_min")
 _MENU_KEYS = ("prompt", "options")
 _HOURS_KEYS = ("daily", *WEEKDAYS, "holidays")
 
@@ -382,9 +386,37 @@ def plan_from_mapping(
     menus, main = _menus(ivr, system_ids)
     hours = hours_from_mapping(doc.get("hours"))
     prompts = prompts_from_mapping(doc.get("prompts"), langs)
-    plan = IvrPlan(langs, prompts, menus, main, timeouts, dict(agency_codes), hours)
+    survey = survey_from_mapping(doc.get("survey"), timeouts)
+    announcements = announcements_from_mapping(ivr.get("announcements"))
+    plan = IvrPlan(
+        langs, prompts, menus, main, timeouts, dict(agency_codes), hours, survey=survey, announcements=announcements
+    )
     _check_prompts(plan)
     return plan
+
+
+def announcements_from_mapping(value: object, path: str = "ivr.announcements") -> Announcements | None:
+    """``[ivr.announcements]`` (``None``: no table, no announcements)."""
+    if value is None:
+        return None
+    table = _table(path, value, "a table")
+    _known_keys(path, table, _ANNOUNCEMENT_KEYS)
+    d = Announcements()
+    flags = {}
+    for key in ("position", "wait"):
+        flag = table.get(key, getattr(d, key))
+        if not isinstance(flag, bool):
+            raise IvrError(f"{path}.{key}", "wrong type", flag, "true or false")
+        flags[key] = flag
+    if not (flags["position"] or flags["wait"]):
+        raise IvrError(f"{path}.wait", "nothing to announce", False, "position = true or wait = true (or no table)")
+    return Announcements(
+        after_s=float(_number(f"{path}.after_s", table.get("after_s", d.after_s), 0, 3600)),
+        interval_s=float(_number(f"{path}.interval_s", table.get("interval_s", d.interval_s), 10, 3600)),
+        position=flags["position"],
+        wait=flags["wait"],
+        round_min=int(_number(f"{path}.round_min", table.get("round_min", d.round_min), 1, 30, integer=True)),
+    )
 
 
 def _check_prompts(plan: IvrPlan) -> None:
@@ -397,7 +429,13 @@ def _check_prompts(plan: IvrPlan) -> None:
                 raise IvrError(
                     f"ivr.menus.{users[0]}.prompt", "prompt not defined", prompt, f"a [prompts.{prompt}] table"
                 )
-            why = "the language menu" if prompt == LANGUAGE else "the IVR's flow"
+            why = (
+                "the language menu"
+                if prompt == LANGUAGE
+                else "the survey"
+                if plan.survey is not None and prompt in plan.survey.prompts
+                else "the IVR's flow"
+            )
             raise IvrError(f"prompts.{prompt}", f"missing prompt (used by {why})", None, f"a [prompts.{prompt}] table")
         for language in own:
             if language not in plan.prompts[prompt]:
@@ -407,3 +445,71 @@ def _check_prompts(plan: IvrPlan) -> None:
                     None,
                     f'{language} = "…"',
                 )
+
+
+# ----------------------------------------------------------------------
+# [survey]
+# ----------------------------------------------------------------------
+
+_SURVEY_KEYS = {
+    "enabled": "true or false",
+    "score": "the id of the question that gives the satisfaction score",
+    "dissatisfied_at_most": "an integer",
+    "satisfied_at_least": "an integer",
+    "target": "a share from 0 to 1",
+    "questions": "[[survey.questions]] tables",
+}
+_QUESTION_KEYS = ("id", "prompt", "low", "high")
+
+
+def survey_from_mapping(table: object, timeouts: Timeouts | None = None, path: str = "survey") -> SurveyPlan | None:
+    """Validate a ``[survey]`` table (``None``: no survey; ``enabled = false``: none either).
+
+    Without ``questions`` the default ones (satisfaction 1-5, solved 1/2).
+    """
+    if table is None:
+        return None
+    survey = _table(path, table, "a table")
+    _known_keys(path, survey, _SURVEY_KEYS)
+    enabled = survey.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise IvrError(f"{path}.enabled", "wrong type", enabled, "true or false")
+    if "questions" in survey:
+        raw = survey["questions"]
+        if not isinstance(raw, list) or not raw:
+            raise IvrError(f"{path}.questions", "wrong type", None, "one or more [[survey.questions]] tables")
+        if len(raw) > 9:
+            raise IvrError(f"{path}.questions", "too many questions", len(raw), "at most 9")
+        questions: list[Question] = []
+        for i, item in enumerate(raw):
+            where = f"{path}.questions[{i}]"
+            q = _table(where, item, "a table with id, prompt, low, high")
+            _known_keys(where, q, _QUESTION_KEYS)
+            for key in _QUESTION_KEYS:
+                if key not in q:
+                    raise IvrError(f"{where}.{key}", "missing required field", None, f"{key} = …")
+            qid = _id(f"{where}.id", q["id"], "a question id")
+            if any(other.id == qid for other in questions):
+                raise IvrError(f"{where}.id", "duplicate question id", qid, "ids used once")
+            prompt = _id(f"{where}.prompt", q["prompt"], "a prompt id")
+            low = int(_number(f"{where}.low", q["low"], 0, 9, integer=True))
+            high = int(_number(f"{where}.high", q["high"], low, 9, integer=True))
+            questions.append(Question(qid, prompt, low, high))
+        chosen = tuple(questions)
+    else:
+        chosen = default_questions()
+    score = _id(f"{path}.score", survey.get("score", chosen[0].id), "a question id")
+    scored = next((q for q in chosen if q.id == score), None)
+    if scored is None:
+        raise IvrError(f"{path}.score", "not one of the questions", score, "one of: " + ", ".join(q.id for q in chosen))
+    default_low = min(2, scored.high)
+    low = int(_number(f"{path}.dissatisfied_at_most", survey.get("dissatisfied_at_most", default_low),
+                      scored.low - 1, scored.high, integer=True))  # fmt: skip
+    default_high = min(4, scored.high)
+    high = int(_number(f"{path}.satisfied_at_least", survey.get("satisfied_at_least", default_high),
+                       low + 1, scored.high, integer=True))  # fmt: skip
+    target = float(_number(f"{path}.target", survey.get("target", 0.85), 0, 1))
+    if not enabled:
+        return None
+    t = timeouts or Timeouts()
+    return SurveyPlan(chosen, score, low, high, target, t.digit_timeout_s, t.retries)

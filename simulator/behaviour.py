@@ -38,6 +38,15 @@ class CallerBehaviour:
       chance a caller answers each call-back dial (the others let it ring out).
     * ``think_s``: how long after a prompt ends a caller presses a key (mean,
       exponential); ``inter_digit_s``: the gap between keys of a code.
+    * The post-call survey (after the agent hangs up): ``survey_consent`` is
+      the share who press 1 to take it (the others let the offer pass);
+      ``survey_hangup`` the chance, at each survey prompt, of hanging up.
+      The score: a draw from ``survey_scores`` (weights of 1, 2, … up to the
+      question's top score), then one point lower for each full
+      ``survey_wait_penalty_s`` seconds the caller waited in the queue (never
+      below the lowest; 0: the wait does not matter), so dissatisfaction
+      follows the service. Any other question: its lowest key (``1``, yes)
+      with ``survey_solved``, else another of its keys.
     """
 
     menu_right: float = 0.92
@@ -50,8 +59,17 @@ class CallerBehaviour:
     inter_digit_s: float = 0.4
     callback_in_queue: float = 0.3
     callback_answer: float = 0.85
+    survey_consent: float = 0.6
+    survey_hangup: float = 0.02
+    survey_scores: tuple[float, ...] = (0.03, 0.04, 0.08, 0.30, 0.55)
+    survey_wait_penalty_s: float = 120.0
+    survey_solved: float = 0.85
 
     def __post_init__(self) -> None:
+        if not self.survey_scores or any(w < 0 for w in self.survey_scores) or sum(self.survey_scores) <= 0:
+            raise ValueError("survey_scores must give at least one positive weight, none negative")
+        if self.survey_wait_penalty_s < 0:
+            raise ValueError(f"survey_wait_penalty_s must not be negative, got {self.survey_wait_penalty_s}")
         for name in (
             "menu_right",
             "menu_invalid",
@@ -60,6 +78,9 @@ class CallerBehaviour:
             "callback_accept",
             "callback_in_queue",
             "callback_answer",
+            "survey_consent",
+            "survey_hangup",
+            "survey_solved",
         ):
             value = getattr(self, name)
             if not 0 <= value <= 1:
@@ -71,6 +92,18 @@ class CallerBehaviour:
         for name in ("think_s", "inter_digit_s"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative, got {getattr(self, name)}")
+
+    def survey_score(self, draw: float, waited_s: float, low: int, high: int) -> int:
+        """The score a caller gives (``draw`` uniform in [0, 1)) after waiting ``waited_s`` in the queue."""
+        weights = self.survey_scores[: high - low + 1]
+        total, running, index = sum(weights), 0.0, len(weights) - 1
+        for i, w in enumerate(weights):
+            running += w
+            if draw * total < running:
+                index = i
+                break
+        drop = int(waited_s // self.survey_wait_penalty_s) if self.survey_wait_penalty_s > 0 else 0
+        return max(low, low + index - drop)
 
     @property
     def menu_none(self) -> float:

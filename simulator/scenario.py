@@ -521,12 +521,15 @@ _CALLER_SHARES = (
     "callback_accept",
     "callback_in_queue",
     "callback_answer",
+    "survey_consent",
+    "survey_hangup",
+    "survey_solved",
 )
-_CALLER_SECONDS = ("think_s", "inter_digit_s")
+_CALLER_SECONDS = ("think_s", "inter_digit_s", "survey_wait_penalty_s")
 
 
 def _callers(doc: Mapping[str, Any], centre: Centre) -> CallerBehaviour:
-    _only("callers", doc, {*_CALLER_SHARES, *_CALLER_SECONDS, "languages"})
+    _only("callers", doc, {*_CALLER_SHARES, *_CALLER_SECONDS, "languages", "survey_scores"})
     values: dict[str, Any] = {}
     for key in _CALLER_SHARES:
         if key in doc:
@@ -554,6 +557,14 @@ def _callers(doc: Mapping[str, Any], centre: Centre) -> CallerBehaviour:
                 "a positive weight for one of " + ", ".join(spoken) + " (others are left out)",
             )
         values["languages"] = mix
+    if "survey_scores" in doc:
+        scores = doc["survey_scores"]
+        if not isinstance(scores, list) or not 1 <= len(scores) <= 10:
+            raise ScenarioError("callers.survey_scores", "wrong type", None, "1-10 weights, of scores 1, 2, …")
+        weights = tuple(_number(f"callers.survey_scores[{i}]", w, minimum=0) for i, w in enumerate(scores))
+        if sum(weights) <= 0:
+            raise ScenarioError("callers.survey_scores", "all zero", None, "at least one positive weight")
+        values["survey_scores"] = weights
     defaults = CallerBehaviour()
     right = values.get("menu_right", defaults.menu_right)
     invalid = values.get("menu_invalid", defaults.menu_invalid)

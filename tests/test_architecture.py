@@ -73,7 +73,7 @@ BREAKS = [
     ("rooms", "cti/casework/cases.py", "import cti.store"),
     ("rooms", "cti/clock.py", "import cti.casework.privacy"),
     ("rooms", "recorder/__init__.py", "import console"),
-    ("cli-on-top", "cti/live/bus.py", "import cti.cli.main"),
+    ("cli-on-top", "cti/live/bus.py", "import cti.cli.run"),
     ("bus-clients", "console/__init__.py", "import cti.live.server"),
     ("bus-clients", "recorder/__init__.py", "import cti.live.demo"),
     ("sql-in-the-store", "cti/live/pbx.py", "import sqlite3"),

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from cti.casework.people_csv import read_people_csv
-from cti.cli.main import main
+from cti.cli import main
 from cti.config import load_default
 
 ROOT = Path(__file__).resolve().parents[1]

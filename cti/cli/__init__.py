@@ -1,6 +1,6 @@
 """The ``cti`` command line: the top of the house; nothing imports it.
 
-* :mod:`cti.cli.main` — run a command; refused input, Ctrl-C and SIGTERM to
+* :mod:`cti.cli.run` — run a command; refused input, Ctrl-C and SIGTERM to
   one line and an exit status (docs/cli.md);
 * :mod:`cti.cli.signals` — how Ctrl-C and SIGTERM stop a command;
 * :mod:`cti.cli.parser` — every command, option and help text;
@@ -31,7 +31,7 @@ EXIT_INTERRUPTED = 130
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``cti``; Ctrl-C while it is still loading is an interrupt like any other (one line, 130)."""
     try:
-        from cti.cli.main import main as run
+        from cti.cli.run import main as run
     except KeyboardInterrupt:
         print("cti: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -289,6 +289,8 @@ _LABELS = {
     "reason": "why: {}",
     "wait_s": "waited {} s",
     "talk_s": "talked {} s",
+    "estimate_s": "estimate {} s",
+    "naive_s": "naive {} s",
     "last_state": "last known state {}",
     "language": "language {}",
     "step": "{}",

@@ -144,6 +144,23 @@ def print_ivr(plan: IvrPlan | None, centre: Centre, console: Console | None = No
         rows.append([menu.id, "0", GENERAL_QUEUE, Text("any agent", style="dim")])
     columns = (Column("menu"), Column("key", justify="center"), Column("leads to"), Column("name", wrap=True))
     print_table(console, f"Menus: from {plan.main!r}; * repeats a menu", columns, rows)
+    survey = plan.survey
+    if survey is None:
+        console.print("Survey: none (no [survey] table, or enabled = false)")
+    else:
+        questions = ", ".join(f"{q.id} {q.low}-{q.high}" for q in survey.questions)
+        console.print(
+            f"Survey after the agent hangs up (press 1 to take it): {escape(questions)}; "
+            f"{survey.score} ≤ {survey.dissatisfied_at_most} opens a call-back case for the supervisors; "
+            f"satisfied ≥ {survey.satisfied_at_least}, target {survey.target:.0%}"
+        )
+    said = plan.announcements
+    if said is not None:
+        what = " and ".join(w for w, on in (("place", said.position), ("wait", said.wait)) if on)
+        console.print(
+            f"Queue announcements: the {what}, first after {said.after_s:g} s in the queue, then every "
+            f"{said.interval_s:g} s" + (f"; the wait rounded up to {said.round_min} min" if said.wait else "")
+        )
     texts = [text for texts in plan.prompts.values() for text in texts.values()]
     estimated = sum(1 for text in texts if text.estimated)
     console.print(

@@ -30,6 +30,7 @@ from cti.live.traffic import TrafficProfile
 from cti.store import DatabaseError
 from ivr import IvrPlan, LocalTime
 from routing.centre import Centre
+from routing.estimate import EstimateErrors
 from simulator.behaviour import CallerBehaviour
 from simulator.scenario import Scenario, hhmm
 
@@ -157,6 +158,8 @@ def demo_command(args: argparse.Namespace) -> int:
                 "cases": dict(sorted(result.cases.items())),
                 "ivr": result.ivr.as_dict(),
                 "callbacks": result.callbacks.as_dict(),
+                "survey": result.survey.as_dict() if result.survey is not None else None,
+                "announcements": result.estimates.as_dict(),
             },
         )
     if not args.quiet:
@@ -180,7 +183,17 @@ def demo_command(args: argparse.Namespace) -> int:
         title = f"Run {result.run_id}: {span} ({centre.info.timezone}), seed {seed}, speed {pace}"
         if day.scenario is not None:
             title += f", scenario {day.scenario.name!r}"
-        print_summary(out, result.summary, centre, title, ivr=result.ivr, plan=loaded.ivr, callbacks=result.callbacks)
+        print_summary(
+            out,
+            result.summary,
+            centre,
+            title,
+            ivr=result.ivr,
+            plan=loaded.ivr,
+            callbacks=result.callbacks,
+            survey=result.survey,
+        )
+        _print_estimates(out, loaded.ivr, result.estimates)
         out.print(cases_line(result.cases, result.people_added), highlight=False)
         pop = "" if result.example_call is None else f"a screen pop:   cti calls show {result.example_call} --db {db}\n"
         out.print(
@@ -291,6 +304,22 @@ def expected_calls(profile: TrafficProfile, start: float, seconds: float, tz: Zo
         total += profile.calls_per_hour(into_day) * step / 3600.0
         t += max(step, 1e-6)
     return total
+
+
+def _print_estimates(out: Console, plan: IvrPlan | None, errors: EstimateErrors) -> None:
+    if plan is not None and plan.announcements is not None:
+        out.print(estimates_line(errors), highlight=False)
+
+
+def estimates_line(errors: EstimateErrors) -> str:
+    """The queue announcements' wait estimates against the waits that followed them."""
+    if not errors.estimates:
+        return "Queue announcements: no caller who heard one was then answered (nothing to measure)."
+    return (
+        f"Queue announcements: {errors.estimates} wait estimates given to callers then answered; mean wait after "
+        f"them {errors.mean_wait_s:.1f} s; mean absolute error {errors.mae_s:.1f} s ({errors.mae_share:.0%} of "
+        f"the mean wait), naive position × AHT ÷ agents {errors.naive_mae_s:.1f} s ({errors.naive_share:.0%})."
+    )
 
 
 def cases_line(cases: dict[str, int], people_added: int) -> str:

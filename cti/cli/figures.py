@@ -11,6 +11,7 @@ from cti.cli.tables import Column, print_table
 from ivr import GENERAL_QUEUE, IvrPlan
 from ivr.figures import IvrFigures
 from ivr.plan import GENERAL_KEY
+from ivr.survey_figures import SurveyFigures
 from routing.centre import Centre
 from routing.figures import AgentFigures, CallbackFigures, Figures, SiteFigures, Summary
 from simulator.results import Estimate
@@ -59,6 +60,7 @@ def print_summary(
     ivr: IvrFigures | None = None,
     plan: IvrPlan | None = None,
     callbacks: CallbackFigures | None = None,
+    survey: SurveyFigures | None = None,
 ) -> None:
     """The queue figures (total, by site, agent and system), then the IVR's if a call reached the IVR (its
     menu choices named after what each key leads to in ``plan``, the centre's IVR), then the call-backs
@@ -91,6 +93,8 @@ def print_summary(
         print_ivr(console, ivr, menu_targets(plan) if plan is not None else {})
     if callbacks is not None and callbacks.requested:
         print_callbacks(console, callbacks)
+    if survey is not None:
+        print_survey(console, survey)
 
 
 _CALLBACK_COLUMNS = (
@@ -120,6 +124,38 @@ def print_callbacks(console: Console, figures: CallbackFigures) -> None:
         "A call-back is offered once, when it entered the queue; completed ones count as answered (their wait for "
         "service level and ASA runs from queue entry to the caller's answer), failed ones as abandoned; the wait "
         "here runs from the request to the agent's answer.",
+        style="dim",
+    )
+
+
+_SURVEY_COLUMNS = (
+    Column("offered", justify="right"),
+    Column("taken", justify="right"),
+    Column("completed", justify="right"),
+    Column("average score", justify="right", wrap=True),
+    Column("satisfied", justify="right"),
+    Column("target", justify="right"),
+    Column("dissatisfied (call back)", justify="right", wrap=True),
+)
+
+
+def print_survey(console: Console, survey: SurveyFigures) -> None:
+    """The post-call survey's figures (docs/live-centre.md, "The post-call survey")."""
+    met = {None: "", True: " ✓", False: " ✗"}[survey.meets_target]
+    row = [
+        str(survey.offered),
+        str(survey.taken),
+        str(survey.completed),
+        "-" if survey.average_score is None else f"{survey.average_score:.2f}",
+        _pct(survey.satisfied_share) + met,
+        _pct(survey.target),
+        str(survey.dissatisfied),
+    ]
+    print_table(console, "Post-call survey", _SURVEY_COLUMNS, [row], hint=_HINT)
+    console.print(
+        "offered = answered calls the agent ended with the caller on the line; taken = pressed 1; "
+        f"completed = every question answered; satisfied = score ≥ {survey.satisfied_at_least} ÷ scores; "
+        f"dissatisfied = score ≤ {survey.dissatisfied_at_most}: a call-back case for the supervisors.",
         style="dim",
     )
 

@@ -46,12 +46,14 @@ from cti.live.roles import seed_staff
 from cti.live.server import CtiServer
 from cti.live.traffic import TrafficGenerator, TrafficProfile
 from cti.store import Recovery, Store
-from cti.store.figures import run_callbacks, run_ivr, run_summary
+from cti.store.figures import run_callbacks, run_estimates, run_ivr, run_summary, run_survey
 from cti.store.lease import LeaseLost
 from ivr import IvrPlan
 from ivr.figures import IvrFigures
+from ivr.survey_figures import SurveyFigures
 from routing import Router
 from routing.centre import Centre
+from routing.estimate import EstimateErrors
 from routing.figures import CallbackFigures, Summary, callback_figures
 from simulator.behaviour import CallerBehaviour
 
@@ -129,6 +131,10 @@ class DemoResult:
     ivr: IvrFigures = field(default_factory=IvrFigures)
     #: Call-backs keeping their place (``requested`` 0: none was asked for).
     callbacks: CallbackFigures = field(default_factory=lambda: callback_figures(()))
+    #: The post-call survey's figures; None: the centre has no survey.
+    survey: SurveyFigures | None = None
+    #: The queue announcements' wait estimates against the waits that followed (none without announcements).
+    estimates: EstimateErrors = field(default_factory=lambda: EstimateErrors(0, 0.0, 0.0, 0.0))
 
 
 def default_start(timezone: str, hour: int = 10, lasting_s: float = 3 * 3600.0) -> float:
@@ -243,7 +249,7 @@ async def _demo(settings: DemoSettings, clock: Clock) -> DemoResult:
         stopped = stop.signal if stop is not None else None
         ended, stopped_calls = await _close_run(store, run_id, max(clock.now(), start), stopped, log)
         summary = await run_summary(store, centre, run_id, ended)
-        ivr = await run_ivr(store, run_id)
+        ivr, survey, estimates = await _ivr_figures(store, run_id, settings.ivr)
         callbacks = await run_callbacks(store, run_id)
         cases = await store.case_counts(run_id)
         example = await _example_call(store, run_id)
@@ -263,7 +269,18 @@ async def _demo(settings: DemoSettings, clock: Clock) -> DemoResult:
         stopped_calls=stopped_calls,
         ivr=ivr,
         callbacks=callbacks,
+        survey=survey,
+        estimates=estimates,
     )
+
+
+async def _ivr_figures(
+    store: Store, run_id: int, plan: IvrPlan | None
+) -> tuple[IvrFigures, SurveyFigures | None, EstimateErrors]:
+    """The run's figures of the menus, the post-call survey (None: no survey) and the queue's wait estimates."""
+    ivr = await run_ivr(store, run_id)
+    survey = await run_survey(store, run_id, plan.survey) if plan is not None and plan.survey else None
+    return ivr, survey, await run_estimates(store, run_id)
 
 
 @contextlib.asynccontextmanager

@@ -529,6 +529,8 @@ class Stats(Message, frozen=True, tag="stats"):
     ivr_abandoned: Count = 0
     after_hours: Count = 0
     after_hours_callback: Count = 0
+    # The post-call survey: callers in it now (the agents are already free)
+    in_survey: Count = 0
 
 
 class ServerStatus(Message, frozen=True, tag="server-status"):

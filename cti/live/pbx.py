@@ -23,12 +23,18 @@ in a queue or talks to an agent go no further (they are the caller's
 business, heard in the call).
 
 **Prompts in the queue.** Once the menus have routed a call (``queue``) the
-line may still hear a prompt (the call-back offer): a ``play`` for a queued
-line plays without taking it back into the menus, and once a prompt that
-collects has played there, the caller's keys are passed on as ``digits``
-(the server judges whether they came in time). Ringing an agent or
-connecting stops the prompt and the keys. The ``release`` that follows a call-back
-request frees the line as any other.
+line may still hear prompts, and it stays queued while they play. A ``play``
+that does not collect is a piece of a queue announcement (position,
+estimated wait): it does not cut what plays but follows it, and no
+``prompt-done`` is reported. A ``play`` that collects (the call-back offer,
+and the thanks after a request) is the line's own prompt: it cuts any
+announcement playing, ends with ``prompt-done``, and from then on the
+caller's keys are passed on as ``digits`` (the server judges whether they
+came in time; a key does not cut the prompt, the server's next ``play``
+does); announcement pieces asked for while it plays follow it. Ringing an
+agent, connecting or releasing the line stops the prompts and the keys.
+The ``release`` that follows a call-back request frees the line as any
+other.
 
 **Call-backs.** On ``dial-out`` the PBX calls the caller back on the call's
 own id: a new line, ringing the caller (``callback-ringing`` on the trunk)
@@ -106,8 +112,9 @@ class SimPbx:
         self.lines: dict[str, tuple[Line, str | None]] = {}
         #: The prompt playing on each line that has one.
         self.playing: dict[str, _Playing] = {}
-        #: Lines the menus have routed to a queue (they may hear a prompt there, see ``_play_in_queue``).
-        self.queued: set[str] = set()
+        #: Lines the menus queued (prompts may play there), and when each one's prompts end (0: none playing).
+        self.queued: dict[str, float] = {}
+        self._announcing: dict[str, list[Cancellable]] = {}
         #: Queued lines whose keys reach the server (a prompt that collects has played there).
         self.listening: set[str] = set()
         #: Call-backs ringing the caller: call id -> the timer of ``ring_s``.
@@ -123,6 +130,9 @@ class SimPbx:
         finally:
             for playing in self.playing.values():
                 playing.timer.cancel()
+            for timers in self._announcing.values():
+                for timer in timers:
+                    timer.cancel()
             for timer in self.dialling.values():
                 timer.cancel()
             self.bus.unsubscribe(sub)
@@ -172,7 +182,7 @@ class SimPbx:
         if line is None:
             return  # already released by the centre: nothing to report
         self._stop_prompt(msg.call_id)
-        self.queued.discard(msg.call_id)
+        self.queued.pop(msg.call_id, None)
         self.listening.discard(msg.call_id)
         if line[0] is Line.DIALLING:  # the caller turned the call-back down
             self._outbound_failed(msg.call_id, "rejected")
@@ -204,7 +214,10 @@ class SimPbx:
             self.bus.publish(m.ERRORS, m.refusal("unknown-prompt", reason, topic))
             return
         if msg.call_id in self.queued:
-            self._play_in_queue(msg, seconds)
+            if msg.collect:
+                self._play_in_queue(msg, seconds)
+            else:
+                self._announce(msg, seconds)
             return
         self._stop_prompt(msg.call_id)
         self.lines[msg.call_id] = (Line.IVR, None)
@@ -219,19 +232,21 @@ class SimPbx:
         )
 
     def _play_in_queue(self, msg: m.Play, seconds: float) -> None:
-        """A prompt for a line waiting in a queue: it stays queued; no prompt while an agent's phone rings or talks."""
+        """A collecting prompt for a queued line: it cuts any announcement, and announcement pieces follow it.
+
+        The line stays queued and listens (its keys reach the server). No prompt while an agent's phone rings.
+        """
         state, _ = self.lines[msg.call_id]
         if state is not Line.WAITING:
             return  # ringing or connected: the agent comes first
         self._stop_prompt(msg.call_id)
         done = functools.partial(self._prompt_done, msg.call_id, msg.prompt, msg.language)
         assert self.clock is not None
-        timer = self.clock.call_at(self.clock.now() + seconds, done)
+        end = self.clock.now() + seconds
+        timer = self.clock.call_at(end, done)
         self.playing[msg.call_id] = _Playing(msg.prompt, msg.language, msg.collect, timer)
-        if msg.collect:
-            self.listening.add(msg.call_id)
-        else:
-            self.listening.discard(msg.call_id)
+        self.queued[msg.call_id] = end  # a piece asked for meanwhile starts after it
+        self.listening.add(msg.call_id)
         self.bus.publish(
             m.trunk_ev(msg.call_id),
             m.PromptPlaying(
@@ -240,12 +255,12 @@ class SimPbx:
         )
 
     def _keys_in_queue(self, msg: m.Dtmf) -> None:
-        """Keys from a queued line reach the server once a collecting prompt has played there (barge-in too)."""
+        """Keys from a queued line reach the server once a collecting prompt has played there.
+
+        They do not cut the prompt playing (the server's next ``play`` does).
+        """
         if msg.call_id not in self.listening or self.lines[msg.call_id][0] is not Line.WAITING:
             return
-        playing = self.playing.get(msg.call_id)
-        if playing is not None and playing.collect:
-            self._stop_prompt(msg.call_id)
         self.bus.publish(m.pbx_ev(msg.call_id), m.Digits(call_id=msg.call_id, digits=msg.digits))
 
     def _dial_out(self, msg: m.DialOut) -> None:
@@ -254,6 +269,8 @@ class SimPbx:
         if line is not None and line[0] is Line.WAITING:
             # Still on the line (hearing the thanks): no need to ring, the caller is there.
             self._stop_prompt(msg.call_id)
+            self.queued.pop(msg.call_id, None)
+            self.listening.discard(msg.call_id)
             self.lines[msg.call_id] = (Line.PICKED_UP, msg.agent_id)
             self.bus.publish(m.pbx_ev(msg.call_id), m.OutboundAnswered(call_id=msg.call_id))
             return
@@ -287,6 +304,28 @@ class SimPbx:
             timer.cancel()
         self.bus.publish(m.pbx_ev(call_id), m.OutboundFailed(call_id=call_id, reason=reason))
 
+    def _announce(self, msg: m.Play, seconds: float) -> None:
+        """One piece of an announcement to a queued line: after the pieces already playing."""
+        assert self.clock is not None
+        now = self.clock.now()
+        start = max(now, self.queued[msg.call_id])
+        self.queued[msg.call_id] = start + seconds
+        timers = self._announcing.setdefault(msg.call_id, [])
+        timers.append(self.clock.call_at(start + seconds, functools.partial(self._piece_done, msg.call_id)))
+        self.bus.publish(
+            m.trunk_ev(msg.call_id),
+            m.PromptPlaying(
+                call_id=msg.call_id, prompt=msg.prompt, language=msg.language, seconds=seconds, collect=False
+            ),
+        )
+
+    def _piece_done(self, call_id: str) -> None:
+        timers = self._announcing.get(call_id)
+        if timers:
+            timers.pop(0)
+            if not timers:
+                del self._announcing[call_id]
+
     def _prompt_done(self, call_id: str, prompt: str, language: str) -> None:
         playing = self.playing.get(call_id)
         if playing is None or (playing.prompt, playing.language) != (prompt, language):
@@ -298,6 +337,10 @@ class SimPbx:
         playing = self.playing.pop(call_id, None)
         if playing is not None:
             playing.timer.cancel()
+        for timer in self._announcing.pop(call_id, ()):
+            timer.cancel()
+        if call_id in self.queued:
+            self.queued[call_id] = 0.0
 
     def _control(self, msg: m.Ring | m.StopRinging | m.Connect | m.Release | m.Queue) -> None:
         line = self.lines.get(msg.call_id)
@@ -308,7 +351,7 @@ class SimPbx:
             if state is Line.IVR:  # out of the menus: no prompt, and keys go no further
                 self._stop_prompt(msg.call_id)
                 self.lines[msg.call_id] = (Line.WAITING, None)
-                self.queued.add(msg.call_id)
+            self.queued[msg.call_id] = 0.0
         elif isinstance(msg, m.Ring):
             self._stop_prompt(msg.call_id)
             self.listening.discard(msg.call_id)
@@ -318,13 +361,13 @@ class SimPbx:
                 self.lines[msg.call_id] = (Line.WAITING, None)
         elif isinstance(msg, m.Connect):
             self._stop_prompt(msg.call_id)
-            self.queued.discard(msg.call_id)
+            self.queued.pop(msg.call_id, None)
             self.listening.discard(msg.call_id)
             self.lines[msg.call_id] = (Line.CONNECTED, msg.agent_id)
             self.bus.publish(m.trunk_ev(msg.call_id), m.CallConnected(call_id=msg.call_id, agent_id=msg.agent_id))
         else:
             self._stop_prompt(msg.call_id)
-            self.queued.discard(msg.call_id)
+            self.queued.pop(msg.call_id, None)
             self.listening.discard(msg.call_id)
             timer = self.dialling.pop(msg.call_id, None)
             if timer is not None:

@@ -36,6 +36,13 @@ own stream, seeded by the run's seed and the call id), and then waits for
 the line to be released, patience no longer running. When the centre calls
 back (``callback-ringing``) they pick up with ``callback_answer``, after a
 few seconds, and are on the line until it is released.
+
+**The post-call survey** (a centre with ``[survey]``): when its agent hangs
+up, a caller still on the line hears the consent prompt and takes the survey
+with ``survey_consent`` (presses 1 after the prompt) or lets it pass; it
+scores the call from ``survey_scores``, lower the longer it waited in the
+queue (``survey_wait_penalty_s``), answers other questions yes with
+``survey_solved``, and at each survey prompt may hang up (``survey_hangup``).
 """
 
 from __future__ import annotations
@@ -58,6 +65,8 @@ from cti.live import messages as m
 from cti.live.bots import Cancellable, Timekeeper, draw
 from cti.live.bus import Bus
 from ivr.plan import AGENCY, CALLBACK_NUMBER, CALLBACK_OFFER, END_KEY, LANGUAGE, MENU_KEYS
+from ivr.survey import CONSENT_KEY as SURVEY_CONSENT_KEY
+from ivr.survey_plan import CONSENT as SURVEY_CONSENT
 from simulator.behaviour import CallerBehaviour
 from simulator.profile import DEFAULT_HOURLY, DEFAULT_SYSTEM_WEIGHTS
 from simulator.scenario import DAY_S, DEFAULT_PATIENCE, Distribution, Scenario
@@ -224,6 +233,15 @@ class _InMenus:
     queued: bool = False
 
 
+@dataclass(slots=True)
+class _Rating:
+    """A caller talking to an agent, or in the survey after: their stream and how long they waited in the queue."""
+
+    rng: random.Random
+    waited_s: float
+    pending: Cancellable | None = None
+
+
 class MenuMap:
     """What a caller knows of the centre's menus: which key leads towards each system, and the agency codes."""
 
@@ -303,6 +321,10 @@ class TrafficGenerator:
         )
         #: Callers in the menus (until their call enters a queue or ends).
         self.in_menus: dict[str, _InMenus] = {}
+        #: The survey, if the centre has one; callers queued (since when) and connected (who may rate the call).
+        self.survey = plan.survey if plan is not None else None
+        self.queued_at: dict[str, tuple[float, random.Random]] = {}
+        self.rating: dict[str, _Rating] = {}
         topics = [f"{m.PREFIX}/trunk/+/ev"] + ([f"{m.PREFIX}/calls/+"] if plan is not None else [])
         self._sub = bus.subscribe(*topics)
 
@@ -323,11 +345,15 @@ class TrafficGenerator:
                 for delivery in await self._sub.batch():
                     msg = delivery.message
                     if isinstance(msg, m.CallConnected):
+                        self._connected(msg.call_id)
                         self._stop_waiting(msg.call_id, keep=True)
                     elif isinstance(msg, m.CallReleased):
+                        self._forget_rating(msg.call_id)
                         self._stop_waiting(msg.call_id, keep=False)
                     elif isinstance(msg, m.PromptPlaying):
-                        if msg.prompt == OFFER_PROMPT:
+                        if msg.call_id in self.rating:
+                            self._survey_prompt(msg)
+                        elif msg.prompt == OFFER_PROMPT:
                             self._callback_offered(msg)
                         else:
                             self._prompt(msg)
@@ -487,6 +513,8 @@ class TrafficGenerator:
         if who is None or call_id not in self.outstanding:
             return
         self._cancel(who)
+        if self.survey is not None:
+            self.queued_at[call_id] = (self.clock.now(), who.rng)
         self.outstanding[call_id] = (
             self.clock.call_at(self.clock.now() + who.patience, lambda: self._give_up(call_id))
             if math.isfinite(who.patience)
@@ -543,7 +571,61 @@ class TrafficGenerator:
 
     # ------------------------------------------------------------------
 
+    # ------------------------------------------------------------------
+    # The post-call survey
+    # ------------------------------------------------------------------
+
+    def _connected(self, call_id: str) -> None:
+        queued = self.queued_at.pop(call_id, None)
+        if queued is not None:
+            self.rating[call_id] = _Rating(queued[1], self.clock.now() - queued[0])
+
+    def _forget_rating(self, call_id: str) -> None:
+        self.queued_at.pop(call_id, None)
+        rating = self.rating.pop(call_id, None)
+        if rating is not None and rating.pending is not None:
+            rating.pending.cancel()
+
+    def _survey_prompt(self, msg: m.PromptPlaying) -> None:
+        """A survey prompt starts: the caller may hang up during it, or answer after it."""
+        survey = self.survey
+        who = self.rating[msg.call_id]
+        if survey is None:
+            return
+        if who.pending is not None:
+            who.pending.cancel()
+            who.pending = None
+        b = self.behaviour
+        rng = who.rng
+        now = self.clock.now()
+        if rng.random() < b.survey_hangup:
+            who.pending = self.clock.call_at(now + rng.uniform(0, msg.seconds), lambda: self._give_up(msg.call_id))
+            return
+        if not msg.collect:
+            return
+        keys: str | None = None
+        if msg.prompt == SURVEY_CONSENT:
+            keys = SURVEY_CONSENT_KEY if rng.random() < b.survey_consent else None
+        else:
+            question = next((q for q in survey.questions if q.prompt == msg.prompt), None)
+            if question is None:
+                return  # the invalid or no-input prompt: the question follows
+            if question.id == survey.score:
+                keys = str(b.survey_score(rng.random(), who.waited_s, question.low, question.high))
+            elif rng.random() < b.survey_solved or question.high == question.low:
+                keys = str(question.low)
+            else:
+                keys = str(rng.randint(question.low + 1, question.high))
+        if keys is None:
+            return
+        think = rng.expovariate(1 / b.think_s) if b.think_s > 0 else 0.0
+        call_id = msg.call_id
+        who.pending = self.clock.call_at(
+            now + msg.seconds + think, lambda: self.bus.publish(m.TRUNK_IN, m.Dtmf(call_id=call_id, digits=keys))
+        )
+
     def _give_up(self, call_id: str) -> None:
+        self._forget_rating(call_id)
         who = self.in_menus.pop(call_id, None)
         if who is not None:
             self._cancel(who)

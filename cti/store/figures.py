@@ -16,8 +16,11 @@ from collections.abc import Iterable
 from cti.store import CallRecord, Journal, JournalEntry, Outcome, Store
 from ivr.commands import StepKind
 from ivr.figures import IvrCall, IvrFigures, IvrStep, ivr_figures
+from ivr.survey_figures import SurveyFigures, SurveyRecord, survey_figures
+from ivr.survey_plan import SurveyPlan
 from routing.centre import Centre
 from routing.commands import Rule
+from routing.estimate import EstimateErrors, EstimateRow, estimate_errors, rows_from
 from routing.figures import (
     CallbackFacts,
     CallbackFigures,
@@ -128,6 +131,22 @@ def ivr_calls(calls: Iterable[CallRecord], journal: Iterable[JournalEntry]) -> l
     return found
 
 
+async def run_estimates(store: Store, run_id: int) -> EstimateErrors:
+    """The error of the queue announcements' wait estimates (:mod:`routing.estimate`) in one run."""
+    return estimate_errors(estimate_rows(await store.calls(run_id), await store.run_journal(run_id)))
+
+
+def estimate_rows(calls: Iterable[CallRecord], journal: Iterable[JournalEntry]) -> list[EstimateRow]:
+    """Every ``ANNOUNCE`` of a call that was then answered, with the wait that followed it (to ``answered_at``)."""
+    answered = {c.call_id: c.answered_at for c in calls if c.answered_at is not None}
+    announced = [
+        (e.call_id, e.at, float(e.data.get("estimate_s", 0.0)), float(e.data.get("naive_s", 0.0)))
+        for e in journal
+        if e.event == Journal.ANNOUNCE
+    ]
+    return rows_from(announced, answered)
+
+
 def _text(value: object) -> str | None:
     return None if value is None or value == "" else str(value)
 
@@ -165,3 +184,25 @@ def offers(journal: Iterable[JournalEntry]) -> list[OfferFacts]:
     # still ringing or talking when the journal stops (the call was interrupted): offered, neither answered nor missed
     found += [OfferFacts(agent, backup=backup) for agent, backup in (*ringing.values(), *talking.values())]
     return found
+
+
+async def run_survey(store: Store, run_id: int, plan: SurveyPlan) -> SurveyFigures:
+    """The post-call survey figures of one run (:mod:`ivr.survey_figures`), from its ``surveys`` rows."""
+    return survey_figures(
+        survey_records(await store.surveys(run_id), plan.score),
+        satisfied_at_least=plan.satisfied_at_least,
+        dissatisfied_at_most=plan.dissatisfied_at_most,
+        target=plan.target,
+    )
+
+
+def survey_records(rows: Iterable[tuple[object, ...]], score_question: str) -> list[SurveyRecord]:
+    """:meth:`Store.surveys` rows (one per answer) as one :class:`SurveyRecord` per survey, in call order."""
+    found: dict[str, SurveyRecord] = {}
+    for call_id, consented, outcome, _agent, _system, _agency, _case, question, answer in rows:
+        key = str(call_id)
+        record = found.get(key) or SurveyRecord(key, bool(consented), None if outcome is None else str(outcome))
+        if question == score_question and isinstance(answer, int):
+            record = SurveyRecord(record.call_id, record.consented, record.outcome, answer)
+        found[key] = record
+    return list(found.values())

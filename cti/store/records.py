@@ -47,6 +47,7 @@ class Journal(StrEnum):
     CALLBACKDIAL = "CALLBACKDIAL"  # an agent accepted the call-back: the PBX dials; data1 the try (1, 2, ...)
     CALLBACKNOANSWER = "CALLBACKNOANSWER"  # a dial went unanswered; data1 the try, data2 why, data3 retry time
     CALLBACKFAILED = "CALLBACKFAILED"  # the last dial went unanswered: ended, a call-back case left; data1 dials
+    ANNOUNCE = "ANNOUNCE"  # queued caller told place and wait; data1 position, data2 estimate s, data3 naive s
 
 
 #: What data1..data3 hold for each verb: (name, kind) or None. Kinds: ``time`` (Unix seconds), ``flag``
@@ -64,6 +65,7 @@ JOURNAL_DATA: dict[str, tuple[tuple[str, str] | None, ...]] = {
     Journal.ABANDON: (("position", "count"), ("entry_position", "count"), ("wait_s", "seconds")),
     Journal.EXITEMPTY: (("position", "count"), ("entry_position", "count"), ("wait_s", "seconds")),
     Journal.WRAPUPEND: (),
+    Journal.ANNOUNCE: (("position", "count"), ("estimate_s", "seconds"), ("naive_s", "seconds")),
     Journal.INTERRUPTED: (("last_state", "text"),),
     Journal.IVRSTART: (("language", "text"),),
     Journal.IVRSTEP: (("step", "text"), ("menu", "text"), ("value", "text")),

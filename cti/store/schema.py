@@ -258,7 +258,28 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX calls_person ON calls(person_id, arrived_at) WHERE person_id IS NOT NULL;
     CREATE INDEX calls_caller_key ON calls(caller_key, arrived_at);
     """,
-    # 5: call-backs keeping their place. When the caller asked to be called back (NULL: never), when an agent
+    # 5: the post-call survey. One row per survey offered (its call's agent, case, system and agency are the
+    #    call's: join through calls), one row per answer given, stored as it is keyed (a hang-up keeps it).
+    """
+    CREATE TABLE surveys (
+        call_id     TEXT PRIMARY KEY,
+        run_id      INTEGER NOT NULL REFERENCES runs(run_id),
+        language    TEXT NOT NULL,
+        offered_at  REAL NOT NULL,
+        consented   INTEGER NOT NULL DEFAULT 0,
+        ended_at    REAL,
+        outcome     TEXT
+    );
+    CREATE INDEX surveys_run ON surveys(run_id);
+    CREATE TABLE survey_answers (
+        call_id   TEXT NOT NULL,
+        question  TEXT NOT NULL,
+        answer    INTEGER NOT NULL,
+        at        REAL NOT NULL,
+        PRIMARY KEY (call_id, question)
+    );
+    """,
+    # 6: call-backs keeping their place. When the caller asked to be called back (NULL: never), when an agent
     #    last accepted its dial (for a completed call-back, the dial the caller answered), and how many dials.
     """
     ALTER TABLE calls ADD COLUMN callback_at REAL;

@@ -293,6 +293,54 @@ class Store:
         self._misc.append((INSERT_AUDIT, row.params()))
         self._wake.set()
 
+    # ------------------------------------------------------------------
+    # The post-call survey
+    # ------------------------------------------------------------------
+
+    def survey_offered(self, run_id: int, call_id: str, at: float, language: str) -> None:
+        self._misc.append(
+            (
+                "INSERT INTO surveys (call_id, run_id, language, offered_at) VALUES (?,?,?,?)",
+                (call_id, run_id, language, at),
+            )
+        )
+        self._wake.set()
+
+    def survey_answer(self, call_id: str, question: str, answer: int, at: float) -> None:
+        """One answer, stored as it is keyed (the survey's row says it was taken)."""
+        self._misc.append(("UPDATE surveys SET consented = 1 WHERE call_id = ?", (call_id,)))
+        self._misc.append(
+            (
+                "INSERT OR REPLACE INTO survey_answers (call_id, question, answer, at) VALUES (?,?,?,?)",
+                (call_id, question, answer, at),
+            )
+        )
+        self._wake.set()
+
+    def survey_ended(self, call_id: str, at: float, outcome: str, consented: bool) -> None:
+        self._misc.append(
+            (
+                "UPDATE surveys SET ended_at = ?, outcome = ?, consented = ? WHERE call_id = ?",
+                (at, outcome, int(consented), call_id),
+            )
+        )
+        self._wake.set()
+
+    async def surveys(self, run_id: int | None = None) -> list[tuple[Any, ...]]:
+        """Surveys (of one run, or all): call, consented, outcome, agent, system, agency, case, then answers.
+
+        Each row: ``(call_id, consented, outcome, agent, system, agency, case_id, question, answer)``;
+        a survey with no answer has one row with ``question`` and ``answer`` NULL.
+        """
+        await self.flush()
+        where = "WHERE s.run_id = ?" if run_id is not None else ""
+        return await self._fetch(
+            "SELECT s.call_id, s.consented, s.outcome, c.agent, c.system, c.agency, c.case_id, a.question, a.answer "
+            "FROM surveys s LEFT JOIN calls c ON c.call_id = s.call_id "
+            f"LEFT JOIN survey_answers a ON a.call_id = s.call_id {where} ORDER BY s.call_id, a.question",
+            (run_id,) if run_id is not None else (),
+        )
+
     async def flush(self) -> None:
         """Commit everything queued so far (in order, one transaction)."""
         async with self._lock:

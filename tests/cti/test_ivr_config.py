@@ -94,6 +94,10 @@ BAD = [
         ["prompts.callback_invalid.en.seconds", "out of range"],
     ),
     (r"^\[prompts.welcome\]\n", "[prompts.welcome]\nnan = '歡迎'\n", "nan = '歡迎'", ["prompts.welcome.nan", "'zh'"]),
+    (r"^interval_s = 60", "interval_s = 5", "interval_s = 5", ["ivr.announcements.interval_s", "out of range"]),
+    (r"^position = true", 'position = "yes"', 'position = "yes"', ["ivr.announcements.position", "wrong type"]),
+    (r"^round_min = 1", "round_min = 1\nevery = 2", "every = 2", ["ivr.announcements.every", "unknown key"]),
+    (r"^\[prompts.number_7\]", "[prompts.number_seven]", "[prompts.", ["prompts.number_7", "missing"]),
 ]
 
 
@@ -124,7 +128,7 @@ def test_config_check_shows_the_ivr() -> None:
     out = cti("config", "check", "-", stdin=default_centre_text())
     assert out.returncode == 0, out.stderr
     for text in ("IVR: languages 1 zh, 2 en, 3 nan", "Hours: 08:30-18:30 every day; closed on 10 holidays", "Menus",
-                 "retirement", "Prompts: 17 in zh, en"):  # fmt: skip
+                 "retirement", "Prompts: 46 in zh, en", "Survey after the agent hangs up"):  # fmt: skip
         assert text in out.stdout
 
 

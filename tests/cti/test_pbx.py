@@ -240,15 +240,15 @@ def test_a_queue_from_an_older_epoch_is_ignored() -> None:
 
 
 # ----------------------------------------------------------------------
-# Prompts in the queue, and call-backs
+# Prompts in the queue (announcements, the call-back offer), and call-backs
 # ----------------------------------------------------------------------
 
 
 def queued_pbx() -> tuple[ManualClock, SimPbx, Subscription]:
     """A line the menus have routed to a queue."""
     clock, pbx, seen = ivr_pbx()
-    pbx.handle(play("main"))
-    pbx.handle(queue())
+    pbx.handle(play("welcome", collect=False))
+    pbx.handle(_d(m.pbx_ctl("c1"), m.Queue(call_id="c1", epoch=1)))
     seen.drain()
     return clock, pbx, seen
 
@@ -313,3 +313,43 @@ def test_a_caller_still_on_the_line_is_answered_at_once_without_ringing() -> Non
     _, pbx, seen = queued_pbx()
     pbx.handle(dial_out())
     assert [d.message for d in seen.drain()] == [m.OutboundAnswered(call_id="c1")]
+
+
+def test_on_a_queued_line_an_announcements_pieces_follow_one_another_and_the_line_stays_queued() -> None:
+    clock, pbx, seen = queued_pbx()
+    pbx.handle(play("welcome", collect=False))
+    pbx.handle(play("main", collect=False))
+    assert pbx.lines["c1"] == (Line.WAITING, None)
+    assert [d.message.prompt for d in seen.drain() if isinstance(d.message, m.PromptPlaying)] == ["welcome", "main"]
+    assert sorted(t.when for t in clock.timers) == [3.0, 9.0]  # the second after the first, not cutting it
+    pbx.handle(keys("1"))
+    clock.to(100.0)
+    assert seen.drain() == []  # no prompt-done, and keys go no further
+
+
+def test_ringing_an_agent_stops_the_announcement() -> None:
+    clock, pbx, _ = queued_pbx()
+    pbx.handle(play("main", collect=False))
+    pbx.handle(_d(m.pbx_ctl("c1"), m.Ring(call_id="c1", agent_id="N1", extension=None, ring_until=9, epoch=1)))
+    assert clock.timers == []
+    assert pbx.lines["c1"] == (Line.RINGING, "N1")
+
+
+def test_a_call_back_offer_cuts_the_announcement_and_later_pieces_follow_the_offer() -> None:
+    """The offer (a collecting prompt) stops the pieces playing; a piece asked for during the offer waits for it."""
+    clock, pbx, seen = queued_pbx()
+    pbx.handle(play("welcome", collect=False))  # an announcement piece, 0 to 3 s
+    clock.to(1.0)
+    pbx.handle(play("main"))  # the offer, collecting: 1 to 7 s
+    pbx.handle(play("welcome", collect=False))  # asked for during the offer: 7 to 10 s
+    assert sorted(t.when for t in clock.timers) == [7.0, 10.0]  # the first piece's end is gone
+    pbx.handle(keys("1"))
+    clock.to(100.0)
+    assert [type(d.message) for d in seen.drain()] == [
+        m.PromptPlaying,
+        m.PromptPlaying,
+        m.PromptPlaying,
+        m.Digits,
+        m.PromptDone,
+    ]
+    assert pbx.lines["c1"] == (Line.WAITING, None)

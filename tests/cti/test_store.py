@@ -176,11 +176,11 @@ def test_a_version_3_database_migrates_to_nullable_system_and_agency_keeping_row
     with closing(sqlite3.connect(db)) as con:
         after = con.execute("SELECT * FROM calls WHERE call_id != 'c4' ORDER BY call_id").fetchall()
         assert [con.execute(f"SELECT * FROM {t}").fetchall() for t in ("runs", "call_events", "cases")] == other
-        assert con.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        assert con.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 6
         assert con.execute("PRAGMA foreign_key_check").fetchall() == []
         columns = {row[1]: row for row in con.execute("PRAGMA table_info(calls)")}
     assert [row[: len(before[0])] for row in after] == before  # every old column, in its place, unchanged
-    # migration 4's language, ivr_outcome, ivr_s; then migration 5's callback_at, callback_accepted_at, callback_dials
+    # migration 4's language, ivr_outcome, ivr_s; then migration 6's callback_at, callback_accepted_at, callback_dials
     assert [row[len(before[0]) :] for row in after] == [(None, None, None, None, None, 0)] * 3
     assert (columns["system"][3], columns["agency"][3]) == (0, 0)  # notnull: no more
     assert (columns["language"][2], columns["ivr_outcome"][2], columns["ivr_s"][2]) == ("TEXT", "TEXT", "REAL")
@@ -230,11 +230,11 @@ def test_a_process_killed_in_the_middle_of_migration_4_leaves_the_version_3_data
     assert run(reopen(), CLOCK) == 3
 
 
-def test_migration_5_adds_the_call_back_columns_to_a_version_4_database_keeping_every_row(tmp_path: Path) -> None:
-    """A database at version 4 gains callback_at, callback_accepted_at and callback_dials; old rows read as never."""
-    db = tmp_path / "v4.db"
+def test_migration_6_adds_the_call_back_columns_to_a_version_5_database_keeping_every_row(tmp_path: Path) -> None:
+    """A database at version 5 gains callback_at, callback_accepted_at and callback_dials; old rows read as never."""
+    db = tmp_path / "v5.db"
     with closing(sqlite3.connect(db)) as con:
-        con.executescript("".join(MIGRATIONS[:4]) + "PRAGMA user_version = 4;")
+        con.executescript("".join(MIGRATIONS[:5]) + "PRAGMA user_version = 5;")
         con.execute("INSERT INTO runs (run_id, started_at, centre, timezone) VALUES (1, 0, 'c', 'Asia/Taipei')")
         con.execute(
             "INSERT INTO calls (call_id, run_id, channel, caller, dialled, arrived_at, state) "
@@ -249,4 +249,4 @@ def test_migration_5_adds_the_call_back_columns_to_a_version_4_database_keeping_
     (call,) = run(main(), CLOCK)
     assert (call.call_id, call.callback_at, call.callback_accepted_at, call.callback_dials) == ("c1", None, None, 0)
     with closing(sqlite3.connect(db)) as con:
-        assert con.execute("PRAGMA user_version").fetchone()[0] == 5
+        assert con.execute("PRAGMA user_version").fetchone()[0] == 6

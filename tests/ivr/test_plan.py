@@ -171,3 +171,14 @@ def test_a_language_borrowing_from_one_not_listed_is_refused() -> None:
     with pytest.raises(IvrError) as err:
         read(doc(), languages=[Language("zh"), Language("nan", prompts="hak")])
     assert err.value.path == "languages[1].prompts"
+
+
+def test_an_announcement_says_the_place_then_the_wait_in_whole_minutes_rounded_up() -> None:
+    from ivr import Announcements
+
+    said = Announcements(round_min=1)
+    assert said.pieces(3, 130) == ("queue_position", "number_3", "queue_wait", "number_3", "queue_minutes")
+    assert said.pieces(1, 20) == ("queue_position", "number_1", "queue_soon")  # under half a minute: shortly
+    assert said.pieces(40, 0)[1] == "number_20"  # beyond the number words: the largest
+    assert Announcements(round_min=5).minutes(7 * 60) == 10
+    assert Announcements(position=False).pieces(3, 90) == ("queue_wait", "number_2", "queue_minutes")

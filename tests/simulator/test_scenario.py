@@ -258,6 +258,20 @@ def test_callers_and_agents_are_read_from_their_tables(centre: Centre) -> None:
     assert sc.agents == AgentBehaviour(6.0, 0.2, 0.05, 0.1, 600.0, 30.0, {"second-line": 0.3}, 0.2, False)
 
 
+def test_the_survey_answers_of_callers_are_read_from_callers(centre: Centre) -> None:
+    doc = example()
+    doc["callers"] = {
+        "survey_consent": 0.4,
+        "survey_hangup": 0.1,
+        "survey_scores": [1, 1, 2, 3, 3],
+        "survey_wait_penalty_s": 60,
+        "survey_solved": 0.7,
+    }
+    callers = scenario_from_mapping(doc, centre).callers
+    assert (callers.survey_consent, callers.survey_hangup, callers.survey_solved) == (0.4, 0.1, 0.7)
+    assert (callers.survey_scores, callers.survey_wait_penalty_s) == ((1.0, 1.0, 2.0, 3.0, 3.0), 60.0)
+
+
 def test_without_callers_and_agents_the_defaults_hold(centre: Centre) -> None:
     sc = scenario_from_mapping({"arrivals": {"daily_calls": 10}}, centre)
     assert (sc.callers, sc.agents) == (CallerBehaviour(), AgentBehaviour())
@@ -286,6 +300,11 @@ def test_the_escalation_tiers_are_the_case_tiers_above_the_first_line() -> None:
         ("callers.languages", ["zh"], "callers.languages", "wrong type"),
         ("callers.languages", {"fr": 1, "zh": 0}, "callers.languages", "no language of the centre"),
         ("callers.patience", 3, "callers.patience", "unknown key"),
+        ("callers.survey_consent", 1.5, "callers.survey_consent", "out of range"),
+        ("callers.survey_wait_penalty_s", -1, "callers.survey_wait_penalty_s", "negative"),
+        ("callers.survey_scores", [0, 0], "callers.survey_scores", "all zero"),
+        ("callers.survey_scores", [1, -1], "callers.survey_scores[1]", "negative"),
+        ("callers.survey_scores", 5, "callers.survey_scores", "wrong type"),
         ("callers", 3, "callers", "wrong type"),
         ("agents.answer_delay_s", -1, "agents.answer_delay_s", "negative"),
         ("agents.answer_delay_s", 15, "agents.answer_delay_s", "not shorter than the centre's ring_timeout_s"),

@@ -9,6 +9,8 @@ agent's last call.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from cti.live import messages as m
 from cti.live.bus import Bus
 from cti.live.logs import Logger
@@ -44,6 +46,8 @@ class Agents:
         self.status: dict[str, str] = {a.id: "logged-out" for a in centre.agents}
         self._site = {a.id: a.site for a in centre.agents}
         self.log = {a.id: log.bind(agent_id=a.id) for a in centre.agents}
+        #: Told every change of an agent's state: (agent, before, after, now).
+        self.on_state: Callable[[str, str, str, float], None] | None = None
 
     def all_logged_out(self) -> bool:
         return all(status == "logged-out" for status in self.status.values())
@@ -52,6 +56,8 @@ class Agents:
         agent_id = cmd.agent_id
         before = self.status[agent_id]
         self.status[agent_id] = cmd.status
+        if self.on_state is not None:
+            self.on_state(agent_id, before, cmd.status, now)
         site = self._site[agent_id]
         if before == "wrap-up" and cmd.status != "wrap-up":
             self.calls.end_wrap_up(agent_id, now, cmd.rule)

@@ -10,7 +10,9 @@ that keeps its place:
 * on ``1``, while the offer plays or within the IVR's digit timeout after it
   ends, the call becomes a call-back request
   (:class:`routing.CallbackRequested`: it keeps its place), the caller hears
-  ``queue_callback_thanks``, and when it ends the line is released (reason
+  ``queue_callback_thanks`` (a ``play`` that collects, so that it cuts a
+  queue announcement and its end is reported; keys during it go nowhere),
+  and when it ends the line is released (reason
   ``callback-requested``); a caller who hangs up during the thanks, or after
   the request, leaves the call in the queue all the same;
 * any other key, or none, lets the offer pass: the call waits on as before.
@@ -115,7 +117,9 @@ class QueueCallbacks:
         """The router took the request: thank the caller, who then leaves the line."""
         self.off_line.add(call_id)
         rec = self.calls.live[call_id].record
-        self._play(call_id, THANKS_PROMPT, rec.language, collect=False)
+        # It collects so the PBX treats it as the line's own prompt (it cuts an announcement and ends with
+        # ``prompt-done``); keys during it go nowhere (the answer is taken).
+        self._play(call_id, THANKS_PROMPT, rec.language, collect=True)
 
     def prompt_done(self, msg: m.PromptDone, now: float) -> None:
         """The offer played out (the caller may answer for ``answer_s`` more), or the thanks ended (release)."""

@@ -11,6 +11,7 @@ here and at the case desk, and only the store has it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from cti.live import messages as m
@@ -80,9 +81,15 @@ class Calls:
         self._wrapping: dict[str, LiveCall] = {}  # agent id -> the call in wrap-up
         #: How long the PBX rings a caller it calls back (the centre file's ``[callback] ring_s``).
         self.callback_ring_s = 30.0
+        #: Takes the caller of a call the agent ended (the post-call survey); False: release the line.
+        self.after_agent: Callable[[CallRecord, float], bool] | None = None
         self._site = {a.id: a.site for a in centre.agents}
         self._ext = {a.id: a.extension for a in centre.agents}
         self._abandon_position = 0
+        #: Told each call's system and handle time (talk plus wrap-up) when its wrap-up ends.
+        self.on_handled: Callable[[str | None, float], None] | None = None
+        #: Told how long the phone rang before each answer.
+        self.on_answered: Callable[[float], None] | None = None
 
     def idle(self) -> bool:
         """No call in progress and nobody in wrap-up."""
@@ -320,6 +327,8 @@ class Calls:
         )
         self.store.call(rec)
         self.desk.answered(rec, now)
+        if self.on_answered is not None and live.ring_started is not None:
+            self.on_answered(now - live.ring_started)
         self._call_event(rec, "answered", now, cmd.rule)
         live.log.info("call_answered", agent_id=cmd.agent_id, wait_s=round(wait, 3))
 
@@ -346,7 +355,8 @@ class Calls:
             )
             assert rec.agent is not None
             self._wrapping[rec.agent] = live
-            if by is Party.AGENT:
+            # The agent hung up: the caller hears the post-call survey if the centre has one, else the line is released.
+            if by is Party.AGENT and not (self.after_agent is not None and self.after_agent(rec, now)):
                 self.bus.publish(m.pbx_ctl(rec.call_id), m.Release(call_id=rec.call_id, reason="agent", epoch=epoch))
             self._call_event(rec, "ended", now, cmd.rule)
             live.log.info("call_ended", agent_id=rec.agent, by=by, talk_s=round(talk, 3))
@@ -418,6 +428,8 @@ class Calls:
             self.store.event(now, rec.call_id, Journal.WRAPUPEND, queue=rec.queue, agent=agent_id, rule=rule)
             self.store.call(rec)
             self.desk.release(rec.call_id)
+            if self.on_handled is not None and rec.answered_at is not None:
+                self.on_handled(rec.system, now - rec.answered_at)
 
     # ------------------------------------------------------------------
 

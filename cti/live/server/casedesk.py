@@ -57,6 +57,10 @@ class _DeskCall:
     case: k.CaseRecord | None = None
 
 
+#: The owner of "dissatisfied — call back" cases: the supervisors' queue (docs/cases.md).
+SUPERVISORS = "supervisors"
+
+
 class CaseDesk:
     def __init__(
         self,
@@ -146,6 +150,37 @@ class CaseDesk:
         rec.case_id = case.case_id
         call.case = case
         case.notes = note = f"after hours: call back on {number}"
+        callback = k.call_back(case, now, self.actor, note)
+        history = self.callers.peek(_who(rec))
+        if history is not None:
+            history.add_open_cases([case])
+        self.store.case(case)
+        self.store.case_step(step)
+        self.store.case_step(callback)
+        return case
+
+    def dissatisfied(self, rec: CallRecord, question: str, score: int, now: float) -> k.CaseRecord:
+        """The caller scored the call at or below the survey's threshold: a "dissatisfied — call back" case.
+
+        It waits for a call-back (status ``call-back``) at the first line, owned by the supervisors
+        (:data:`SUPERVISORS`): their queue. It keeps the call's caller, system and agency and names the call
+        and its agent in its note; its ``call_id`` stays empty, so the call's own case remains the one case
+        of that call (a call has one case: the screen pop, the wrap-up and recovery find it by the call).
+        """
+        case, step = k.open_case(
+            self.rules,
+            self._next_case_id(now),
+            call_id=None,
+            person_id=rec.person_id,
+            caller=rec.caller,
+            system=rec.system or GENERAL_QUEUE,
+            agency=rec.agency or "",
+            channel=rec.channel,
+            at=now,
+            actor=self.actor,
+        )
+        case.owner = SUPERVISORS
+        case.notes = note = f"dissatisfied — call back: {question} {score} after call {rec.call_id} (agent {rec.agent})"
         callback = k.call_back(case, now, self.actor, note)
         history = self.callers.peek(_who(rec))
         if history is not None:

@@ -64,9 +64,10 @@ def snapshot(
     cases: tuple[int, int],
     *,
     in_ivr: int = 0,
+    in_survey: int = 0,
 ) -> m.Stats:
     """The KPI snapshot at ``now``: the day's counts, who waits and how long, agents by status, open cases,
-    and the calls in the IVR now (``in_ivr``: the IVR's ``len``)."""
+    the calls in the IVR now (``in_ivr``: the IVR's ``len``) and the callers in the post-call survey now."""
     queued = [c for c in router.calls.values() if c.status is CallStatus.QUEUED]
     longest = max((now - c.entered_at for c in queued), default=0.0)
     agents: dict[str, int] = {}
@@ -93,4 +94,5 @@ def snapshot(
         ivr_abandoned=day.ivr_abandoned,
         after_hours=day.after_hours,
         after_hours_callback=day.after_hours_callback,
+        in_survey=in_survey,
     )

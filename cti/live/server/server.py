@@ -42,12 +42,14 @@ from cti.live import messages as m
 from cti.live.bus import Bus, Delivery
 from cti.live.logs import Logger
 from cti.live.server.agents import Agents
+from cti.live.server.announce import Announcer
 from cti.live.server.callbacks import QueueCallbacks
 from cti.live.server.calls import Calls
 from cti.live.server.casedesk import CaseDesk
 from cti.live.server.ivr import IvrCalls
 from cti.live.server.kpi import DayCounts, restore_day, snapshot
 from cti.live.server.leadership import Leadership
+from cti.live.server.survey import SurveyCalls
 from cti.store import Store
 from cti.store.directory import Directory
 from routing import Router
@@ -134,6 +136,23 @@ class CtiServer:
         )
         if callback is not None:
             self.calls.callback_ring_s = callback.ring_s
+        self.survey = (
+            SurveyCalls(ivr_plan, bus, store, self.desk, self.leadership, run_id=run_id, log=log)
+            if ivr_plan is not None and ivr_plan.survey is not None
+            else None
+        )
+        if self.survey is not None:
+            self.calls.after_agent = self.survey.offer
+        self.plan = ivr_plan
+        self.announcer = (
+            Announcer(ivr_plan.announcements, router, bus, store, self.leadership)
+            if ivr_plan is not None and ivr_plan.announcements is not None
+            else None
+        )
+        if self.announcer is not None:
+            self.calls.on_handled = self.announcer.handled
+            self.calls.on_answered = self.announcer.handle.add_answer
+            self.agents.on_state = self.announcer.agent_state
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
         self._handlers: dict[type[m.Message], Callable[[str, Any, float], None]] = {
@@ -178,8 +197,8 @@ class CtiServer:
         return self.agents.all_logged_out()
 
     def idle(self) -> bool:
-        """No call in progress and nobody in wrap-up."""
-        return self.calls.idle()
+        """No call in progress, nobody in wrap-up and no caller in the survey."""
+        return self.calls.idle() and not (self.survey is not None and len(self.survey))
 
     async def restore_day(self, day_start: float) -> None:
         """Start the day's counters from the store, so a restart does not reset them."""
@@ -276,6 +295,9 @@ class CtiServer:
         return None
 
     def _on_caller_hung_up(self, topic: str, msg: m.CallerHungUp, now: float) -> None:
+        if self.survey is not None and self.survey.active(msg.call_id):
+            self.survey.caller_hung_up(msg.call_id, now)
+            return
         if self.menus is not None and self.menus.active(msg.call_id):
             self._route(self.menus.caller_hung_up(msg.call_id, now), now)
             return
@@ -290,6 +312,9 @@ class CtiServer:
         if self.callbacks is not None and self.callbacks.active(msg.call_id):
             self.callbacks.prompt_done(msg, now)
             return
+        if self.survey is not None and self.survey.active(msg.call_id):
+            self.survey.prompt_done(msg, now)
+            return
         self._route(self._menus(msg.call_id).prompt_done(msg, now), now)
 
     def _on_digits(self, topic: str, msg: m.Digits, now: float) -> None:
@@ -297,6 +322,9 @@ class CtiServer:
             request = self.callbacks.digits(msg, now)
             if request is not None:
                 self._apply(request, now)
+            return
+        if self.survey is not None and self.survey.active(msg.call_id):
+            self.survey.digits(msg, now)
             return
         self._route(self._menus(msg.call_id).digits(msg, now), now)
 
@@ -354,11 +382,14 @@ class CtiServer:
 
     def _execute(self, commands: list[Command], now: float) -> None:
         calls = self.calls
+        announcer = self.announcer
         for cmd in commands:
             if type(cmd) is SetAgentState:
                 self.agents.set_state(cmd, now)
             elif type(cmd) is OfferCall:
                 calls.offer(cmd, now)
+                if announcer is not None:
+                    announcer.stop(cmd.call_id)
             elif type(cmd) is QueueCall:
                 calls.queue(cmd, now)
                 if self.callbacks is not None:
@@ -366,6 +397,10 @@ class CtiServer:
                         self.callbacks.entered(cmd.call_id, now)
                     elif cmd.rule is Rule.CALLBACK_REQUESTED:
                         self.callbacks.requested(cmd.call_id)
+                if announcer is not None and cmd.rule in QUEUE_ENTRIES:
+                    announcer.queued(cmd.call_id, self._prompt_language(cmd.call_id), now)
+                elif announcer is not None and cmd.rule is Rule.CALLBACK_REQUESTED:
+                    announcer.stop(cmd.call_id)  # the caller leaves the line: nobody to tell
             elif type(cmd) is CancelOffer:
                 calls.cancel_offer(cmd, now)
             elif type(cmd) is ConnectCall:
@@ -374,10 +409,22 @@ class CtiServer:
                 calls.end(cmd, now)
                 if self.callbacks is not None:
                     self.callbacks.back_on_line(cmd.call_id)
+                if announcer is not None:
+                    announcer.stop(cmd.call_id)
             elif type(cmd) is DialCallback:
                 calls.dial_callback(cmd, now)
+                if announcer is not None:
+                    announcer.stop(cmd.call_id)
             elif type(cmd) is RetryCallback:
                 calls.retry_callback(cmd, now)
+
+    def _prompt_language(self, call_id: str) -> str:
+        """The language a queued call's announcements are spoken in: the caller's, else the default."""
+        assert self.plan is not None
+        live = self.calls.live.get(call_id)
+        language = live.record.language if live is not None else None
+        known = {lang.id for lang in self.plan.languages}
+        return self.plan.prompt_language(language if language in known else self.plan.default_language.id)
 
     # ------------------------------------------------------------------
     # Timers, statistics, errors
@@ -388,6 +435,10 @@ class CtiServer:
         self._execute(self.router.advance(now), now)
         if self.callbacks is not None:
             self.callbacks.advance(now)
+        if self.survey is not None:
+            self.survey.advance(now)
+        if self.announcer is not None:
+            self.announcer.advance(now)
         if self.menus is not None:
             routed = self.menus.advance(now)
             for event in routed:
@@ -401,6 +452,8 @@ class CtiServer:
             self.router.next_timer_at(),
             self.menus.next_timer_at() if self.menus is not None else None,
             self.callbacks.next_timer_at() if self.callbacks is not None else None,
+            self.survey.next_timer_at() if self.survey is not None else None,
+            self.announcer.next_timer_at() if self.announcer is not None else None,
         ]
         return min((t for t in times if t is not None), default=None)
 
@@ -422,7 +475,13 @@ class CtiServer:
         """The KPI snapshot at ``now``."""
         in_ivr = len(self.menus) if self.menus is not None else 0
         return snapshot(
-            now, self.router, self.agents.status.values(), self.calls.day, self.desk.counts(now), in_ivr=in_ivr
+            now,
+            self.router,
+            self.agents.status.values(),
+            self.calls.day,
+            self.desk.counts(now),
+            in_ivr=in_ivr,
+            in_survey=len(self.survey) if self.survey is not None else 0,
         )
 
     async def _stats_loop(self) -> None:
