@@ -9,6 +9,7 @@ real SQLite.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,8 @@ from cti.clock import run as run_clock
 from cti.config import OFFER_PROMPT, THANKS_PROMPT, CallbackOffer
 from cti.live import messages as m
 from cti.store import Journal, Store
+from ivr import Announcements, PromptText
+from ivr.plan import ANNOUNCEMENT_PROMPTS
 from routing.centre import Centre
 from routing.testing import agency, agent, centre
 from tests.cti.live import START, Live, ivr_plan, live
@@ -192,3 +195,37 @@ def test_a_disabled_offer_is_never_played(tmp_path: Path) -> None:
 
     c = run(tmp_path, script, CallbackOffer(enabled=False, offer_after_s=30.0))
     assert plays(c, "c1", OFFER_PROMPT) == []
+
+
+ANNOUNCED = dataclasses.replace(
+    PLAN,
+    announcements=Announcements(after_s=20, interval_s=15),
+    prompts={
+        **PLAN.prompts,
+        **{p: {lang: PromptText(p, 4.0) for lang in PLAN.prompts["welcome"]} for p in ANNOUNCEMENT_PROMPTS},
+    },
+)
+
+
+def test_the_offer_cuts_an_announcement_and_a_caller_who_asked_to_be_called_back_hears_no_more_of_them(
+    tmp_path: Path,
+) -> None:
+    """An announcement at 20 s is still playing at 30 s: the offer cuts it; after the request none is announced."""
+
+    async def script(c: Live) -> None:
+        c.agent(m.Login(agent_id="N1", ready=False))  # on a break: the call waits
+        await into_queue(c, "c1")
+        await take_call_back(c, "c1")
+        await wait(c, 120)  # announcements would be due every 15 s
+        await c.store.flush()
+
+    c = live(CENTRE, tmp_path / "c.db", script, people=PEOPLE, plan=ANNOUNCED, callback=OFFER)
+    entered = next(e[1] - START for e in c.events["c1"] if e[5] == Journal.ENTERQUEUE)
+    announced = [e[1] - START - entered for e in c.events["c1"] if e[5] == Journal.ANNOUNCE]
+    assert announced == [20.0]  # five pieces of 4 s from 20 s: still playing when the offer comes at 30 s
+    [(released_at, released)] = [(t, r) for t, r in c.messages(m.CallReleased) if r.call_id == "c1"]
+    assert released.reason == "callback-requested"
+    assert Journal.CALLBACKREQUEST in verbs(c, "c1")
+    # The offer at 30 s (3 s), 1 at 33.5 s, the thanks (2 s) at once: released at 35.5 s, not after the pieces (40 s).
+    assert released_at - entered == 30 + SECONDS[OFFER_PROMPT] + 0.5 + SECONDS[THANKS_PROMPT]
+    assert c.errors() == []
