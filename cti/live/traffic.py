@@ -38,8 +38,9 @@ back (``callback-ringing``) they pick up with ``callback_answer``, after a
 few seconds, and are on the line until it is released.
 
 **The post-call survey** (a centre with ``[survey]``): when its agent hangs
-up, a caller still on the line hears the consent prompt and takes the survey
-with ``survey_consent`` (presses 1 after the prompt) or lets it pass; it
+up, a caller still on the line (one called back too, their wait running
+from queue entry to the answer) hears the consent prompt and takes the
+survey with ``survey_consent`` (presses 1 after the prompt) or lets it pass; it
 scores the call from ``survey_scores``, lower the longer it waited in the
 queue (``survey_wait_penalty_s``), answers other questions yes with
 ``survey_solved``, and at each survey prompt may hang up (``survey_hangup``).
@@ -348,7 +349,8 @@ class TrafficGenerator:
                         self._connected(msg.call_id)
                         self._stop_waiting(msg.call_id, keep=True)
                     elif isinstance(msg, m.CallReleased):
-                        self._forget_rating(msg.call_id)
+                        if msg.reason != "callback-requested":  # called back later, rated as any answered call
+                            self._forget_rating(msg.call_id)
                         self._stop_waiting(msg.call_id, keep=False)
                     elif isinstance(msg, m.PromptPlaying):
                         if msg.call_id in self.rating:
